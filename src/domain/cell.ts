@@ -1,0 +1,41 @@
+// Cell: one combination of the matrix; Trial: one timed execution of it.
+
+import type { Sample } from "./sample.js";
+import type { SetupSelection } from "./setup.js";
+import type { Traffic } from "./traffic.js";
+
+export interface Cell {
+  /** Stable string naming every parameter; baseline and candidate cells match on it. */
+  key: string;
+  setup: SetupSelection;
+  traffic: Traffic;
+}
+
+export type TrialStatus = "completed" | "failed";
+
+export interface Trial {
+  cellKey: string;
+  /** 1-based repetition number within the cell. */
+  trial: number;
+  status: TrialStatus;
+  startedAt: string;
+  finishedAt: string;
+  /** One sample per direction (two for a bidirectional cell). */
+  samples: Sample[];
+  error?: string;
+}
+
+/** The cell key: every parameter that changes what is measured, in a fixed order. */
+export function cellKey(setup: SetupSelection, traffic: Traffic): string {
+  const sizes = `${traffic.requestSize}/${traffic.responseSize}`;
+  return [
+    `net=${setup.network}:${setup.direction}`,
+    `cpu=${setup.cpu}`,
+    `guest=${setup.guest}`,
+    `hv=${setup.hypervisor}`,
+    `${traffic.driver}:${traffic.protocol}:${traffic.pattern}`,
+    `size=${sizes}`,
+    `rate=${traffic.rate}`,
+    `t=${traffic.durationS}s+${traffic.warmupS}s`,
+  ].join(" ");
+}

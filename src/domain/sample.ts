@@ -1,0 +1,60 @@
+// Sample: the one shape every driver returns for one trial (one direction of traffic).
+
+/** Latency percentiles in microseconds, from an HdrHistogram. */
+export interface LatencySummary {
+  min: number;
+  p50: number;
+  mean: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** Only delivered messages count: ratio = (sent − received) / sent. */
+export interface LossSummary {
+  sent: number;
+  received: number;
+  ratio: number;
+  reordered: number;
+  duplicates: number;
+}
+
+/** How late an open-loop sender was against its schedule, microseconds. */
+export interface Lateness {
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+export interface Sample {
+  driver: string;
+  /** `forward` is client → server (or the round trip); `reverse` the server → client half of a bidirectional cell. */
+  direction: "forward" | "reverse";
+  /** Length of the measured window, seconds. */
+  durationS: number;
+  messagesSent: number;
+  messagesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Delivered messages (transactions for rr/crr) per second. */
+  messagesPerSecond: number;
+  /** Delivered payload bits per second / 10^6, both directions of a transaction counted. */
+  throughputMbps: number;
+  latencyUs: LatencySummary | null;
+  /** HdrHistogram of per-message latency in nanoseconds, compressed base64; merged across trials. */
+  histogram: string | null;
+  loss: LossSummary;
+  lateness: Lateness | null;
+  /** The generator could not keep its schedule or saturated its CPU: latency would be the tool's, not the path's. */
+  generatorLimited: boolean;
+  warnings: string[];
+  /** Figures a tool reports about itself (iperf3's CPU, netperf's service demand), kept apart from ours. */
+  tool?: Record<string, unknown>;
+}
+
+/** A loss summary from counts, with ratio 0 when nothing was sent. */
+export function lossOf(sent: number, received: number, reordered = 0, duplicates = 0): LossSummary {
+  const ratio = sent > 0 ? Math.max(0, sent - received) / sent : 0;
+  return { sent, received, ratio, reordered, duplicates };
+}

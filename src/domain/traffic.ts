@@ -1,0 +1,38 @@
+// Traffic: what a trial sends. Pure data; validation lives in plan/.
+
+export const PROTOCOLS = ["tcp", "udp", "icmp"] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * rr: closed-loop request/response (netperf TCP_RR/UDP_RR); crr: connect, request, response, close
+ * (TCP_CRR); stream: bulk client→server (TCP_STREAM/UDP_STREAM); maerts: bulk server→client
+ * (TCP_MAERTS); paced: open loop at an offered rate; flood: ping -f.
+ */
+export const PATTERNS = ["rr", "crr", "stream", "maerts", "paced", "flood"] as const;
+export type Pattern = (typeof PATTERNS)[number];
+
+export const DRIVERS = ["builtin", "sockperf", "iperf3", "ping", "netperf"] as const;
+export type DriverName = (typeof DRIVERS)[number];
+
+/** Offered load in messages per second, `max` (as fast as the pattern goes) or `peak` (search). */
+export type Rate = number | "max" | "peak";
+
+export interface Traffic {
+  protocol: Protocol;
+  pattern: Pattern;
+  /** Bytes of each request (client → server message). */
+  requestSize: number;
+  /** Bytes of each response (server → client message); equal to requestSize unless set. */
+  responseSize: number;
+  rate: Rate;
+  /** Measured window of one trial, seconds. */
+  durationS: number;
+  /** Traffic before the measured window starts, seconds (not recorded). */
+  warmupS: number;
+  driver: DriverName;
+}
+
+/** Patterns whose unit of work is a transaction (service demand per transaction) rather than a KB. */
+export function isTransactional(pattern: Pattern): boolean {
+  return pattern !== "stream" && pattern !== "maerts";
+}

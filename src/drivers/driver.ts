@@ -1,0 +1,31 @@
+// Driver: a traffic generator with one lifecycle — check, prepare (start the server side),
+// run trials, close — and a pure parse of its output, returning the common Sample shape.
+
+import type { Sample } from "../domain/sample.js";
+import type { DriverName, Traffic } from "../domain/traffic.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
+
+/** Where a cell's traffic flows: the client endpoint sends to the server endpoint's address. */
+export interface TrafficPath {
+  client: Endpoint;
+  server: Endpoint;
+  /** The address the client sends to (the server endpoint's address on this path). */
+  serverAddress: string;
+}
+
+export interface DriverSession {
+  /** Runs one trial (warm-up, then the measured window) and returns one Sample per direction. */
+  runTrial(traffic: Traffic, signal?: AbortSignal): Promise<Sample[]>;
+  /** Stops everything the session started, whatever state it is in. */
+  close(): Promise<void>;
+}
+
+export interface Driver {
+  readonly name: DriverName;
+  /** Why this driver cannot do the traffic (refused when the plan is made), or null. */
+  unsupported(traffic: Traffic): string | null;
+  /** Fails, before the first trial, when the tool is missing or too old on either endpoint. */
+  check(path: TrafficPath): Promise<void>;
+  /** Starts the server side on the path's server endpoint. */
+  prepare(path: TrafficPath): Promise<DriverSession>;
+}

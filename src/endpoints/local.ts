@@ -1,0 +1,39 @@
+// The local endpoint: this host, this network namespace.
+
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { type ExecOptions, execCommand, startProcess } from "../util/process.js";
+import type { Endpoint, EndpointRole } from "./endpoint.js";
+
+/** The compiled CLI, run by the same Node binary (from sources under tsx, the build in dist/). */
+export function localVnetbenchCommand(): string[] {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const main = new URL(fromSource ? "../../dist/src/cli/main.js" : "../cli/main.js", import.meta.url);
+  return [process.execPath, fileURLToPath(main)];
+}
+
+export class LocalEndpoint implements Endpoint {
+  readonly kind = "local" as const;
+
+  constructor(
+    readonly name = "local",
+    readonly address = "127.0.0.1",
+    readonly role: EndpointRole = "host",
+  ) {}
+
+  exec(argv: readonly string[], options?: ExecOptions) {
+    return execCommand(argv, options);
+  }
+
+  start(argv: readonly string[]) {
+    return startProcess(argv);
+  }
+
+  readFile(path: string): Promise<string> {
+    return readFile(path, "utf8");
+  }
+
+  vnetbenchCommand(): string[] {
+    return localVnetbenchCommand();
+  }
+}

@@ -1,0 +1,20 @@
+// Typed errors and the exit codes they map to (named, so scripts can rely on them).
+
+export const ExitCode = {
+  ok: 0,
+  /** Comparison found at least one regression (issue: acceptance). */
+  regression: 1,
+  badInput: 2,
+  runFailed: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The user's input is wrong: a flag, a file, a name. The message says which and what was expected. */
+export class InputError extends Error {
+  override name = "InputError";
+}
+
+/** A run could not go on: an endpoint, tool or agent failed. Finished trials stay stored. */
+export class RunError extends Error {
+  override name = "RunError";
+}
