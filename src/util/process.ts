@@ -110,7 +110,9 @@ export function startProcess(argv: readonly string[], env?: NodeJS.ProcessEnv): 
   const [file, ...args] = argv;
   if (!file) throw new CommandError("empty command", argv);
   installExitHook();
-  const child = spawn(file, args, { env: env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  // stdin stays an open pipe: a child that watches it (the agent) sees EOF when we die, even by SIGKILL.
+  const child = spawn(file, args, { env: env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin?.on("error", () => {});
   running.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("error", () => {

@@ -1,0 +1,49 @@
+// A cell's summary over its completed trials: latency from the merged histogram (never averaged
+// percentiles), rates pooled over the measured time, loss from summed counts.
+
+import type { Trial } from "../domain/cell.js";
+import { type LatencySummary, type LossSummary, lossOf, type Sample } from "../domain/sample.js";
+import { mergeHistograms, summarizeLatency } from "./latency.js";
+
+export interface CellSummary {
+  /** Completed trials the summary is made of. */
+  trials: number;
+  latencyUs: LatencySummary | null;
+  messagesPerSecond: number | null;
+  throughputMbps: number | null;
+  loss: LossSummary;
+  /** Worst sender lateness p99 over the trials, µs (open-loop patterns). */
+  latenessP99Us: number | null;
+  generatorLimited: boolean;
+  warnings: string[];
+}
+
+export function samplesOf(trials: readonly Trial[], direction: Sample["direction"] = "forward"): Sample[] {
+  return trials
+    .filter((trial) => trial.status === "completed")
+    .flatMap((trial) => trial.samples.filter((sample) => sample.direction === direction));
+}
+
+export function summarizeSamples(samples: readonly Sample[]): CellSummary {
+  const durationS = samples.reduce((sum, sample) => sum + sample.durationS, 0);
+  const histograms = samples.flatMap((sample) => (sample.histogram ? [sample.histogram] : []));
+  const merged = mergeHistograms(histograms);
+  const sum = (pick: (sample: Sample) => number) =>
+    samples.reduce((total, sample) => total + pick(sample), 0);
+  const lateness = samples.flatMap((sample) => (sample.lateness ? [sample.lateness.p99Us] : []));
+  return {
+    trials: samples.length,
+    latencyUs: merged ? summarizeLatency(merged) : null,
+    messagesPerSecond: durationS > 0 ? sum((s) => s.messagesReceived) / durationS : null,
+    throughputMbps: durationS > 0 ? sum((s) => s.throughputMbps * s.durationS) / durationS : null,
+    loss: lossOf(
+      sum((s) => s.loss.sent),
+      sum((s) => s.loss.received),
+      sum((s) => s.loss.reordered),
+      sum((s) => s.loss.duplicates),
+    ),
+    latenessP99Us: lateness.length > 0 ? Math.max(...lateness) : null,
+    generatorLimited: samples.some((sample) => sample.generatorLimited),
+    warnings: [...new Set(samples.flatMap((sample) => sample.warnings))],
+  };
+}

@@ -1,0 +1,136 @@
+// The operations the CLI offers, as functions another program can call.
+
+import type { Cell } from "./domain/cell.js";
+import { DEFAULT_SETUP } from "./domain/setup.js";
+import { driverFor, whyUnsupported } from "./drivers/registry.js";
+import { InputError } from "./errors.js";
+import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
+import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
+import { type RunView, runView } from "./report/run-view.js";
+import { defaultTester, localHostMetadata } from "./run/metadata.js";
+import { loopbackOnly, type PathResolver } from "./run/paths.js";
+import { createRun, executeRun, type RunEvent } from "./run/runner.js";
+import { type RunRecord, Store } from "./storage/store.js";
+
+export const DEFAULT_DB = "vnetbench.db";
+
+export interface RunOptions extends TrafficFlags {
+  db?: string;
+  quick?: boolean;
+  trials?: string | number;
+  tester?: string;
+  label?: string;
+  /** The command line recorded with the run. */
+  command?: string[];
+  onEvent?: (event: RunEvent) => void;
+  signal?: AbortSignal;
+  /** Where setups' traffic flows; defaults to loopback only. */
+  paths?: PathResolver;
+}
+
+export interface PlannedRun {
+  cells: Cell[];
+  trials: number;
+  skipped: Array<{ combination: string; reason: string }>;
+}
+
+function parseTrials(value: string | number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const trials = Number(value);
+  if (!Number.isInteger(trials) || trials < 1 || trials > 1000) {
+    throw new InputError(`--trials: '${value}' is not a whole number of trials between 1 and 1000`);
+  }
+  return trials;
+}
+
+/** Expands run options into cells without running anything. */
+export function planRun(options: RunOptions): PlannedRun {
+  const setupNames = options.setup
+    ? options.setup.split(",").map((name) => name.trim())
+    : [DEFAULT_SETUP.network];
+  const setups = setupsFromFlags(setupNames, options.direction);
+  const trafficFlagGiven = ["protocol", "pattern", "size", "responseSize", "rate", "driver"].some(
+    (flag) => options[flag as keyof TrafficFlags] !== undefined,
+  );
+  if (options.quick || !trafficFlagGiven) {
+    if (options.duration !== undefined) parseSeconds("duration", options.duration, 0.1);
+    return { cells: quickCells(setups), trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [] };
+  }
+  const { cells, skipped } = cellsFromFlags(options, whyUnsupported, setups);
+  return { cells, trials: parseTrials(options.trials, 3), skipped };
+}
+
+function openStore(db: string | undefined): Store {
+  return new Store(db ?? DEFAULT_DB);
+}
+
+/** Plans, stores and executes a run; returns it as the JSON view. */
+export async function runBenchmark(options: RunOptions): Promise<RunView> {
+  const plan = planRun(options);
+  const store = openStore(options.db);
+  try {
+    for (const item of plan.skipped)
+      options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
+    const run = createRun(store, {
+      cells: plan.cells,
+      trials: plan.trials,
+      label: options.label ?? "",
+      tester: options.tester ?? defaultTester(),
+      command: options.command ?? [],
+      metadata: { ...localHostMetadata() },
+    });
+    await executeRun(run.id, {
+      store,
+      driverFor,
+      pathFor: options.paths ?? loopbackOnly,
+      onEvent: options.onEvent,
+      signal: options.signal,
+    });
+    return runView(store.getRun(run.id));
+  } finally {
+    store.close();
+  }
+}
+
+export interface ResumeOptions {
+  db?: string;
+  onEvent?: (event: RunEvent) => void;
+  signal?: AbortSignal;
+  paths?: PathResolver;
+}
+
+/** Continues a run from its first unfinished trial; completed trials are kept as they are. */
+export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
+  const store = openStore(options.db);
+  try {
+    const id = store.resolveRunId(reference);
+    await executeRun(id, {
+      store,
+      driverFor,
+      pathFor: options.paths ?? loopbackOnly,
+      onEvent: options.onEvent,
+      signal: options.signal,
+    });
+    return runView(store.getRun(id));
+  } finally {
+    store.close();
+  }
+}
+
+export function listRuns(db?: string): RunRecord[] {
+  const store = openStore(db);
+  try {
+    return store.listRuns();
+  } finally {
+    store.close();
+  }
+}
+
+export function showRun(reference: string, db?: string): RunView {
+  const store = openStore(db);
+  try {
+    return runView(store.getRun(reference));
+  } finally {
+    store.close();
+  }
+}

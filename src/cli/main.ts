@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// The vnetbench command line: parse options, call the API, print. Nothing else lives here.
+
+import { Command, CommanderError, Option } from "commander";
+import { DEFAULT_DB, listRuns, resumeBenchmark, runBenchmark, showRun } from "../api.js";
+import { serveAgent } from "../drivers/builtin/serve.js";
+import { ExitCode, InputError, RunError } from "../errors.js";
+import { formatRun, formatRuns } from "../report/show.js";
+import { vnetbenchVersion } from "../run/metadata.js";
+import { progressReporter } from "./progress.js";
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function withInterrupt(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return controller.signal;
+}
+
+const program = new Command("vnetbench")
+  .description("Performance acceptance criteria for hypervisor networking changes")
+  .version(vnetbenchVersion())
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+const dbOption = () => new Option("--db <path>", "SQLite file holding the results").default(DEFAULT_DB);
+
+program
+  .command("run")
+  .description("run a matrix of traffic tests (default: the quick matrix) and store every trial")
+  .option("--quick", "the quick default matrix (under a minute)")
+  .option("--protocol <list>", "tcp,udp,icmp")
+  .option("--pattern <list>", "rr,crr,stream,maerts,paced,flood")
+  .option("--size <list>", "message sizes in bytes (request and response), e.g. 64,1400,16k")
+  .option("--response-size <list>", "response sizes in bytes, when different from --size")
+  .option("--rate <list>", "offered load in messages/s for paced traffic, or max")
+  .option("--duration <seconds>", "measured seconds per trial")
+  .option("--warmup <seconds>", "warm-up seconds before each measured window")
+  .option("--trials <n>", "trials (repetitions) per cell")
+  .option("--driver <list>", "traffic generator: builtin")
+  .option("--setup <list>", "network setups, e.g. loopback")
+  .option("--direction <list>", "one-way,bidirectional")
+  .option("--resume <run>", "continue an interrupted run from its first unfinished trial")
+  .option("--tester <name>", "who ran it (default: the user name)")
+  .option("--label <text>", "a label for the run, e.g. baseline or candidate")
+  .option("--json", "print the run as JSON on stdout")
+  .addOption(dbOption())
+  .action(async (options) => {
+    const onEvent = progressReporter(process.stderr);
+    const signal = withInterrupt();
+    const view = options.resume
+      ? await resumeBenchmark(options.resume, { db: options.db, onEvent, signal })
+      : await runBenchmark({ ...options, onEvent, signal, command: process.argv.slice(2) });
+    if (options.json) printJson(view);
+    else process.stdout.write(`${formatRun(view)}\n`);
+  });
+
+program
+  .command("agent")
+  .description("serve the built-in engine's traffic on this endpoint")
+  .option("--listen <address>", "address to listen on", "127.0.0.1")
+  .option("--port <port>", "control port (0 picks a free one and prints it)", "0")
+  .option(
+    "--token-file <path>",
+    "file with the shared secret clients must prove (default: a new one, printed)",
+  )
+  .option("--exit-with-stdin", "exit when stdin closes (set by launchers)")
+  .action(async (options) => {
+    const port = Number(options.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new InputError(`--port: '${options.port}' is not a port number (0-65535)`);
+    }
+    await serveAgent(
+      { listen: options.listen, port, tokenFile: options.tokenFile, exitWithStdin: options.exitWithStdin },
+      (line) => process.stdout.write(`${line}\n`),
+    ).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE")
+        throw new InputError(`--port ${port}: address ${options.listen}:${port} is in use`);
+      if (error.code === "EADDRNOTAVAIL")
+        throw new InputError(`--listen: ${options.listen} is not an address of this host`);
+      throw error;
+    });
+  });
+
+program
+  .command("runs")
+  .description("list stored runs")
+  .option("--json", "print as JSON")
+  .addOption(dbOption())
+  .action((options) => {
+    const runs = listRuns(options.db);
+    if (options.json) printJson(runs);
+    else process.stdout.write(`${formatRuns(runs)}\n`);
+  });
+
+program
+  .command("show")
+  .description("show a stored run: a row per cell")
+  .argument("<run>", "run id, unique prefix, or latest")
+  .option("--json", "print as JSON")
+  .addOption(dbOption())
+  .action((reference, options) => {
+    const view = showRun(reference, options.db);
+    if (options.json) printJson(view);
+    else process.stdout.write(`${formatRun(view)}\n`);
+  });
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  if (error instanceof InputError) return ExitCode.badInput;
+  return ExitCode.runFailed;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const code = exitCodeFor(error);
+  if (!(error instanceof CommanderError)) {
+    const kind =
+      error instanceof InputError ? "bad input" : error instanceof RunError ? "run failed" : "error";
+    process.stderr.write(`vnetbench: ${kind}: ${(error as Error).message}\n`);
+  }
+  process.exitCode = code;
+}

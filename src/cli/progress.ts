@@ -1,0 +1,43 @@
+// Progress of a run on stderr: a live line on a terminal, nothing otherwise (data goes to stdout).
+
+import type { RunEvent } from "../run/runner.js";
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return `${m}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function progressReporter(stream: NodeJS.WriteStream): (event: RunEvent) => void {
+  const live = stream.isTTY === true;
+  let cells = 0;
+  return (event) => {
+    switch (event.type) {
+      case "run-start":
+        cells = event.cells;
+        stream.write(
+          `run ${event.runId}: ${event.cells} cells, ${event.trials} trials${event.alreadyDone ? ` (${event.alreadyDone} already done)` : ""}\n`,
+        );
+        break;
+      case "trial-start": {
+        if (!live) break;
+        const { traffic, setup } = event.cell;
+        const what = `${setup.network} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize} rate=${traffic.rate}`;
+        stream.write(
+          `\r\x1b[2Kcell ${event.cellIndex + 1}/${cells} trial ${event.trial} [${event.done}/${event.total}] ${what}  ETA ${clock(event.etaS)}`,
+        );
+        break;
+      }
+      case "trial-end":
+        if (event.result.status === "failed")
+          stream.write(`${live ? "\r\x1b[2K" : ""}trial failed: ${event.result.error}\n`);
+        break;
+      case "warning":
+        stream.write(`${live ? "\r\x1b[2K" : ""}warning: ${event.message}\n`);
+        break;
+      case "run-end":
+        stream.write(`${live ? "\r\x1b[2K" : ""}run ${event.runId} ${event.status}\n`);
+        break;
+    }
+  };
+}

@@ -1,0 +1,283 @@
+// The agent: the server side of the built-in engine. It accepts authenticated control
+// connections, opens data listeners on request, answers requests, sinks and sources streams.
+
+import dgram from "node:dgram";
+import net from "node:net";
+import { SequenceTracker } from "../../analysis/sequence.js";
+import { type DatagramSource, startDatagramSource } from "./datagram-source.js";
+import {
+  type ControlRequest,
+  type ControlResponse,
+  HEADER_BYTES,
+  type Mark,
+  newNonce,
+  type OpenRequest,
+  onLines,
+  PROTOCOL_VERSION,
+  proofMatches,
+  readSeq,
+  sendLine,
+} from "./protocol.js";
+
+export interface AgentOptions {
+  host: string;
+  port: number;
+  token: string;
+}
+
+interface Counters {
+  bytes: number;
+  messages: number;
+  sequence: SequenceTracker | null;
+  /** For udp maerts the agent is the sender: its counts are what it sent. */
+  source: DatagramSource | null;
+}
+
+interface DataSession {
+  port: number;
+  counters: Counters;
+  messageSize: number;
+  close(): void;
+}
+
+const AUTH_TIMEOUT_MS = 5_000;
+/** Bytes written per system call by stream senders: messages are batched up to this size. */
+export const STREAM_BATCH_BYTES = 64 * 1024;
+
+function headerBytes(request: Pick<OpenRequest, "requestSize" | "responseSize">): number {
+  return Math.min(HEADER_BYTES, request.requestSize, request.responseSize);
+}
+
+/** A buffer of whole messages of `size` bytes, about STREAM_BATCH_BYTES long. */
+export function streamBatch(size: number): Buffer {
+  return Buffer.alloc(Math.max(1, Math.floor(STREAM_BATCH_BYTES / size)) * size, 0x5a);
+}
+
+function markOf(counters: Counters, messageSize: number): Mark {
+  const sent = counters.source?.sent;
+  return {
+    atNs: process.hrtime.bigint().toString(),
+    bytes: sent === undefined ? counters.bytes : sent * messageSize,
+    messages: sent ?? counters.messages,
+    duplicates: counters.sequence?.duplicates ?? 0,
+    reordered: counters.sequence?.reordered ?? 0,
+  };
+}
+
+/** Writes `batch` as fast as the socket drains, until the socket closes. */
+function pumpTcp(socket: net.Socket, batch: Buffer): void {
+  const pump = () => {
+    while (!socket.destroyed && socket.write(batch)) {
+      // keep writing until the kernel buffer is full
+    }
+  };
+  socket.on("drain", pump);
+  pump();
+}
+
+// Responds to each complete request of requestSize bytes with a response of responseSize bytes
+// whose header echoes the request's (rr, crr and paced all use this).
+function tcpResponder(socket: net.Socket, request: OpenRequest, counters: Counters): void {
+  const header = headerBytes(request);
+  let partial = 0;
+  const headerBuffer = Buffer.alloc(HEADER_BYTES);
+  socket.on("data", (chunk: Buffer) => {
+    counters.bytes += chunk.length;
+    let offset = 0;
+    const responses: Buffer[] = [];
+    while (offset < chunk.length) {
+      if (partial < header) {
+        const take = Math.min(header - partial, chunk.length - offset);
+        chunk.copy(headerBuffer, partial, offset, offset + take);
+      }
+      const take = Math.min(request.requestSize - partial, chunk.length - offset);
+      partial += take;
+      offset += take;
+      if (partial === request.requestSize) {
+        partial = 0;
+        counters.messages++;
+        const response = Buffer.allocUnsafe(request.responseSize);
+        response.fill(0x5a, header);
+        headerBuffer.copy(response, 0, 0, header);
+        responses.push(response);
+      }
+    }
+    if (responses.length === 1) socket.write(responses[0]!);
+    else if (responses.length > 1) socket.write(Buffer.concat(responses));
+    // crr: the server closes first, so TIME_WAIT stays here and the client never runs out of ports.
+    if (responses.length > 0 && request.pattern === "crr") socket.end();
+  });
+}
+
+function openTcp(host: string, request: OpenRequest): Promise<DataSession> {
+  const counters: Counters = { bytes: 0, messages: 0, sequence: null, source: null };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    if (request.pattern === "stream") {
+      socket.on("data", (chunk: Buffer) => {
+        counters.bytes += chunk.length;
+      });
+    } else if (request.pattern === "maerts") {
+      pumpTcp(socket, streamBatch(request.responseSize));
+    } else {
+      tcpResponder(socket, request, counters);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address() as net.AddressInfo;
+      resolve({
+        port: address.port,
+        counters,
+        messageSize: request.pattern === "maerts" ? request.responseSize : request.requestSize,
+        close() {
+          for (const socket of sockets) socket.destroy();
+          server.close();
+        },
+      });
+    });
+  });
+}
+
+function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
+  const counters: Counters = { bytes: 0, messages: 0, sequence: new SequenceTracker(), source: null };
+  const socket = dgram.createSocket({ type: net.isIPv6(host) ? "udp6" : "udp4", recvBufferSize: 4 << 20 });
+  const header = headerBytes(request);
+  socket.on("message", (message, remote) => {
+    if (request.pattern === "maerts") {
+      // Any datagram from the client starts (or restarts) the flow towards it; counters count what was sent.
+      counters.source?.stop();
+      counters.source = startDatagramSource(request.responseSize, request.rate, (buffer, done) =>
+        socket.send(buffer, remote.port, remote.address, done),
+      );
+      return;
+    }
+    counters.bytes += message.length;
+    if (request.pattern === "stream") {
+      if (message.length >= 4) counters.sequence!.record(readSeq(message));
+      counters.messages++;
+      return;
+    }
+    counters.messages++;
+    const response = Buffer.allocUnsafe(request.responseSize);
+    response.fill(0x5a, header);
+    message.copy(response, 0, 0, header);
+    socket.send(response, remote.port, remote.address);
+  });
+  socket.on("error", () => {});
+  return new Promise((resolve, reject) => {
+    socket.once("error", reject);
+    socket.bind(0, host, () => {
+      resolve({
+        port: socket.address().port,
+        counters,
+        messageSize: request.pattern === "maerts" ? request.responseSize : request.requestSize,
+        close() {
+          counters.source?.stop();
+          socket.close();
+        },
+      });
+    });
+  });
+}
+
+/** Serves control connections until close() is called. */
+export class Agent {
+  private readonly server: net.Server;
+  private readonly sessions = new Map<number, DataSession>();
+  private nextSession = 1;
+
+  constructor(private readonly options: AgentOptions) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off("error", reject);
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  close(): void {
+    for (const session of this.sessions.values()) session.close();
+    this.sessions.clear();
+    this.server.close();
+  }
+
+  private accept(socket: net.Socket): void {
+    const nonce = newNonce();
+    let authenticated = false;
+    const owned = new Set<number>();
+    const authTimer = setTimeout(() => socket.destroy(), AUTH_TIMEOUT_MS);
+    socket.setNoDelay(true);
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => {
+      clearTimeout(authTimer);
+      for (const id of owned) this.closeSession(id);
+    });
+    sendLine(socket, { hello: "vnetbench-agent", version: PROTOCOL_VERSION, nonce });
+    onLines(socket, (line) => {
+      let message: Record<string, unknown>;
+      try {
+        message = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        socket.destroy();
+        return;
+      }
+      if (!authenticated) {
+        if (!proofMatches(this.options.token, nonce, message.auth)) {
+          sendLine(socket, { ok: false, error: "authentication failed" });
+          socket.end();
+          return;
+        }
+        authenticated = true;
+        clearTimeout(authTimer);
+        sendLine(socket, { ok: true });
+        return;
+      }
+      this.handle(message as unknown as ControlRequest, owned).then(
+        (response) => sendLine(socket, response),
+        (error: Error) => sendLine(socket, { id: message.id, ok: false, error: error.message }),
+      );
+    });
+  }
+
+  private async handle(request: ControlRequest, owned: Set<number>): Promise<ControlResponse> {
+    switch (request.op) {
+      case "open": {
+        const session =
+          request.protocol === "udp"
+            ? await openUdp(this.options.host, request)
+            : await openTcp(this.options.host, request);
+        const id = this.nextSession++;
+        this.sessions.set(id, session);
+        owned.add(id);
+        return { id: request.id, ok: true, session: id, port: session.port };
+      }
+      case "mark": {
+        const session = this.sessions.get(request.session);
+        if (!session) return { id: request.id, ok: false, error: `no session ${request.session}` };
+        return { id: request.id, ok: true, mark: markOf(session.counters, session.messageSize) };
+      }
+      case "close":
+        this.closeSession(request.session);
+        owned.delete(request.session);
+        return { id: request.id, ok: true };
+      default:
+        return { id: (request as { id: number }).id, ok: false, error: "unknown operation" };
+    }
+  }
+
+  private closeSession(id: number): void {
+    this.sessions.get(id)?.close();
+    this.sessions.delete(id);
+  }
+}

@@ -1,0 +1,138 @@
+// The client end of an agent's control connection.
+
+import net from "node:net";
+import type { OpenRequest } from "./protocol.js";
+import { type ControlResponse, type Mark, onLines, proof, sendLine } from "./protocol.js";
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+interface Pending {
+  resolve(response: ControlResponse & { ok: true }): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class AgentConnection {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closedError: Error | null = null;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly description: string,
+  ) {
+    onLines(socket, (line) => this.receive(line));
+    socket.on("close", () => this.failAll(new Error(`agent ${description} closed the control connection`)));
+    socket.on("error", (error) => this.failAll(new Error(`agent ${description}: ${error.message}`)));
+  }
+
+  /** Connects and authenticates; rejects within a timeout when the agent is unreachable. */
+  static connect(host: string, port: number, token: string): Promise<AgentConnection> {
+    const description = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const fail = (message: string) => {
+        socket.destroy();
+        reject(new Error(`agent ${description} unreachable: ${message}`));
+      };
+      const timer = setTimeout(() => fail(`no answer within ${CONNECT_TIMEOUT_MS} ms`), CONNECT_TIMEOUT_MS);
+      socket.once("error", (error) => {
+        clearTimeout(timer);
+        fail(error.message);
+      });
+      socket.setNoDelay(true);
+      let stage: "hello" | "auth" = "hello";
+      let buffered = "";
+      const onData = (chunk: Buffer) => {
+        buffered += chunk.toString("utf8");
+        let newline = buffered.indexOf("\n");
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          newline = buffered.indexOf("\n");
+          const message = JSON.parse(line) as {
+            hello?: string;
+            nonce?: string;
+            ok?: boolean;
+            error?: string;
+          };
+          if (stage === "hello") {
+            if (message.hello !== "vnetbench-agent" || typeof message.nonce !== "string") {
+              clearTimeout(timer);
+              fail("not a vnetbench agent");
+              return;
+            }
+            stage = "auth";
+            sendLine(socket, { auth: proof(token, message.nonce) });
+          } else {
+            clearTimeout(timer);
+            socket.off("data", onData);
+            socket.removeAllListeners("error");
+            if (!message.ok) {
+              fail(message.error ?? "authentication refused");
+              return;
+            }
+            resolve(new AgentConnection(socket, description));
+            return;
+          }
+        }
+      };
+      socket.on("data", onData);
+    });
+  }
+
+  open(request: Omit<OpenRequest, "op">): Promise<{ session: number; port: number }> {
+    return this.request({ op: "open", ...request }).then((response) => ({
+      session: response.session!,
+      port: response.port!,
+    }));
+  }
+
+  mark(session: number): Promise<Mark> {
+    return this.request({ op: "mark", session }).then((response) => response.mark!);
+  }
+
+  closeSession(session: number): Promise<void> {
+    return this.request({ op: "close", session }).then(() => undefined);
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+
+  private request(body: Record<string, unknown>): Promise<ControlResponse & { ok: true }> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new Error(`agent ${this.description} did not answer '${body.op}' within ${REQUEST_TIMEOUT_MS} ms`),
+        );
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      sendLine(this.socket, { id, ...body });
+    });
+  }
+
+  private receive(line: string): void {
+    const response = JSON.parse(line) as ControlResponse;
+    const pending = this.pending.get(response.id);
+    if (!pending) return;
+    this.pending.delete(response.id);
+    clearTimeout(pending.timer);
+    if (response.ok) pending.resolve(response);
+    else pending.reject(new Error(`agent ${this.description}: ${response.error}`));
+  }
+
+  private failAll(error: Error): void {
+    this.closedError ??= error;
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+  }
+}

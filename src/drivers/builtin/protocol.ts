@@ -1,0 +1,103 @@
+// The built-in engine's control protocol: newline-delimited JSON over TCP, authenticated by an
+// HMAC challenge (the agent sends a nonce, the client answers HMAC-SHA256(token, nonce)).
+
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Socket } from "node:net";
+import type { Pattern, Protocol } from "../../domain/traffic.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Bytes of the header carried by sequenced messages: u32 sequence, u32 spare, f64 intended send time (µs). */
+export const HEADER_BYTES = 16;
+
+export interface OpenRequest {
+  op: "open";
+  protocol: Exclude<Protocol, "icmp">;
+  pattern: Exclude<Pattern, "flood">;
+  requestSize: number;
+  responseSize: number;
+  /** Datagrams per second the agent sends for udp maerts; 0 for as fast as it can. */
+  rate: number;
+}
+export interface MarkRequest {
+  op: "mark";
+  session: number;
+}
+export interface CloseRequest {
+  op: "close";
+  session: number;
+}
+export type ControlRequest = (OpenRequest | MarkRequest | CloseRequest) & { id: number };
+
+/** Receiver-side counters at one instant of the agent's clock. */
+export interface Mark {
+  atNs: string;
+  bytes: number;
+  messages: number;
+  duplicates: number;
+  reordered: number;
+}
+
+export type ControlResponse =
+  | { id: number; ok: true; session?: number; port?: number; mark?: Mark }
+  | { id: number; ok: false; error: string };
+
+export function newNonce(): string {
+  return randomBytes(16).toString("hex");
+}
+
+export function newToken(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+export function proof(token: string, nonce: string): string {
+  return createHmac("sha256", token).update(nonce).digest("hex");
+}
+
+export function proofMatches(token: string, nonce: string, candidate: unknown): boolean {
+  if (typeof candidate !== "string") return false;
+  const expected = Buffer.from(proof(token, nonce), "hex");
+  const given = Buffer.from(candidate, "hex");
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Calls onLine for each complete line received on the socket (JSON control messages). */
+export function onLines(socket: Socket, onLine: (line: string) => void): void {
+  let pending = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    pending += chunk;
+    let newline = pending.indexOf("\n");
+    while (newline >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.length > 0) onLine(line);
+      newline = pending.indexOf("\n");
+    }
+    // A peer that never sends a newline must not grow our memory without bound.
+    if (pending.length > 1 << 20) socket.destroy(new Error("control line longer than 1 MiB"));
+  });
+}
+
+export function sendLine(socket: Socket, message: unknown): void {
+  socket.write(`${JSON.stringify(message)}\n`);
+}
+
+export function writeHeader(buffer: Buffer, seq: number, intendedUs: number): void {
+  buffer.writeUInt32LE(seq, 0);
+  buffer.writeUInt32LE(0, 4);
+  buffer.writeDoubleLE(intendedUs, 8);
+}
+
+export function readSeq(buffer: Buffer, offset = 0): number {
+  return buffer.readUInt32LE(offset);
+}
+
+export function readIntendedUs(buffer: Buffer, offset = 0): number {
+  return buffer.readDoubleLE(offset + 8);
+}
+
+/** Copies the request's header into a response, so the client can match it. */
+export function copyHeader(from: Buffer, fromOffset: number, to: Buffer, bytes: number): void {
+  from.copy(to, 0, fromOffset, fromOffset + bytes);
+}

@@ -1,0 +1,159 @@
+// Closed-loop request/response (netperf TCP_RR / UDP_RR): one transaction in flight; the next
+// request leaves when the previous response has fully arrived.
+
+import type dgram from "node:dgram";
+import type net from "node:net";
+import { newLatencyHistogram, recordNs } from "../../analysis/latency.js";
+import type { Sample } from "../../domain/sample.js";
+import { readSeq, writeHeader } from "./protocol.js";
+import {
+  abortable,
+  connectTcp,
+  connectUdp,
+  nowNs,
+  type PatternContext,
+  sampleFrom,
+  TrialClock,
+} from "./trial.js";
+
+/** Per-transaction bookkeeping shared by the TCP and UDP loops. */
+class Transactions {
+  readonly histogram = newLatencyHistogram();
+  readonly clock: TrialClock;
+  sentAtNs = 0;
+  measured = 0;
+  lost = 0;
+  firstMeasuredNs = 0;
+  lastCompletedNs = 0;
+
+  constructor(ctx: PatternContext) {
+    this.clock = new TrialClock(ctx.traffic);
+  }
+
+  /** Records a completed transaction; returns false when the trial is over. */
+  complete(atNs: number): boolean {
+    if (this.sentAtNs >= this.clock.measureFromNs) {
+      if (this.measured === 0) this.firstMeasuredNs = this.sentAtNs;
+      recordNs(this.histogram, atNs - this.sentAtNs);
+      this.measured++;
+      this.lastCompletedNs = atNs;
+    }
+    return atNs < this.clock.endNs;
+  }
+
+  sample(ctx: PatternContext): Sample {
+    const { requestSize, responseSize } = ctx.traffic;
+    const durationS = (this.lastCompletedNs - this.firstMeasuredNs) / 1e9;
+    const sent = this.measured + this.lost;
+    return sampleFrom({
+      durationS,
+      messagesSent: sent,
+      messagesReceived: this.measured,
+      bytesSent: sent * requestSize,
+      bytesReceived: this.measured * responseSize,
+      bytesDelivered: this.measured * (requestSize + responseSize),
+      histogram: this.histogram,
+    });
+  }
+}
+
+export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
+  const { requestSize, responseSize } = ctx.traffic;
+  const { session, port } = await ctx.agent.open({
+    protocol: "tcp",
+    pattern: "rr",
+    requestSize,
+    responseSize,
+    rate: 0,
+  });
+  const socket: net.Socket = await connectTcp(ctx.host, port);
+  const request = Buffer.alloc(requestSize, 0x5a);
+  const transactions = new Transactions(ctx);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let pending = 0;
+      const unlisten = abortable(ctx.signal, reject);
+      socket.on("error", (error) => reject(new Error(`data connection lost mid-trial: ${error.message}`)));
+      socket.on("close", () => reject(new Error("agent closed the data connection mid-trial")));
+      socket.on("data", (chunk: Buffer) => {
+        pending += chunk.length;
+        if (pending < responseSize) return;
+        pending -= responseSize;
+        if (!transactions.complete(nowNs())) {
+          unlisten();
+          resolve();
+          return;
+        }
+        transactions.sentAtNs = nowNs();
+        socket.write(request);
+      });
+      transactions.sentAtNs = nowNs();
+      socket.write(request);
+    });
+  } finally {
+    socket.removeAllListeners("close");
+    socket.destroy();
+    await ctx.agent.closeSession(session).catch(() => {});
+  }
+  return transactions.sample(ctx);
+}
+
+/** A request not answered within this many mean round trips (and at least the floor) is lost. */
+const UDP_LOSS_TIMEOUT_RTTS = 20;
+const UDP_LOSS_TIMEOUT_FLOOR_NS = 50e6;
+
+export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
+  const { requestSize, responseSize } = ctx.traffic;
+  const { session, port } = await ctx.agent.open({
+    protocol: "udp",
+    pattern: "rr",
+    requestSize,
+    responseSize,
+    rate: 0,
+  });
+  const socket: dgram.Socket = await connectUdp(ctx.host, port);
+  const request = Buffer.alloc(requestSize, 0x5a);
+  // With room for a sequence number both ways, a late answer to a lost request is not mistaken
+  // for the answer to the current one.
+  const sequenced = requestSize >= 16 && responseSize >= 4;
+  const transactions = new Transactions(ctx);
+  let seq = 0;
+  let watchdog: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const unlisten = abortable(ctx.signal, reject);
+      const send = () => {
+        if (sequenced) writeHeader(request, seq, 0);
+        transactions.sentAtNs = nowNs();
+        socket.send(request);
+      };
+      const finish = () => {
+        unlisten();
+        resolve();
+      };
+      socket.on("error", (error) => reject(new Error(`data socket failed mid-trial: ${error.message}`)));
+      socket.on("message", (message) => {
+        if (sequenced && readSeq(message) !== seq) return;
+        seq++;
+        if (!transactions.complete(nowNs())) return finish();
+        send();
+      });
+      watchdog = setInterval(() => {
+        const now = nowNs();
+        const meanNs = transactions.histogram.totalCount > 0 ? transactions.histogram.mean : 0;
+        const timeoutNs = Math.max(UDP_LOSS_TIMEOUT_FLOOR_NS, UDP_LOSS_TIMEOUT_RTTS * meanNs);
+        if (now - transactions.sentAtNs < timeoutNs) return;
+        if (transactions.sentAtNs >= transactions.clock.measureFromNs) transactions.lost++;
+        if (now >= transactions.clock.endNs) return finish();
+        seq++;
+        send();
+      }, 10);
+      send();
+    });
+  } finally {
+    clearInterval(watchdog);
+    socket.close();
+    await ctx.agent.closeSession(session).catch(() => {});
+  }
+  return transactions.sample(ctx);
+}

@@ -1,0 +1,214 @@
+// Turns the run command's flags into an explicit list of cells (a cross product), validating
+// every value and naming the flag when one is wrong. Pure.
+
+import { type Cell, cellKey } from "../domain/cell.js";
+import { DIRECTIONS, type Direction, type SetupSelection } from "../domain/setup.js";
+import {
+  DRIVERS,
+  type DriverName,
+  PATTERNS,
+  type Pattern,
+  PROTOCOLS,
+  type Protocol,
+  type Rate,
+  type Traffic,
+} from "../domain/traffic.js";
+import { InputError } from "../errors.js";
+
+export interface TrafficFlags {
+  protocol?: string;
+  pattern?: string;
+  size?: string;
+  responseSize?: string;
+  rate?: string;
+  duration?: string;
+  warmup?: string;
+  driver?: string;
+  setup?: string;
+  direction?: string;
+}
+
+/** Biggest message: a UDP datagram's payload limit. */
+export const MAX_MESSAGE_BYTES = 65_507;
+export const MAX_DURATION_S = 3600;
+
+function list(flag: string, value: string): string[] {
+  const items = value.split(",").map((item) => item.trim());
+  if (items.some((item) => item === ""))
+    throw new InputError(`--${flag} '${value}': empty item in the comma-separated list`);
+  return [...new Set(items)];
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
+  return list(flag, value).map((item) => {
+    if (!(allowed as readonly string[]).includes(item)) {
+      throw new InputError(`--${flag}: '${item}' is not one of ${allowed.join(", ")}`);
+    }
+    return item as T;
+  });
+}
+
+export function parseSizes(flag: string, value: string): number[] {
+  return list(flag, value).map((item) => {
+    const bytes = parseByteSize(item);
+    if (bytes === null || bytes < 1 || bytes > MAX_MESSAGE_BYTES) {
+      throw new InputError(
+        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k)`,
+      );
+    }
+    return bytes;
+  });
+}
+
+/** `64`, `1400`, `16k` or `16K` (× 1024); null when it is not a size. */
+export function parseByteSize(text: string): number | null {
+  const match = /^(\d+)([kK])?$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * (match[2] ? 1024 : 1);
+}
+
+export function parseRates(value: string): Rate[] {
+  return list("rate", value).map((item) => {
+    if (item === "max" || item === "peak") return item;
+    const match = /^(\d+(?:\.\d+)?)([kKmM])?$/.exec(item);
+    const rate = match ? Number(match[1]) * (match[2] ? (/k/i.test(match[2]) ? 1e3 : 1e6) : 1) : Number.NaN;
+    if (!(rate > 0) || rate > 10e6) {
+      throw new InputError(
+        `--rate: '${item}' is not a rate in messages/s (a number up to 10M, e.g. 1000 or 50k), 'max' or 'peak'`,
+      );
+    }
+    return rate;
+  });
+}
+
+export function parseSeconds(flag: string, value: string, minimum: number): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < minimum || seconds > MAX_DURATION_S) {
+    throw new InputError(
+      `--${flag}: '${value}' is not a number of seconds between ${minimum} and ${MAX_DURATION_S}`,
+    );
+  }
+  return seconds;
+}
+
+export interface PlannedCells {
+  cells: Cell[];
+  /** Combinations of the cross product that cannot exist, with why. */
+  skipped: Array<{ combination: string; reason: string }>;
+}
+
+/** Why a protocol/pattern pair is meaningless whatever the driver, or null. */
+function impossible(protocol: Protocol, pattern: Pattern): string | null {
+  if (pattern === "crr" && protocol !== "tcp") return "crr (connect/request/response) exists for tcp only";
+  if (pattern === "flood" && protocol !== "icmp") return "flood is a ping pattern (icmp)";
+  if (protocol === "icmp" && pattern !== "rr" && pattern !== "flood")
+    return "icmp does rr (paced ping) and flood only";
+  return null;
+}
+
+// Closed-loop and bulk patterns set their own pace: an offered rate only applies to open loop and
+// to datagram streams.
+function ratesFor(pattern: Pattern, protocol: Protocol, rates: Rate[]): Rate[] {
+  if (pattern === "paced") return rates;
+  if (protocol === "udp" && (pattern === "stream" || pattern === "maerts")) return rates;
+  if (protocol === "icmp" && pattern === "rr") return rates;
+  return ["max"];
+}
+
+export interface FlagDefaults {
+  protocols: Protocol[];
+  patterns: Pattern[];
+  sizes: number[];
+  rates: Rate[];
+  durationS: number;
+  warmupS: number;
+}
+
+export const FLAG_DEFAULTS: FlagDefaults = {
+  protocols: ["tcp"],
+  patterns: ["rr"],
+  sizes: [64],
+  rates: [1000],
+  durationS: 5,
+  warmupS: 1,
+};
+
+export function cellsFromFlags(
+  flags: TrafficFlags,
+  unsupported: (traffic: Traffic) => string | null,
+  setups: SetupSelection[],
+): PlannedCells {
+  const protocols = flags.protocol ? oneOf("protocol", flags.protocol, PROTOCOLS) : FLAG_DEFAULTS.protocols;
+  const patterns = flags.pattern ? oneOf("pattern", flags.pattern, PATTERNS) : FLAG_DEFAULTS.patterns;
+  const sizes = flags.size ? parseSizes("size", flags.size) : FLAG_DEFAULTS.sizes;
+  const responseSizes = flags.responseSize ? parseSizes("response-size", flags.responseSize) : null;
+  const rates = flags.rate ? parseRates(flags.rate) : FLAG_DEFAULTS.rates;
+  const durationS = flags.duration ? parseSeconds("duration", flags.duration, 0.1) : FLAG_DEFAULTS.durationS;
+  const warmupS = flags.warmup ? parseSeconds("warmup", flags.warmup, 0) : FLAG_DEFAULTS.warmupS;
+  const drivers = flags.driver ? oneOf("driver", flags.driver, DRIVERS) : (["builtin"] as DriverName[]);
+
+  const cells: Cell[] = [];
+  const skipped: PlannedCells["skipped"] = [];
+  for (const setup of setups) {
+    for (const driver of drivers) {
+      for (const protocol of protocols) {
+        for (const pattern of patterns) {
+          const combination = `${driver} ${protocol} ${pattern}`;
+          const reason = impossible(protocol, pattern);
+          if (reason) {
+            skipped.push({ combination, reason });
+            continue;
+          }
+          for (const requestSize of sizes) {
+            for (const responseSize of responseSizes ?? [requestSize]) {
+              for (const rate of ratesFor(pattern, protocol, rates)) {
+                const traffic: Traffic = {
+                  protocol,
+                  pattern,
+                  requestSize,
+                  responseSize,
+                  rate,
+                  durationS,
+                  warmupS,
+                  driver,
+                };
+                const why = unsupported(traffic);
+                if (why) {
+                  skipped.push({
+                    combination: `${combination} ${requestSize}/${responseSize} rate=${rate}`,
+                    reason: why,
+                  });
+                  continue;
+                }
+                cells.push({ key: cellKey(setup, traffic), setup, traffic });
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (cells.length === 0) {
+    const reasons = [...new Set(skipped.map((item) => `${item.combination}: ${item.reason}`))].slice(0, 5);
+    throw new InputError(`the flags give no runnable cell — ${reasons.join("; ")}`);
+  }
+  return { cells: dedupe(cells), skipped };
+}
+
+function dedupe(cells: Cell[]): Cell[] {
+  return [...new Map(cells.map((cell) => [cell.key, cell])).values()];
+}
+
+/** The setups named by --setup (validated by the caller against known names) and --direction. */
+export function setupsFromFlags(names: string[], direction: string | undefined): SetupSelection[] {
+  const directions = direction ? oneOf("direction", direction, DIRECTIONS) : (["one-way"] as Direction[]);
+  return names.flatMap((network) =>
+    directions.map((dir) => ({
+      network,
+      direction: dir,
+      cpu: "none",
+      guest: "default",
+      hypervisor: "default",
+    })),
+  );
+}

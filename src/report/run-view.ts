@@ -1,0 +1,51 @@
+// The JSON shape of a run (`run --json`, `show --json`, `export --format json`): a public
+// contract — fields are added, never renamed or removed.
+
+import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
+import type { Cell, Trial } from "../domain/cell.js";
+import type { StoredRun } from "../storage/store.js";
+
+export interface CellView extends Cell {
+  trials: Trial[];
+  summary: CellSummary;
+  /** Per-direction summaries of a bidirectional cell. */
+  directions?: { forward: CellSummary; reverse: CellSummary };
+}
+
+export interface RunView {
+  id: string;
+  label: string;
+  tester: string;
+  status: string;
+  createdAt: string;
+  finishedAt: string | null;
+  command: string[];
+  trialsPerCell: number;
+  metadata: Record<string, unknown>;
+  cells: CellView[];
+}
+
+export function cellView(cell: Cell, trials: Trial[]): CellView {
+  const view: CellView = { ...cell, trials, summary: summarizeSamples(samplesOf(trials)) };
+  if (cell.setup.direction === "bidirectional") {
+    view.directions = { forward: view.summary, reverse: summarizeSamples(samplesOf(trials, "reverse")) };
+  }
+  return view;
+}
+
+export function runView(run: StoredRun): RunView {
+  const byCell = new Map<string, Trial[]>();
+  for (const trial of run.results) byCell.set(trial.cellKey, [...(byCell.get(trial.cellKey) ?? []), trial]);
+  return {
+    id: run.id,
+    label: run.label,
+    tester: run.tester,
+    status: run.status,
+    createdAt: run.createdAt,
+    finishedAt: run.finishedAt,
+    command: run.command,
+    trialsPerCell: run.trials,
+    metadata: run.metadata,
+    cells: run.cells.map((cell) => cellView(cell, byCell.get(cell.key) ?? [])),
+  };
+}

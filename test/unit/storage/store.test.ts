@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
+import { type Cell, cellKey, type Trial } from "../../../src/domain/cell.js";
+import { DEFAULT_SETUP } from "../../../src/domain/setup.js";
+import type { Traffic } from "../../../src/domain/traffic.js";
+import { InputError } from "../../../src/errors.js";
+import { SCHEMA_VERSION, Store } from "../../../src/storage/store.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vnb-store-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const traffic: Traffic = {
+  protocol: "tcp",
+  pattern: "rr",
+  requestSize: 64,
+  responseSize: 64,
+  rate: "max",
+  durationS: 1,
+  warmupS: 0,
+  driver: "builtin",
+};
+const cell: Cell = { key: cellKey(DEFAULT_SETUP, traffic), setup: DEFAULT_SETUP, traffic };
+
+function newRun(store: Store, id: string, createdAt = "2026-11-26T10:00:00.000Z") {
+  store.createRun(
+    {
+      id,
+      createdAt,
+      finishedAt: null,
+      status: "running",
+      label: "base",
+      tester: "t",
+      command: ["run"],
+      trials: 2,
+      metadata: { cores: 2 },
+    },
+    [cell],
+  );
+}
+
+function trial(n: number, status: Trial["status"]): Trial {
+  return {
+    cellKey: cell.key,
+    trial: n,
+    status,
+    startedAt: "a",
+    finishedAt: "b",
+    samples: [],
+    ...(status === "failed" ? { error: "boom" } : {}),
+  };
+}
+
+test("a run, its cells and trials round-trip; a retried trial replaces the failed one", () => {
+  const store = new Store(join(dir, "a.db"));
+  newRun(store, "20261126-100000-aaaa");
+  store.recordTrial("20261126-100000-aaaa", trial(1, "completed"));
+  store.recordTrial("20261126-100000-aaaa", trial(2, "failed"));
+  store.recordTrial("20261126-100000-aaaa", trial(2, "completed"));
+  store.setRunStatus("20261126-100000-aaaa", "completed", "2026-11-26T10:01:00.000Z");
+  const run = store.getRun("20261126-100000-aaaa");
+  assert.equal(run.status, "completed");
+  assert.deepEqual(run.cells, [cell]);
+  assert.deepEqual(
+    run.results.map((t) => [t.trial, t.status]),
+    [
+      [1, "completed"],
+      [2, "completed"],
+    ],
+  );
+  assert.deepEqual(run.metadata, { cores: 2 });
+  store.close();
+});
+
+test("runs are found by id, unique prefix or 'latest'; unknown and ambiguous references are input errors", () => {
+  const store = new Store(join(dir, "b.db"));
+  newRun(store, "20261126-100000-abcd", "2026-11-26T10:00:00.000Z");
+  newRun(store, "20261126-110000-abce", "2026-11-26T11:00:00.000Z");
+  assert.equal(store.resolveRunId("latest"), "20261126-110000-abce");
+  assert.equal(store.resolveRunId("20261126-10"), "20261126-100000-abcd");
+  assert.throws(() => store.resolveRunId("20261126-1"), /ambiguous/);
+  assert.throws(
+    () => store.resolveRunId("nope"),
+    (error: Error) => error instanceof InputError && /not found/.test(error.message),
+  );
+  assert.throws(() => store.resolveRunId("%"), /not found/, "LIKE wildcards in a reference are literal");
+  assert.equal(store.listRuns().length, 2);
+  store.close();
+});
+
+test("the schema is versioned, and a store from a newer vnetbench is refused rather than damaged", () => {
+  const path = join(dir, "c.db");
+  new Store(path).close();
+  const db = new Database(path);
+  assert.equal(db.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  assert.throws(() => new Store(path), /newer than this vnetbench/);
+});
+
+test("committed trials survive a process that never closes the store", async () => {
+  const path = join(dir, "d.db");
+  const { spawnSync } = await import("node:child_process");
+  const script = `
+    import { Store } from ${JSON.stringify(new URL("../../../src/storage/store.ts", import.meta.url).href)};
+    const store = new Store(${JSON.stringify(path)});
+    store.createRun({ id: "r1", createdAt: "x", finishedAt: null, status: "running", label: "", tester: "", command: [], trials: 1, metadata: {} }, ${JSON.stringify([cell])});
+    store.recordTrial("r1", ${JSON.stringify(trial(1, "completed"))});
+    process.kill(process.pid, "SIGKILL");
+  `;
+  const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script]);
+  assert.equal(result.signal, "SIGKILL", result.stderr.toString());
+  const store = new Store(path);
+  assert.equal(store.getRun("r1").results.length, 1);
+  store.close();
+});
