@@ -1,0 +1,214 @@
+// The metrics a comparison judges: which direction is better, how a change is expressed, and how
+// each is read from one trial. Turns the trials of two runs into per-cell, per-metric inputs.
+
+import type { ChangeKind } from "../analysis/statistics.js";
+import type { TrialStatus } from "../domain/cell.js";
+import type { Sample } from "../domain/sample.js";
+
+/**
+ * What the comparison needs of a trial. A domain `Trial` fits; CPU accounting, service demand
+ * and peak throughput are optional because only some runs measure them.
+ */
+export interface TrialMeasurements {
+  cellKey: string;
+  status: TrialStatus;
+  samples: readonly Sample[];
+  cpu?: { hostSeconds: number } | null;
+  serviceDemand?: { usPerTransaction?: number | null; usPerKB?: number | null } | null;
+  peak?: { messagesPerSecond: number } | null;
+}
+
+export type MetricCategory = "latency" | "throughput" | "cpu" | "loss" | "peak";
+
+export interface MetricSpec {
+  label: string;
+  unit: string;
+  category: MetricCategory;
+  /** Which way is better: a change the other way is a regression. */
+  better: "lower" | "higher";
+  change: ChangeKind;
+  /** Noise threshold for an `absolute` metric, in its own unit (relative metrics use the global one). */
+  absoluteNoise?: number;
+  /** The value of one trial, or null when the trial did not measure it. */
+  read(trial: TrialMeasurements): number | null;
+}
+
+/** Worst (highest) latency percentile over the trial's directions: a bidirectional cell is as slow as its slower half. */
+function latency(
+  trial: TrialMeasurements,
+  pick: (s: NonNullable<Sample["latencyUs"]>) => number,
+): number | null {
+  let worst: number | null = null;
+  for (const sample of trial.samples) {
+    if (sample.latencyUs) worst = Math.max(worst ?? Number.NEGATIVE_INFINITY, pick(sample.latencyUs));
+  }
+  return worst;
+}
+
+/** Sum over the trial's directions: both halves of a bidirectional cell carry traffic. */
+function total(trial: TrialMeasurements, pick: (s: Sample) => number): number | null {
+  if (trial.samples.length === 0) return null;
+  return trial.samples.reduce((sum, sample) => sum + pick(sample), 0);
+}
+
+function lossRatio(trial: TrialMeasurements): number | null {
+  const sent = total(trial, (s) => s.loss.sent);
+  const received = total(trial, (s) => s.loss.received);
+  if (sent === null || received === null || sent === 0) return null;
+  return Math.max(0, sent - received) / sent;
+}
+
+/** The metrics of issue 7, in the order reports list them. */
+export const METRICS = {
+  latencyP50: {
+    label: "latency p50",
+    unit: "µs",
+    category: "latency",
+    better: "lower",
+    change: "relative",
+    read: (t) => latency(t, (l) => l.p50),
+  },
+  latencyP99: {
+    label: "latency p99",
+    unit: "µs",
+    category: "latency",
+    better: "lower",
+    change: "relative",
+    read: (t) => latency(t, (l) => l.p99),
+  },
+  latencyMax: {
+    label: "latency max",
+    unit: "µs",
+    category: "latency",
+    better: "lower",
+    change: "relative",
+    read: (t) => latency(t, (l) => l.max),
+  },
+  messagesPerSecond: {
+    label: "messages/s",
+    unit: "msg/s",
+    category: "throughput",
+    better: "higher",
+    change: "relative",
+    read: (t) => total(t, (s) => s.messagesPerSecond),
+  },
+  throughputMbps: {
+    label: "throughput",
+    unit: "Mbit/s",
+    category: "throughput",
+    better: "higher",
+    change: "relative",
+    read: (t) => total(t, (s) => s.throughputMbps),
+  },
+  hostCpuSeconds: {
+    label: "host CPU",
+    unit: "CPU-s",
+    category: "cpu",
+    better: "lower",
+    change: "relative",
+    read: (t) => t.cpu?.hostSeconds ?? null,
+  },
+  serviceDemand: {
+    label: "service demand",
+    unit: "µs/unit",
+    category: "cpu",
+    better: "lower",
+    change: "relative",
+    read: (t) => t.serviceDemand?.usPerTransaction ?? t.serviceDemand?.usPerKB ?? null,
+  },
+  lossRatio: {
+    label: "loss",
+    unit: "ratio",
+    category: "loss",
+    better: "lower",
+    // Loss is usually 0 on both sides, where a relative change is undefined: compare ratios
+    // directly, and call up to 0.1 percentage point of extra loss noise by default.
+    change: "absolute",
+    absoluteNoise: 0.001,
+    read: lossRatio,
+  },
+  peakMessagesPerSecond: {
+    label: "peak throughput",
+    unit: "msg/s",
+    category: "peak",
+    better: "higher",
+    change: "relative",
+    read: (t) => t.peak?.messagesPerSecond ?? null,
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricName = keyof typeof METRICS;
+
+export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];
+
+/** The per-trial values of one metric of one cell, on each side of the comparison. */
+export interface MetricInput {
+  cellKey: string;
+  metric: MetricName;
+  baseline: number[];
+  candidate: number[];
+}
+
+/** A metric one side measured and the other did not (e.g. CPU monitored in one run only). */
+export interface OneSidedMetric {
+  cellKey: string;
+  metric: MetricName;
+  side: "baseline" | "candidate";
+}
+
+export interface MatchedTrials {
+  inputs: MetricInput[];
+  /** Cells present in one run only: nothing to compare them with. */
+  baselineOnly: string[];
+  candidateOnly: string[];
+  oneSided: OneSidedMetric[];
+}
+
+/** A metric's values over the completed trials of a cell, skipping trials that lack it. */
+export function metricValues(metric: MetricName, trials: readonly TrialMeasurements[]): number[] {
+  const values: number[] = [];
+  for (const trial of trials) {
+    if (trial.status !== "completed") continue;
+    const value = METRICS[metric].read(trial);
+    if (value !== null && Number.isFinite(value)) values.push(value);
+  }
+  return values;
+}
+
+function byCell(trials: readonly TrialMeasurements[]): Map<string, TrialMeasurements[]> {
+  const cells = new Map<string, TrialMeasurements[]>();
+  for (const trial of trials) {
+    const list = cells.get(trial.cellKey);
+    if (list) list.push(trial);
+    else cells.set(trial.cellKey, [trial]);
+  }
+  return cells;
+}
+
+/** Matches two runs' trials cell by cell (by key) and reads every metric both sides measured. */
+export function matchTrials(
+  baseline: readonly TrialMeasurements[],
+  candidate: readonly TrialMeasurements[],
+  metrics: readonly MetricName[] = METRIC_NAMES,
+): MatchedTrials {
+  const baseCells = byCell(baseline);
+  const candCells = byCell(candidate);
+  const matched: MatchedTrials = {
+    inputs: [],
+    baselineOnly: [...baseCells.keys()].filter((key) => !candCells.has(key)),
+    candidateOnly: [...candCells.keys()].filter((key) => !baseCells.has(key)),
+    oneSided: [],
+  };
+  for (const [cellKey, baseTrials] of baseCells) {
+    const candTrials = candCells.get(cellKey);
+    if (!candTrials) continue;
+    for (const metric of metrics) {
+      const b = metricValues(metric, baseTrials);
+      const c = metricValues(metric, candTrials);
+      if (b.length > 0 && c.length > 0) matched.inputs.push({ cellKey, metric, baseline: b, candidate: c });
+      else if (b.length > 0) matched.oneSided.push({ cellKey, metric, side: "baseline" });
+      else if (c.length > 0) matched.oneSided.push({ cellKey, metric, side: "candidate" });
+    }
+  }
+  return matched;
+}
