@@ -1,0 +1,387 @@
+// The netns lab provider: builds the topology of topology.ts out of network namespaces, veth pairs
+// and Linux bridges on this host, reports on it, and removes it. Everything it creates lives inside
+// the lab's own namespaces (named NAME-node), so nothing touches the host's interfaces and `down`
+// finds a lab by its name alone — also one left behind by a killed run.
+
+import { NetnsEndpoint } from "../endpoints/netns.js";
+import { InputError, RunError } from "../errors.js";
+import { CommandError, describeArgv, type ExecOptions, execCommand } from "../util/process.js";
+import { type LinkOptions, shapingCommands, validateLinkOptions } from "./link-options.js";
+import {
+  DEFAULT_BASE_SUBNET,
+  DEFAULT_LAB_NAME,
+  LAB_LINKS,
+  LAB_NODES,
+  type LabLinkName,
+  type LabNode,
+  type LabTopology,
+  labTopology,
+  validateLabName,
+} from "./topology.js";
+
+export interface LabUpOptions {
+  /** Prefix of every namespace and interface of the lab (default `vnb`). */
+  name?: string;
+  /** IPv4 /16 the lab takes its subnets from (default 10.213.0.0/16). */
+  baseSubnet?: string;
+  /** Options per link, applied at creation. */
+  links?: Partial<Record<LabLinkName, LinkOptions>>;
+  /** Remove a lab of the same name first instead of refusing. */
+  force?: boolean;
+}
+
+/** A lab that is up: its endpoints by node name and the topology they were built from. */
+export interface Lab {
+  readonly name: string;
+  readonly topology: LabTopology;
+  readonly endpoints: Readonly<Record<LabNode, NetnsEndpoint>>;
+}
+
+export type LabState = "up" | "down" | "partial";
+
+export interface LabLinkStatus {
+  name: LabLinkName;
+  mtu?: number;
+  /** Root qdisc kinds on the link's two ends, e.g. ["netem", "netem"]. */
+  qdiscs: string[];
+}
+
+export interface LabStatus {
+  name: string;
+  state: LabState;
+  baseSubnet: string;
+  /** Namespaces of the lab that exist. */
+  namespaces: string[];
+  /** What is missing or wrong, one line each (empty when up or down). */
+  problems: string[];
+  links: LabLinkStatus[];
+}
+
+const ALIAS_PREFIX = "vnetbench-lab base=";
+const NODE_ROLE = {
+  host1: "host",
+  host2: "host",
+  g1: "guest",
+  g2: "guest",
+  g3: "guest",
+  ext: "ext",
+} as const;
+
+async function run(argv: readonly string[], options: ExecOptions = {}) {
+  try {
+    return await execCommand(argv, { timeoutMs: 15_000, ...options });
+  } catch (error) {
+    if (error instanceof CommandError) throw new RunError(`netns lab: ${error.message}`);
+    throw error;
+  }
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new RunError(
+      "the netns lab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN): run as root, or use loopback",
+    );
+  }
+}
+
+async function listNamespaces(): Promise<Set<string>> {
+  const { stdout } = await run(["ip", "-j", "netns", "list"]);
+  if (!stdout.trim()) return new Set();
+  return new Set((JSON.parse(stdout) as { name: string }[]).map((entry) => entry.name));
+}
+
+function labNamespaces(name: string): string[] {
+  return LAB_NODES.map((node) => `${name}-${node}`);
+}
+
+/** The endpoints of a lab described by its topology. */
+export function labFromTopology(topology: LabTopology): Lab {
+  const endpoints = Object.fromEntries(
+    LAB_NODES.map((node) => [
+      node,
+      new NetnsEndpoint(node, topology.namespaces[node], NODE_ROLE[node], topology.addresses[node]),
+    ]),
+  ) as Record<LabNode, NetnsEndpoint>;
+  return { name: topology.name, topology, endpoints };
+}
+
+/** The commands that build a lab, in order (each an argv). */
+export function labUpCommands(topology: LabTopology): string[][] {
+  const ns = topology.namespaces;
+  const commands: string[][] = [];
+  for (const node of LAB_NODES) commands.push(["ip", "netns", "add", ns[node]]);
+  for (const node of LAB_NODES) {
+    commands.push(["ip", "-n", ns[node], "link", "set", "lo", "up"]);
+    // IPv6 autoconfiguration chatter would move the byte counters the tests check.
+    commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+  }
+  for (const bridge of topology.bridges) {
+    const n = ns[bridge.node];
+    commands.push([
+      "ip",
+      "-n",
+      n,
+      "link",
+      "add",
+      "name",
+      bridge.ifname,
+      "type",
+      "bridge",
+      "forward_delay",
+      "0",
+    ]);
+    commands.push(["ip", "-n", n, "addr", "add", bridge.address, "dev", bridge.ifname]);
+    commands.push(["ip", "-n", n, "link", "set", bridge.ifname, "up"]);
+  }
+  // The lab records its base subnet on itself, so status and open need nothing but the name.
+  const br0 = topology.bridges[0]!;
+  commands.push([
+    "ip",
+    "-n",
+    ns[br0.node],
+    "link",
+    "set",
+    br0.ifname,
+    "alias",
+    ALIAS_PREFIX + topology.baseSubnet,
+  ]);
+  for (const linkName of LAB_LINKS) {
+    const { a, b } = topology.links[linkName];
+    const [na, nb] = [ns[a.node], ns[b.node]];
+    // Both ends are created directly in their namespaces: nothing ever appears in the host's.
+    const peer = ["peer", "name", b.ifname, "netns", nb];
+    commands.push(["ip", "-n", na, "link", "add", "name", a.ifname, "type", "veth", ...peer]);
+    if (a.bridge) commands.push(["ip", "-n", na, "link", "set", a.ifname, "master", a.bridge]);
+    if (a.address) commands.push(["ip", "-n", na, "addr", "add", a.address, "dev", a.ifname]);
+    if (b.address) commands.push(["ip", "-n", nb, "addr", "add", b.address, "dev", b.ifname]);
+    commands.push(["ip", "-n", na, "link", "set", a.ifname, "up"]);
+    commands.push(["ip", "-n", nb, "link", "set", b.ifname, "up"]);
+  }
+  for (const node of topology.routers) {
+    commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+  }
+  for (const route of topology.routes) {
+    commands.push(["ip", "-n", ns[route.node], "route", "add", route.destination, "via", route.via]);
+  }
+  return commands;
+}
+
+/** Builds the netns lab. Refuses when a lab of that name exists (unless force); cleans up if it fails. */
+export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
+  const name = options.name ?? DEFAULT_LAB_NAME;
+  const topology = labTopology(name, options.baseSubnet ?? DEFAULT_BASE_SUBNET);
+  for (const [link, linkOptions] of Object.entries(options.links ?? {})) {
+    checkLinkName(link);
+    validateLinkOptions(linkOptions);
+  }
+  requireRoot();
+  const present = await listNamespaces();
+  const existing = labNamespaces(name).filter((ns) => present.has(ns));
+  if (existing.length > 0) {
+    if (!options.force) {
+      const status = await labStatus(name);
+      const detail =
+        status.state === "up"
+          ? `lab ${name} is already up`
+          : `lab ${name} is partly there (${status.problems.slice(0, 3).join("; ")})`;
+      throw new InputError(
+        `${detail}: run \`vnetbench lab down ${name}\` first, or lab up --force to recreate it`,
+      );
+    }
+    await labDown(name);
+  }
+  try {
+    for (const argv of labUpCommands(topology)) await run(argv);
+    const lab = labFromTopology(topology);
+    for (const [link, linkOptions] of Object.entries(options.links ?? {})) {
+      await setLinkOptions(lab, link as LabLinkName, linkOptions);
+    }
+    return lab;
+  } catch (error) {
+    await labDown(name).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Removes every namespace of the lab (and with them its veths and bridges), whether the lab is
+ * whole, partial or left by a killed run. Processes still inside (an orphaned agent) are killed by
+ * PID first: they would otherwise keep the namespace and its interfaces alive. Idempotent.
+ */
+export async function labDown(name = DEFAULT_LAB_NAME): Promise<{ removed: string[] }> {
+  validateLabName(name);
+  requireRoot();
+  const present = await listNamespaces();
+  const removed: string[] = [];
+  for (const ns of labNamespaces(name)) {
+    if (!present.has(ns)) continue;
+    const { stdout } = await run(["ip", "netns", "pids", ns], { allowFailure: true });
+    for (const pid of stdout.split(/\s+/).filter(Boolean).map(Number)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await run(["ip", "netns", "del", ns]);
+    removed.push(ns);
+  }
+  return { removed };
+}
+
+interface IpAddrEntry {
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  master?: string;
+  ifalias?: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+async function ipJson<T>(argv: string[]): Promise<T[]> {
+  const { stdout } = await run(argv);
+  return stdout.trim() ? (JSON.parse(stdout) as T[]) : [];
+}
+
+async function readBaseSubnet(name: string): Promise<string | undefined> {
+  const topology = labTopology(name);
+  const br0 = topology.bridges[0]!;
+  const links = await ipJson<IpAddrEntry>([
+    "ip",
+    "-n",
+    topology.namespaces[br0.node],
+    "-j",
+    "link",
+    "show",
+  ]).catch(() => []);
+  const alias = links.find((link) => link.ifname === br0.ifname)?.ifalias;
+  return alias?.startsWith(ALIAS_PREFIX) ? alias.slice(ALIAS_PREFIX.length) : undefined;
+}
+
+/** What of the lab exists: `up` (all there), `down` (nothing), or `partial` with the problems found. */
+export async function labStatus(name = DEFAULT_LAB_NAME): Promise<LabStatus> {
+  validateLabName(name);
+  requireRoot();
+  const present = await listNamespaces();
+  const namespaces = labNamespaces(name).filter((ns) => present.has(ns));
+  const baseSubnet = (namespaces.length > 0 && (await readBaseSubnet(name))) || DEFAULT_BASE_SUBNET;
+  const topology = labTopology(name, baseSubnet);
+  const empty: LabStatus = { name, state: "down", baseSubnet, namespaces, problems: [], links: [] };
+  if (namespaces.length === 0) return empty;
+
+  const problems: string[] = [];
+  const interfaces = new Map<LabNode, IpAddrEntry[]>();
+  const qdiscs = new Map<LabNode, { dev: string; kind: string; root?: boolean }[]>();
+  for (const node of LAB_NODES) {
+    const ns = topology.namespaces[node];
+    if (!present.has(ns)) {
+      problems.push(`namespace ${ns} is missing`);
+      continue;
+    }
+    interfaces.set(node, await ipJson<IpAddrEntry>(["ip", "-n", ns, "-j", "addr", "show"]));
+    qdiscs.set(node, await ipJson(["ip", "netns", "exec", ns, "tc", "-j", "qdisc", "show"]));
+  }
+
+  const expect = (
+    node: LabNode,
+    ifname: string,
+    address?: string,
+    master?: string,
+  ): IpAddrEntry | undefined => {
+    const entries = interfaces.get(node);
+    if (!entries) return undefined;
+    const where = `${ifname} in ${topology.namespaces[node]}`;
+    const entry = entries.find((e) => e.ifname === ifname);
+    if (!entry) {
+      problems.push(`interface ${where} is missing`);
+      return undefined;
+    }
+    if (!entry.flags.includes("UP")) problems.push(`interface ${where} is down`);
+    if (master && entry.master !== master) problems.push(`interface ${where} is not a port of ${master}`);
+    if (address) {
+      const has = entry.addr_info?.some((a) => `${a.local}/${a.prefixlen}` === address);
+      if (!has) problems.push(`address ${address} on ${where} is missing`);
+    }
+    return entry;
+  };
+
+  for (const bridge of topology.bridges) expect(bridge.node, bridge.ifname, bridge.address);
+  const links: LabLinkStatus[] = [];
+  for (const linkName of LAB_LINKS) {
+    const { a, b } = topology.links[linkName];
+    const ends = [expect(a.node, a.ifname, a.address, a.bridge), expect(b.node, b.ifname, b.address)];
+    const kinds = [a, b].map(
+      (end) => qdiscs.get(end.node)?.find((q) => q.dev === end.ifname && q.root)?.kind ?? "none",
+    );
+    links.push({ name: linkName, mtu: ends[0]?.mtu ?? ends[1]?.mtu, qdiscs: kinds });
+  }
+  for (const node of topology.routers) {
+    if (!interfaces.has(node)) continue;
+    const { stdout } = await run([
+      "ip",
+      "netns",
+      "exec",
+      topology.namespaces[node],
+      "cat",
+      "/proc/sys/net/ipv4/ip_forward",
+    ]);
+    if (stdout.trim() !== "1") problems.push(`ip_forward is off in ${topology.namespaces[node]}`);
+  }
+  for (const route of topology.routes) {
+    if (!interfaces.has(route.node)) continue;
+    const ns = topology.namespaces[route.node];
+    const routes = await ipJson<{ dst: string; gateway?: string }>(["ip", "-n", ns, "-j", "route", "show"]);
+    if (!routes.some((r) => r.dst === route.destination && r.gateway === route.via)) {
+      problems.push(`route ${route.destination} via ${route.via} in ${ns} is missing`);
+    }
+  }
+  return { name, state: problems.length === 0 ? "up" : "partial", baseSubnet, namespaces, problems, links };
+}
+
+/** The lab of that name, which must be up (built by this or another process). */
+export async function openLab(name = DEFAULT_LAB_NAME): Promise<Lab> {
+  const status = await labStatus(name);
+  if (status.state === "down")
+    throw new InputError(`lab ${name} is not up: run \`vnetbench lab up ${name}\``);
+  if (status.state === "partial") {
+    throw new InputError(
+      `lab ${name} is broken (${status.problems.slice(0, 3).join("; ")}): run \`vnetbench lab down ${name}\` then up`,
+    );
+  }
+  return labFromTopology(labTopology(name, status.baseSubnet));
+}
+
+function checkLinkName(link: string): asserts link is LabLinkName {
+  if (!(LAB_LINKS as readonly string[]).includes(link)) {
+    throw new InputError(`lab link "${link}": expected one of ${LAB_LINKS.join(", ")}`);
+  }
+}
+
+/** Changes a link's MTU and/or shaping, on both of its ends. */
+export async function setLinkOptions(lab: Lab, link: LabLinkName, options: LinkOptions): Promise<void> {
+  checkLinkName(link);
+  validateLinkOptions(options);
+  const { a, b } = lab.topology.links[link];
+  for (const end of [a, b]) {
+    const ns = lab.topology.namespaces[end.node];
+    if (options.mtu !== undefined)
+      await run(["ip", "-n", ns, "link", "set", end.ifname, "mtu", String(options.mtu)]);
+    if (options.shaping === undefined) continue;
+    await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", end.ifname, "root"], {
+      allowFailure: true,
+    });
+    for (const argv of shapingCommands(end.ifname, options.shaping ?? {})) {
+      try {
+        await execCommand(["ip", "netns", "exec", ns, ...argv], { timeoutMs: 15_000 });
+      } catch (error) {
+        const unknown =
+          error instanceof CommandError && /qdisc kind is unknown/.test(error.result?.stderr ?? "");
+        if (!unknown) throw new RunError(`netns lab: ${(error as Error).message}`);
+        throw new RunError(
+          `netns lab: this kernel has no ${argv.find((a) => a === "netem" || a === "tbf")} qdisc (${describeArgv(argv)}); ` +
+            "netem (delay, loss) needs sch_netem, rateMbit alone needs only sch_tbf",
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+// The ssh endpoint against a real OpenSSH server on 127.0.0.1 with throw-away keys.
+
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { after, before, test } from "node:test";
+import { SshConnectError, SshEndpoint } from "../../src/endpoints/ssh.js";
+import { CommandError } from "../../src/util/process.js";
+import { freePort, startSshd, type TestSshd } from "../helpers/sshd.js";
+
+let sshd: TestSshd;
+let endpoint: SshEndpoint;
+
+before(async () => {
+  sshd = await startSshd();
+  endpoint = new SshEndpoint({
+    name: "remote",
+    role: "host",
+    target: sshd.hostAlias,
+    address: "127.0.0.1",
+    configFile: sshd.configFile,
+    connectTimeoutS: 3,
+  });
+});
+
+after(async () => {
+  await sshd?.stop();
+});
+
+async function waitGone(pid: number, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (existsSync(`/proc/${pid}`)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+test("exec runs argv remotely exactly as given, however it is quoted", async () => {
+  const argv = ["two words", "it's", '"dq"', "$HOME", "`id`", "a;b|c", "new\nline", "*", ""];
+  const { stdout } = await endpoint.exec(["printf", "%s\\0", ...argv]);
+  assert.deepEqual(stdout.split("\0").slice(0, -1), argv);
+  const { stdout: echoed } = await endpoint.exec(["cat"], { input: "from stdin" });
+  assert.equal(echoed, "from stdin");
+});
+
+test("a failing remote command is a CommandError; allowFailure gives its exit code", async () => {
+  await assert.rejects(endpoint.exec(["sh", "-c", "echo nope >&2; exit 3"]), (error: unknown) => {
+    assert.ok(error instanceof CommandError && !(error instanceof SshConnectError));
+    assert.match(error.message, /nope/);
+    return true;
+  });
+  assert.equal((await endpoint.exec(["sh", "-c", "exit 255"], { allowFailure: true })).code, 255);
+});
+
+test("readFile reads a file on the remote machine", async () => {
+  const text = await endpoint.readFile("/proc/sys/kernel/ostype");
+  assert.equal(text, "Linux\n");
+});
+
+test("start streams the remote process's output, and stop really ends it remotely", async () => {
+  const remote = endpoint.start(["sh", "-c", "echo started; echo to-stderr >&2; exec sleep 60"]);
+  const pid = await remote.remotePid;
+  assert.ok(pid && existsSync(`/proc/${pid}`));
+  let out = "";
+  let err = "";
+  remote.stdout.on("data", (chunk: Buffer) => {
+    out += chunk;
+  });
+  remote.stderr.on("data", (chunk: Buffer) => {
+    err += chunk;
+  });
+  while (!out.includes("started") || !err.includes("to-stderr")) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!err.includes("vnetbench-remote-pid"), "the wrapper's PID line is not passed on");
+  await remote.stop();
+  assert.ok(await waitGone(pid));
+});
+
+test("a remote process that ignores SIGTERM is killed remotely after the grace period", async () => {
+  const remote = endpoint.start(["sh", "-c", 'trap "" TERM; exec sleep 60']);
+  const pid = (await remote.remotePid)!;
+  const started = Date.now();
+  await remote.stop(500);
+  assert.ok(await waitGone(pid));
+  assert.ok(Date.now() - started < 5000);
+});
+
+test("when the ssh session dies (vnetbench killed), the remote process ends too", async () => {
+  const remote = endpoint.start(["sleep", "60"]);
+  const pid = (await remote.remotePid)!;
+  process.kill(remote.pid!, "SIGKILL");
+  await remote.exited;
+  assert.ok(await waitGone(pid), `remote sleep ${pid} still running after its session died`);
+});
+
+test("a port where nothing listens fails at once with a clear ssh error", async () => {
+  const port = await freePort();
+  const refused = new SshEndpoint({
+    name: "down",
+    role: "host",
+    target: "127.0.0.1",
+    address: "127.0.0.1",
+    configFile: "/dev/null",
+    sshOptions: { Port: String(port), UserKnownHostsFile: "/dev/null" },
+    connectTimeoutS: 2,
+  });
+  const started = Date.now();
+  await assert.rejects(refused.exec(["true"]), (error: unknown) => {
+    assert.ok(error instanceof SshConnectError);
+    assert.match(error.message, /ssh 127\.0\.0\.1 failed: .*Connection refused/);
+    assert.match(error.message, /hint: check that `ssh 127\.0\.0\.1 true` works without a password prompt/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 3000);
+});
+
+test("a server that accepts but never answers fails within the connect timeout, no hang", async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  try {
+    const port = (silent.address() as { port: number }).port;
+    const mute = new SshEndpoint({
+      name: "mute",
+      role: "host",
+      target: "127.0.0.1",
+      address: "127.0.0.1",
+      configFile: "/dev/null",
+      sshOptions: { Port: String(port), UserKnownHostsFile: "/dev/null" },
+      connectTimeoutS: 2,
+    });
+    const started = Date.now();
+    await assert.rejects(mute.exec(["true"]), SshConnectError);
+    assert.ok(Date.now() - started < 6000, `took ${Date.now() - started} ms`);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test("a key the server does not accept fails without prompting for a password", async () => {
+  const stranger = new SshEndpoint({
+    name: "stranger",
+    role: "host",
+    target: sshd.hostAlias,
+    address: "127.0.0.1",
+    configFile: sshd.configFile,
+    sshOptions: { IdentityFile: "/dev/null", User: "nobody" },
+    connectTimeoutS: 3,
+  });
+  await assert.rejects(stranger.exec(["true"], { timeoutMs: 10_000 }), /Permission denied/);
+});
