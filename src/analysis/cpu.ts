@@ -1,0 +1,94 @@
+// CPU reports → the JSON contract's summary.cpu, and the sum of a cell's trials.
+
+import { type CategorySeconds, CPU_CATEGORIES, type CpuReport } from "../monitors/cpu-report.js";
+
+/** `summary.cpu` of the JSON contract. */
+export interface CpuSummary {
+  /** Host busy CPU-seconds (wall × CPUs − Δidle − Δiowait). */
+  hostSeconds: number;
+  byCategory: CategorySeconds;
+  /** CPU-seconds of the traffic generator's own processes on the host. */
+  generatorSeconds: number;
+  /** hostSeconds / wallSeconds. */
+  perWallSecond: number;
+  steal: { seconds: number; fraction: number; flagged: boolean };
+  wallSeconds: number;
+  onlineCpus: number;
+  /** Attributed CPU-seconds per process selection (qemu, vhost, ...). */
+  processes: Record<string, number>;
+  /** NET_RX and NET_TX softirqs over the window, all CPUs. */
+  netRxSoftirqs: number;
+  netTxSoftirqs: number;
+  interrupts: number;
+  cycles: number | null;
+  effectiveMhz: number | null;
+  /** Why cycles are null, when they are. */
+  perfNote: string | null;
+  warnings: string[];
+}
+
+/** The summary of one trial's report. */
+export function summarizeCpu(report: CpuReport): CpuSummary {
+  return {
+    hostSeconds: report.hostSeconds,
+    byCategory: { ...report.byCategory },
+    generatorSeconds: report.generatorSeconds,
+    perWallSecond: report.perWallSecond,
+    steal: { seconds: report.steal.seconds, fraction: report.steal.fraction, flagged: report.steal.flagged },
+    wallSeconds: report.wallSeconds,
+    onlineCpus: report.onlineCpus,
+    processes: Object.fromEntries(report.processes.map((p) => [p.name, p.seconds])),
+    netRxSoftirqs: report.softirqs["NET_RX"]?.total ?? 0,
+    netTxSoftirqs: report.softirqs["NET_TX"]?.total ?? 0,
+    interrupts: report.interrupts.total,
+    cycles: report.cycles,
+    effectiveMhz: report.effectiveMhz,
+    perfNote: report.perfNote,
+    warnings: [...report.warnings],
+  };
+}
+
+/**
+ * A cell's CPU over its trials: seconds and counts summed, rates recomputed from the sums (never the
+ * average of per-trial rates). Cycles stay null unless every trial counted them. Steal is flagged when
+ * any trial was.
+ */
+export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
+  const first = trials[0];
+  if (!first) throw new RangeError("cannot merge the CPU of zero trials");
+  const total = (pick: (s: CpuSummary) => number) => trials.reduce((sum, s) => sum + pick(s), 0);
+  const wallSeconds = total((s) => s.wallSeconds);
+  const hostSeconds = total((s) => s.hostSeconds);
+  const byCategory = Object.fromEntries(
+    CPU_CATEGORIES.map((c) => [c, total((s) => s.byCategory[c])]),
+  ) as CategorySeconds;
+  const processes: Record<string, number> = {};
+  for (const s of trials)
+    for (const [name, seconds] of Object.entries(s.processes))
+      processes[name] = (processes[name] ?? 0) + seconds;
+  const stealSeconds = total((s) => s.steal.seconds);
+  const capacity = total((s) => s.wallSeconds * s.onlineCpus);
+  const allCounted = trials.every((s) => s.cycles !== null);
+  const cycles = allCounted ? total((s) => s.cycles!) : null;
+  return {
+    hostSeconds,
+    byCategory,
+    generatorSeconds: total((s) => s.generatorSeconds),
+    perWallSecond: wallSeconds > 0 ? hostSeconds / wallSeconds : 0,
+    steal: {
+      seconds: stealSeconds,
+      fraction: capacity > 0 ? stealSeconds / capacity : 0,
+      flagged: trials.some((s) => s.steal.flagged),
+    },
+    wallSeconds,
+    onlineCpus: Math.max(...trials.map((s) => s.onlineCpus)),
+    processes,
+    netRxSoftirqs: total((s) => s.netRxSoftirqs),
+    netTxSoftirqs: total((s) => s.netTxSoftirqs),
+    interrupts: total((s) => s.interrupts),
+    cycles,
+    effectiveMhz: cycles !== null && hostSeconds > 0 ? cycles / hostSeconds / 1e6 : null,
+    perfNote: allCounted ? null : (trials.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
+    warnings: [...new Set(trials.flatMap((s) => s.warnings))],
+  };
+}

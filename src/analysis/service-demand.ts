@@ -1,0 +1,31 @@
+// Service demand: host CPU per unit of work, in netperf's units (µs per transaction, µs per KB, K = 1024).
+
+export interface ServiceDemand {
+  /** Host CPU µs per transaction (rr, crr, paced), when transactional. */
+  usPerTransaction?: number;
+  /** Host CPU µs per KB delivered (stream), when not transactional. */
+  usPerKB?: number;
+  /** Cycles per transaction or per KB; null when cycles could not be counted. */
+  cyclesPerUnit: number | null;
+}
+
+/**
+ * CPU-seconds × 10^6 / units of work (netperf's definition, with host CPU from wall × CPUs − Δidle).
+ * Throws when the work needed for the chosen unit is missing or not positive.
+ */
+export function serviceDemand(
+  cpu: { hostSeconds: number; cycles: number | null },
+  work: { transactions?: number; bytes?: number },
+  transactional: boolean,
+): ServiceDemand {
+  const units = transactional ? work.transactions : work.bytes === undefined ? undefined : work.bytes / 1024;
+  const what = transactional ? "transactions" : "bytes";
+  if (units === undefined || !(units > 0)) {
+    throw new RangeError(
+      `service demand needs a positive count of ${what}, got ${String(transactional ? work.transactions : work.bytes)}`,
+    );
+  }
+  const us = (cpu.hostSeconds * 1e6) / units;
+  const cyclesPerUnit = cpu.cycles === null ? null : cpu.cycles / units;
+  return transactional ? { usPerTransaction: us, cyclesPerUnit } : { usPerKB: us, cyclesPerUnit };
+}
