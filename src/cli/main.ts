@@ -68,14 +68,14 @@ program
     "--token-file <path>",
     "file with the shared secret clients must prove (default: a new one, printed)",
   )
-  .option("--exit-with-stdin", "exit when stdin closes (set by launchers)")
+  .option("--stdio", "also take control requests on stdin, and exit when it closes (set by launchers)")
   .action(async (options) => {
     const port = Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new InputError(`--port: '${options.port}' is not a port number (0-65535)`);
     }
     await serveAgent(
-      { listen: options.listen, port, tokenFile: options.tokenFile, exitWithStdin: options.exitWithStdin },
+      { listen: options.listen, port, tokenFile: options.tokenFile, stdio: options.stdio },
       (line) => process.stdout.write(`${line}\n`),
     ).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE")

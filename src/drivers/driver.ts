@@ -2,6 +2,7 @@
 // run trials, close — and a pure parse of its output, returning the common Sample shape.
 
 import type { Sample } from "../domain/sample.js";
+import type { Direction } from "../domain/setup.js";
 import type { DriverName, Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 
@@ -13,9 +14,17 @@ export interface TrafficPath {
   serverAddress: string;
 }
 
+export interface TrialOptions {
+  /** `bidirectional` runs the traffic both ways at once and returns a forward and a reverse Sample. */
+  direction?: Direction;
+  signal?: AbortSignal;
+}
+
 export interface DriverSession {
   /** Runs one trial (warm-up, then the measured window) and returns one Sample per direction. */
-  runTrial(traffic: Traffic, signal?: AbortSignal): Promise<Sample[]>;
+  runTrial(traffic: Traffic, options?: TrialOptions): Promise<Sample[]>;
+  /** PIDs of the generator's processes on the host, so their CPU is reported apart. */
+  generatorPids?(): number[];
   /** Stops everything the session started, whatever state it is in. */
   close(): Promise<void>;
 }

@@ -107,11 +107,11 @@ function impossible(protocol: Protocol, pattern: Pattern): string | null {
 }
 
 // Closed-loop and bulk patterns set their own pace: an offered rate only applies to open loop and
-// to datagram streams.
-function ratesFor(pattern: Pattern, protocol: Protocol, rates: Rate[]): Rate[] {
-  if (pattern === "paced") return rates;
-  if (protocol === "udp" && (pattern === "stream" || pattern === "maerts")) return rates;
-  if (protocol === "icmp" && pattern === "rr") return rates;
+// to datagram streams, which otherwise go as fast as they can.
+function ratesFor(pattern: Pattern, protocol: Protocol, rates: Rate[] | null): Rate[] {
+  if (pattern === "paced") return rates ?? FLAG_DEFAULTS.rates;
+  if (protocol === "udp" && (pattern === "stream" || pattern === "maerts")) return rates ?? ["max"];
+  if (protocol === "icmp" && pattern === "rr") return rates ?? FLAG_DEFAULTS.rates;
   return ["max"];
 }
 
@@ -142,7 +142,7 @@ export function cellsFromFlags(
   const patterns = flags.pattern ? oneOf("pattern", flags.pattern, PATTERNS) : FLAG_DEFAULTS.patterns;
   const sizes = flags.size ? parseSizes("size", flags.size) : FLAG_DEFAULTS.sizes;
   const responseSizes = flags.responseSize ? parseSizes("response-size", flags.responseSize) : null;
-  const rates = flags.rate ? parseRates(flags.rate) : FLAG_DEFAULTS.rates;
+  const rates = flags.rate ? parseRates(flags.rate) : null;
   const durationS = flags.duration ? parseSeconds("duration", flags.duration, 0.1) : FLAG_DEFAULTS.durationS;
   const warmupS = flags.warmup ? parseSeconds("warmup", flags.warmup, 0) : FLAG_DEFAULTS.warmupS;
   const drivers = flags.driver ? oneOf("driver", flags.driver, DRIVERS) : (["builtin"] as DriverName[]);

@@ -166,7 +166,7 @@ async function runOneTrial(
       session = await driver.prepare(path);
       sessions.set(sessionKey, session);
     }
-    const samples = await session.runTrial(cell.traffic, deps.signal);
+    const samples = await session.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal });
     return {
       cellKey: cell.key,
       trial,

@@ -2,7 +2,7 @@
 // SIGTERM then SIGKILL, and no child outliving a crashed parent when it can be helped.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 
 export interface CommandResult {
   stdout: string;
@@ -86,6 +86,8 @@ export function execCommand(argv: readonly string[], options: ExecOptions = {}):
 /** A long-lived child (an agent, a tool's server) with a stop that always ends it. */
 export interface LongRunning {
   readonly pid: number | undefined;
+  /** The process's own stdin, where the endpoint passes it through (not over ssh, whose stdin feeds a watchdog). */
+  readonly stdin?: Writable;
   readonly stdout: Readable;
   readonly stderr: Readable;
   /** Settles when the process has exited. */
@@ -126,6 +128,7 @@ export function startProcess(argv: readonly string[], env?: NodeJS.ProcessEnv): 
   });
   return {
     pid: child.pid,
+    stdin: child.stdin,
     stdout: child.stdout,
     stderr: child.stderr,
     exited,

@@ -3,11 +3,15 @@
 
 import dgram from "node:dgram";
 import net from "node:net";
+import type { Readable, Writable } from "node:stream";
 import { SequenceTracker } from "../../analysis/sequence.js";
+import { AgentConnection } from "./control-client.js";
 import { type DatagramSource, startDatagramSource } from "./datagram-source.js";
+import { runPattern } from "./patterns.js";
 import {
   type ControlRequest,
   type ControlResponse,
+  type DriveRequest,
   HEADER_BYTES,
   type Mark,
   newNonce,
@@ -190,6 +194,7 @@ function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
 export class Agent {
   private readonly server: net.Server;
   private readonly sessions = new Map<number, DataSession>();
+  private readonly peers = new Map<string, Promise<AgentConnection>>();
   private nextSession = 1;
 
   constructor(private readonly options: AgentOptions) {
@@ -209,7 +214,50 @@ export class Agent {
   close(): void {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
+    for (const peer of this.peers.values()) peer.then((connection) => connection.close(), () => {});
     this.server.close();
+  }
+
+  /** Serves an already trusted channel (the launcher's stdin/stdout); resolves when it ends. */
+  serveChannel(input: Readable, output: Writable): Promise<void> {
+    const owned = new Set<number>();
+    onLines(input, (line) => {
+      let message: ControlRequest;
+      try {
+        message = JSON.parse(line) as ControlRequest;
+      } catch {
+        return;
+      }
+      this.respond(message, owned, (response) => sendLine(output, response));
+    });
+    return new Promise((resolve) => {
+      const done = () => {
+        for (const id of owned) this.closeSession(id);
+        resolve();
+      };
+      input.once("end", done);
+      input.once("close", done);
+    });
+  }
+
+  private respond(message: ControlRequest, owned: Set<number>, reply: (response: ControlResponse) => void): void {
+    this.handle(message, owned).then(reply, (error: Error) =>
+      reply({ id: message.id, ok: false, error: error.message }),
+    );
+  }
+
+  // Runs one trial's client side from this endpoint against a peer agent.
+  private async drive(request: DriveRequest & { id: number }): Promise<ControlResponse> {
+    const { host, port, token } = request.target;
+    const key = `${host}|${port}`;
+    let peer = this.peers.get(key);
+    if (!peer) {
+      peer = AgentConnection.connect(host, port, token);
+      this.peers.set(key, peer);
+      peer.catch(() => this.peers.delete(key));
+    }
+    const sample = await runPattern({ agent: await peer, host, traffic: request.traffic });
+    return { id: request.id, ok: true, sample };
   }
 
   private accept(socket: net.Socket): void {
@@ -243,10 +291,7 @@ export class Agent {
         sendLine(socket, { ok: true });
         return;
       }
-      this.handle(message as unknown as ControlRequest, owned).then(
-        (response) => sendLine(socket, response),
-        (error: Error) => sendLine(socket, { id: message.id, ok: false, error: error.message }),
-      );
+      this.respond(message as unknown as ControlRequest, owned, (response) => sendLine(socket, response));
     });
   }
 
@@ -271,6 +316,8 @@ export class Agent {
         this.closeSession(request.session);
         owned.delete(request.session);
         return { id: request.id, ok: true };
+      case "drive":
+        return this.drive(request);
       default:
         return { id: (request as { id: number }).id, ok: false, error: "unknown operation" };
     }

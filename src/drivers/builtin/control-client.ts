@@ -1,11 +1,16 @@
 // The client end of an agent's control connection.
 
 import net from "node:net";
-import type { OpenRequest } from "./protocol.js";
+import type { Readable, Writable } from "node:stream";
+import type { Sample } from "../../domain/sample.js";
+import type { Traffic } from "../../domain/traffic.js";
+import type { AgentAddress, OpenRequest } from "./protocol.js";
 import { type ControlResponse, type Mark, onLines, proof, sendLine } from "./protocol.js";
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A trial may take this much longer than its warm-up and duration (connecting, draining). */
+const DRIVE_SLACK_MS = 30_000;
 
 interface Pending {
   resolve(response: ControlResponse & { ok: true }): void;
@@ -19,12 +24,21 @@ export class AgentConnection {
   private closedError: Error | null = null;
 
   private constructor(
-    private readonly socket: net.Socket,
+    private readonly input: Readable,
+    private readonly output: Writable,
+    private readonly end: () => void,
     readonly description: string,
   ) {
-    onLines(socket, (line) => this.receive(line));
-    socket.on("close", () => this.failAll(new Error(`agent ${description} closed the control connection`)));
-    socket.on("error", (error) => this.failAll(new Error(`agent ${description}: ${error.message}`)));
+    onLines(input, (line) => this.receive(line));
+    input.on("close", () => this.failAll(new Error(`agent ${description} closed the control connection`)));
+    input.on("end", () => this.failAll(new Error(`agent ${description} closed the control connection`)));
+    input.on("error", (error) => this.failAll(new Error(`agent ${description}: ${error.message}`)));
+    output.on("error", (error) => this.failAll(new Error(`agent ${description}: ${error.message}`)));
+  }
+
+  /** Control over a launched agent's stdin/stdout: private to its launcher, so no authentication. */
+  static overStdio(stdin: Writable, stdout: Readable, description: string): AgentConnection {
+    return new AgentConnection(stdout, stdin, () => stdin.end(), description);
   }
 
   /** Connects and authenticates; rejects within a timeout when the agent is unreachable. */
@@ -73,7 +87,7 @@ export class AgentConnection {
               fail(message.error ?? "authentication refused");
               return;
             }
-            resolve(new AgentConnection(socket, description));
+            resolve(new AgentConnection(socket, socket, () => socket.destroy(), description));
             return;
           }
         }
@@ -97,23 +111,26 @@ export class AgentConnection {
     return this.request({ op: "close", session }).then(() => undefined);
   }
 
-  close(): void {
-    this.socket.end();
-    this.socket.destroy();
+  /** Has the agent run one trial's client side against a peer agent. */
+  drive(target: AgentAddress, traffic: Traffic): Promise<Sample> {
+    const timeoutMs = (traffic.warmupS + traffic.durationS) * 1000 + DRIVE_SLACK_MS;
+    return this.request({ op: "drive", target, traffic }, timeoutMs).then((response) => response.sample!);
   }
 
-  private request(body: Record<string, unknown>): Promise<ControlResponse & { ok: true }> {
+  close(): void {
+    this.end();
+  }
+
+  private request(body: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ControlResponse & { ok: true }> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(
-          new Error(`agent ${this.description} did not answer '${body.op}' within ${REQUEST_TIMEOUT_MS} ms`),
-        );
-      }, REQUEST_TIMEOUT_MS);
+        reject(new Error(`agent ${this.description} did not answer '${body.op}' within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      sendLine(this.socket, { id, ...body });
+      sendLine(this.output, { id, ...body });
     });
   }
 

@@ -1,18 +1,12 @@
 // The built-in driver: an agent started on the server endpoint, driven by this process.
 
-import { createInterface } from "node:readline";
 import type { Sample } from "../../domain/sample.js";
 import type { Traffic } from "../../domain/traffic.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
 import type { LongRunning } from "../../util/process.js";
-import type { Driver, DriverSession, TrafficPath } from "../driver.js";
+import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
 import { AgentConnection } from "./control-client.js";
-import { runTcpCrr } from "./crr.js";
-import { runPaced } from "./paced.js";
 import { HEADER_BYTES } from "./protocol.js";
-import { runTcpRr, runUdpRr } from "./rr.js";
-import { runTcpMaerts, runTcpStream, runUdpMaerts, runUdpStream } from "./stream.js";
-import type { PatternContext } from "./trial.js";
 
 const AGENT_START_TIMEOUT_MS = 15_000;
 
@@ -32,16 +26,14 @@ export async function startAgent(endpoint: Endpoint, listen: string): Promise<Ag
     listen,
     "--port",
     "0",
-    "--exit-with-stdin",
+    "--stdio",
   ]);
   const stderr: string[] = [];
   process.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
-  const lines = createInterface({ input: process.stdout });
   try {
     return await new Promise<AgentHandle>((resolve, reject) => {
       const timer = setTimeout(
-        () =>
-          reject(new Error(`agent on ${endpoint.name} did not start within ${AGENT_START_TIMEOUT_MS} ms`)),
+        () => reject(new Error(`agent on ${endpoint.name} did not start within ${AGENT_START_TIMEOUT_MS} ms`)),
         AGENT_START_TIMEOUT_MS,
       );
       process.exited.then(({ code, signal }) => {
@@ -49,39 +41,44 @@ export async function startAgent(endpoint: Endpoint, listen: string): Promise<Ag
         const why = stderr.join("").trim().split("\n").pop() ?? "";
         reject(new Error(`agent on ${endpoint.name} exited (${code ?? signal}) before listening: ${why}`));
       });
-      lines.once("line", (line) => {
+      let buffered = "";
+      const onData = (chunk: Buffer) => {
+        buffered += chunk.toString("utf8");
+        const newline = buffered.indexOf("\n");
+        if (newline < 0) return;
+        // The agent says nothing more until asked; the control channel takes the stream from here.
+        process.stdout.off("data", onData);
+        process.stdout.pause();
         clearTimeout(timer);
+        const line = buffered.slice(0, newline);
         try {
           const ready = JSON.parse(line) as { event: string; port: number; token: string };
           resolve({ host: listen, port: ready.port, token: ready.token, process });
         } catch {
           reject(new Error(`agent on ${endpoint.name} printed an unexpected line: ${line}`));
         }
-      });
+      };
+      process.stdout.on("data", onData);
     });
   } catch (error) {
     await process.stop();
     throw error;
-  } finally {
-    lines.close();
   }
 }
 
-export function runPattern(ctx: PatternContext): Promise<Sample> {
-  const { protocol, pattern } = ctx.traffic;
-  if (pattern === "paced") return runPaced(ctx);
-  if (protocol === "tcp") {
-    if (pattern === "rr") return runTcpRr(ctx);
-    if (pattern === "crr") return runTcpCrr(ctx);
-    if (pattern === "stream") return runTcpStream(ctx);
-    if (pattern === "maerts") return runTcpMaerts(ctx);
-  }
-  if (protocol === "udp") {
-    if (pattern === "rr") return runUdpRr(ctx);
-    if (pattern === "stream") return runUdpStream(ctx);
-    if (pattern === "maerts") return runUdpMaerts(ctx);
-  }
-  return Promise.reject(new Error(`builtin driver cannot run ${protocol} ${pattern}`));
+/** A control channel to a launched agent: its stdio where the endpoint passes stdin, else TCP. */
+async function controlOf(endpoint: Endpoint, agent: AgentHandle): Promise<AgentConnection> {
+  const { stdin, stdout } = agent.process;
+  if (stdin) return AgentConnection.overStdio(stdin, stdout, `${endpoint.name} (stdio)`);
+  return AgentConnection.connect(agent.host, agent.port, agent.token);
+}
+
+function deathOf(endpoint: Endpoint, agent: AgentHandle): Promise<never> {
+  const death = agent.process.exited.then(({ code, signal }) => {
+    throw new Error(`agent on ${endpoint.name} died mid-run (${signal ?? `exit ${code}`})`);
+  });
+  death.catch(() => {});
+  return death;
 }
 
 export const builtinDriver: Driver = {
@@ -91,8 +88,7 @@ export const builtinDriver: Driver = {
     const { protocol, pattern } = traffic;
     if (protocol === "icmp") return "driver builtin sends tcp and udp only; icmp is the ping driver's";
     if (pattern === "flood") return "driver builtin has no flood pattern; flood ping is the ping driver's";
-    if (pattern === "crr" && protocol !== "tcp")
-      return "pattern crr (connect/request/response) exists for tcp only";
+    if (pattern === "crr" && protocol !== "tcp") return "pattern crr (connect/request/response) exists for tcp only";
     if (pattern === "paced" && typeof traffic.rate !== "number") {
       return "pattern paced needs a numeric rate in messages/s";
     }
@@ -107,31 +103,46 @@ export const builtinDriver: Driver = {
     // The agent is vnetbench itself; starting it is the check.
   },
 
+  // An agent on each end: the client's drives the traffic (forward), the server's answers it; for
+  // a bidirectional trial the roles are also taken the other way round at the same time.
   async prepare(path: TrafficPath): Promise<DriverSession> {
-    const agent = await startAgent(path.server, path.serverAddress);
-    let connection: AgentConnection;
+    const started: AgentHandle[] = [];
+    const connections: AgentConnection[] = [];
+    const stopAll = async () => {
+      for (const connection of connections) connection.close();
+      await Promise.allSettled(started.map((agent) => agent.process.stop()));
+    };
     try {
-      connection = await AgentConnection.connect(agent.host, agent.port, agent.token);
+      const server = await startAgent(path.server, path.serverAddress);
+      started.push(server);
+      const sameEndpoint = path.client === path.server;
+      const client = sameEndpoint ? server : await startAgent(path.client, path.client.address);
+      if (!sameEndpoint) started.push(client);
+      const clientControl = await controlOf(path.client, client);
+      connections.push(clientControl);
+      const serverControl = sameEndpoint ? clientControl : await controlOf(path.server, server);
+      if (!sameEndpoint) connections.push(serverControl);
+      const deaths = Promise.race(started.map((agent, i) => deathOf(i === 0 ? path.server : path.client, agent)));
+      const serverTarget = { host: path.serverAddress, port: server.port, token: server.token };
+      const clientTarget = { host: path.client.address, port: client.port, token: client.token };
+      return {
+        async runTrial(traffic: Traffic, options: TrialOptions = {}): Promise<Sample[]> {
+          const forward = clientControl.drive(serverTarget, traffic);
+          const reverse =
+            options.direction === "bidirectional"
+              ? serverControl.drive(clientTarget, traffic).then((sample): Sample => ({ ...sample, direction: "reverse" }))
+              : null;
+          const aborted = new Promise<never>((_, reject) => {
+            options.signal?.addEventListener("abort", () => reject(new Error("trial aborted")), { once: true });
+          });
+          return Promise.race([Promise.all(reverse ? [forward, reverse] : [forward]), deaths, aborted]);
+        },
+        generatorPids: () => started.flatMap((agent) => (agent.process.pid === undefined ? [] : [agent.process.pid])),
+        close: stopAll,
+      };
     } catch (error) {
-      await agent.process.stop();
+      await stopAll();
       throw error;
     }
-    const agentExit = agent.process.exited.then(({ code, signal }) => {
-      throw new Error(`agent on ${path.server.name} died mid-run (${signal ?? `exit ${code}`})`);
-    });
-    agentExit.catch(() => {});
-    return {
-      async runTrial(traffic: Traffic, signal?: AbortSignal): Promise<Sample[]> {
-        const sample = await Promise.race([
-          runPattern({ agent: connection, host: path.serverAddress, traffic, signal }),
-          agentExit,
-        ]);
-        return [sample];
-      },
-      async close(): Promise<void> {
-        connection.close();
-        await agent.process.stop();
-      },
-    };
   },
 };

@@ -2,8 +2,9 @@
 // HMAC challenge (the agent sends a nonce, the client answers HMAC-SHA256(token, nonce)).
 
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Socket } from "node:net";
-import type { Pattern, Protocol } from "../../domain/traffic.js";
+import type { Readable, Writable } from "node:stream";
+import type { Sample } from "../../domain/sample.js";
+import type { Pattern, Protocol, Traffic } from "../../domain/traffic.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -27,7 +28,19 @@ export interface CloseRequest {
   op: "close";
   session: number;
 }
-export type ControlRequest = (OpenRequest | MarkRequest | CloseRequest) & { id: number };
+/** Where an agent reaches a peer agent's TCP control port. */
+export interface AgentAddress {
+  host: string;
+  port: number;
+  token: string;
+}
+/** Asks an agent to run one trial's client side against a peer agent and return its Sample. */
+export interface DriveRequest {
+  op: "drive";
+  target: AgentAddress;
+  traffic: Traffic;
+}
+export type ControlRequest = (OpenRequest | MarkRequest | CloseRequest | DriveRequest) & { id: number };
 
 /** Receiver-side counters at one instant of the agent's clock. */
 export interface Mark {
@@ -39,7 +52,7 @@ export interface Mark {
 }
 
 export type ControlResponse =
-  | { id: number; ok: true; session?: number; port?: number; mark?: Mark }
+  | { id: number; ok: true; session?: number; port?: number; mark?: Mark; sample?: Sample }
   | { id: number; ok: false; error: string };
 
 export function newNonce(): string {
@@ -61,12 +74,11 @@ export function proofMatches(token: string, nonce: string, candidate: unknown): 
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Calls onLine for each complete line received on the socket (JSON control messages). */
-export function onLines(socket: Socket, onLine: (line: string) => void): void {
+/** Calls onLine for each complete line received on the stream (JSON control messages). */
+export function onLines(stream: Readable, onLine: (line: string) => void): void {
   let pending = "";
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => {
-    pending += chunk;
+  stream.on("data", (chunk: Buffer | string) => {
+    pending += chunk.toString();
     let newline = pending.indexOf("\n");
     while (newline >= 0) {
       const line = pending.slice(0, newline);
@@ -75,12 +87,13 @@ export function onLines(socket: Socket, onLine: (line: string) => void): void {
       newline = pending.indexOf("\n");
     }
     // A peer that never sends a newline must not grow our memory without bound.
-    if (pending.length > 1 << 20) socket.destroy(new Error("control line longer than 1 MiB"));
+    if (pending.length > 1 << 20) stream.destroy(new Error("control line longer than 1 MiB"));
   });
+  stream.resume();
 }
 
-export function sendLine(socket: Socket, message: unknown): void {
-  socket.write(`${JSON.stringify(message)}\n`);
+export function sendLine(stream: Writable, message: unknown): void {
+  stream.write(`${JSON.stringify(message)}\n`);
 }
 
 export function writeHeader(buffer: Buffer, seq: number, intendedUs: number): void {

@@ -9,8 +9,11 @@ export interface ServeOptions {
   port: number;
   /** File holding the shared secret; without it a fresh token is made and announced. */
   tokenFile?: string;
-  /** Exit when stdin closes: set by launchers, so an agent never outlives the run that started it. */
-  exitWithStdin?: boolean;
+  /**
+   * Take control requests on stdin (answers on stdout) and exit when stdin closes: set by
+   * launchers, so an agent never outlives the run that started it.
+   */
+  stdio?: boolean;
 }
 
 export async function serveAgent(options: ServeOptions, announce: (line: string) => void): Promise<void> {
@@ -35,10 +38,6 @@ export async function serveAgent(options: ServeOptions, announce: (line: string)
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
     process.stdout.once("error", stop);
-    if (options.exitWithStdin) {
-      process.stdin.once("end", stop);
-      process.stdin.once("close", stop);
-      process.stdin.resume();
-    }
+    if (options.stdio) agent.serveChannel(process.stdin, process.stdout).then(stop);
   });
 }

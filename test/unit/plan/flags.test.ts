@@ -36,6 +36,17 @@ test("the cross product of protocols, patterns, sizes and rates; rates apply to 
   assert.equal(new Set(cells.map((cell) => cell.key)).size, cells.length, "keys are unique");
 });
 
+test("without --rate, paced traffic offers 1000 msg/s and datagram streams go as fast as they can", () => {
+  const { cells } = cellsFromFlags({ protocol: "udp", pattern: "paced,stream", size: "64" }, builtin, loopback);
+  assert.deepEqual(
+    cells.map((cell) => [cell.traffic.pattern, cell.traffic.rate]),
+    [
+      ["paced", 1000],
+      ["stream", "max"],
+    ],
+  );
+});
+
 test("--size sets both directions unless --response-size is given", () => {
   const same = cellsFromFlags({ size: "100" }, builtin, loopback).cells[0]!.traffic;
   assert.deepEqual([same.requestSize, same.responseSize], [100, 100]);
