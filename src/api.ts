@@ -8,7 +8,7 @@ import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { type RunView, runView } from "./report/run-view.js";
 import { defaultTester, localHostMetadata } from "./run/metadata.js";
-import { loopbackOnly, type PathResolver } from "./run/paths.js";
+import { LOOPBACK_SETUP, openPaths, type PathOptions, quickSetupNames, validateSetupNames } from "./run/paths.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
 import { type RunRecord, Store } from "./storage/store.js";
 
@@ -20,12 +20,14 @@ export interface RunOptions extends TrafficFlags {
   trials?: string | number;
   tester?: string;
   label?: string;
+  /** Run on this existing lab (from `vnetbench lab up`) instead of one brought up for the run. */
+  lab?: string;
+  /** Run between the machines an endpoints file describes. */
+  endpoints?: string;
   /** The command line recorded with the run. */
   command?: string[];
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
-  /** Where setups' traffic flows; defaults to loopback only. */
-  paths?: PathResolver;
 }
 
 export interface PlannedRun {
@@ -43,16 +45,24 @@ function parseTrials(value: string | number | undefined, fallback: number): numb
   return trials;
 }
 
-/** Expands run options into cells without running anything. */
-export function planRun(options: RunOptions): PlannedRun {
-  const setupNames = options.setup
-    ? options.setup.split(",").map((name) => name.trim())
-    : [DEFAULT_SETUP.network];
-  const setups = setupsFromFlags(setupNames, options.direction);
+function isQuick(options: RunOptions): boolean {
   const trafficFlagGiven = ["protocol", "pattern", "size", "responseSize", "rate", "driver"].some(
     (flag) => options[flag as keyof TrafficFlags] !== undefined,
   );
-  if (options.quick || !trafficFlagGiven) {
+  return options.quick === true || !trafficFlagGiven;
+}
+
+/** Expands run options into cells without running anything. */
+export function planRun(options: RunOptions): PlannedRun {
+  const quick = isQuick(options);
+  const setupNames = options.setup
+    ? options.setup.split(",").map((name) => name.trim())
+    : quick
+      ? quickSetupNames({ lab: options.lab, endpointsFile: options.endpoints })
+      : [LOOPBACK_SETUP];
+  validateSetupNames(setupNames);
+  const setups = setupsFromFlags(setupNames, options.direction);
+  if (quick) {
     if (options.duration !== undefined) parseSeconds("duration", options.duration, 0.1);
     return { cells: quickCells(setups), trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [] };
   }
@@ -64,29 +74,50 @@ function openStore(db: string | undefined): Store {
   return new Store(db ?? DEFAULT_DB);
 }
 
+/** Runs (or resumes) a stored run's remaining trials on the paths it names, then closes them. */
+async function executeOnPaths(
+  store: Store,
+  runId: string,
+  paths: PathOptions,
+  options: Pick<RunOptions, "onEvent" | "signal">,
+): Promise<RunView> {
+  const provider = await openPaths(paths);
+  try {
+    store.updateMetadata(runId, { ...store.getRun(runId).metadata, paths, where: provider.describe() });
+    await executeRun(runId, {
+      store,
+      driverFor,
+      pathFor: (setup) => provider.resolve(setup),
+      host: provider.host,
+      onEvent: options.onEvent,
+      signal: options.signal,
+    });
+    return runView(store.getRun(runId));
+  } finally {
+    await provider.close();
+  }
+}
+
 /** Plans, stores and executes a run; returns it as the JSON view. */
 export async function runBenchmark(options: RunOptions): Promise<RunView> {
   const plan = planRun(options);
+  const paths: PathOptions = {
+    setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
+    lab: options.lab,
+    endpointsFile: options.endpoints,
+  };
   const store = openStore(options.db);
   try {
-    for (const item of plan.skipped)
-      options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
+    for (const item of plan.skipped) options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
     const run = createRun(store, {
       cells: plan.cells,
       trials: plan.trials,
       label: options.label ?? "",
       tester: options.tester ?? defaultTester(),
       command: options.command ?? [],
-      metadata: { ...localHostMetadata() },
+      metadata: { ...localHostMetadata(), paths },
     });
-    await executeRun(run.id, {
-      store,
-      driverFor,
-      pathFor: options.paths ?? loopbackOnly,
-      onEvent: options.onEvent,
-      signal: options.signal,
-    });
-    return runView(store.getRun(run.id));
+    return await executeOnPaths(store, run.id, paths, options);
   } finally {
     store.close();
   }
@@ -96,22 +127,15 @@ export interface ResumeOptions {
   db?: string;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
-  paths?: PathResolver;
 }
 
-/** Continues a run from its first unfinished trial; completed trials are kept as they are. */
+/** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
   const store = openStore(options.db);
   try {
-    const id = store.resolveRunId(reference);
-    await executeRun(id, {
-      store,
-      driverFor,
-      pathFor: options.paths ?? loopbackOnly,
-      onEvent: options.onEvent,
-      signal: options.signal,
-    });
-    return runView(store.getRun(id));
+    const run = store.getRun(reference);
+    const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
+    return await executeOnPaths(store, run.id, paths, options);
   } finally {
     store.close();
   }

@@ -7,6 +7,7 @@ import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
+import { registerLabCommands } from "./lab-commands.js";
 import { progressReporter } from "./progress.js";
 
 function printJson(value: unknown): void {
@@ -42,7 +43,9 @@ program
   .option("--warmup <seconds>", "warm-up seconds before each measured window")
   .option("--trials <n>", "trials (repetitions) per cell")
   .option("--driver <list>", "traffic generator: builtin")
-  .option("--setup <list>", "network setups, e.g. loopback")
+  .option("--setup <list>", "network setups: loopback, host-to-guest, guest-to-host, ext-to-guest, ext-to-host, host-to-ext, guest-to-guest, guest-to-guest-remote")
+  .option("--lab <name>", "run on this lab (from 'vnetbench lab up') instead of one brought up for the run")
+  .option("--endpoints <file>", "run between the machines an endpoints file (YAML) describes")
   .option("--direction <list>", "one-way,bidirectional")
   .option("--resume <run>", "continue an interrupted run from its first unfinished trial")
   .option("--tester <name>", "who ran it (default: the user name)")
@@ -108,6 +111,9 @@ program
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
   });
+
+
+registerLabCommands(program);
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;

@@ -1,5 +1,7 @@
 // Cell: one combination of the matrix; Trial: one timed execution of it.
 
+import type { CpuSummary } from "../analysis/cpu.js";
+import type { ServiceDemand } from "../analysis/service-demand.js";
 import type { Sample } from "./sample.js";
 import type { SetupSelection } from "./setup.js";
 import type { Traffic } from "./traffic.js";
@@ -23,6 +25,12 @@ export interface Trial {
   /** One sample per direction (two for a bidirectional cell). */
   samples: Sample[];
   error?: string;
+  /** Host CPU over the measured window (null when no host endpoint is described or it failed). */
+  cpu?: CpuSummary | null;
+  serviceDemand?: ServiceDemand | null;
+  /** Host CPU-seconds scaled to the samples' measured window, for pooling service demand. */
+  windowCpuSeconds?: number | null;
+  cpuError?: string;
 }
 
 /** The cell key: every parameter that changes what is measured, in a fixed order. */

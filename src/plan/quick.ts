@@ -19,13 +19,13 @@ const QUICK_TRAFFIC: Array<Pick<Traffic, "protocol" | "pattern" | "requestSize" 
     { protocol: "udp", pattern: "paced", requestSize: 64, responseSize: 64, rate: 10000 },
   ];
 
-/** The quick cells for each setup; seconds per trial shrink as setups are added to stay near a minute. */
+/** Across several setups, the cells that tell paths apart: latency both ways of transport, and bulk TCP. */
+const ACROSS_SETUPS = QUICK_TRAFFIC.filter((t) => t.pattern === "rr" || (t.protocol === "tcp" && t.pattern === "stream"));
+
+/** The quick cells for each setup; trials shrink as setups are added to stay near a minute. */
 export function quickCells(setups: SetupSelection[]): Cell[] {
-  const perSetup = setups.length > 1 ? { durationS: 1, warmupS: 0.2 } : { durationS: 2, warmupS: 0.5 };
-  const patterns =
-    setups.length > 1
-      ? QUICK_TRAFFIC.filter((t) => t.pattern === "rr" || t.pattern === "stream")
-      : QUICK_TRAFFIC;
+  const perSetup = setups.length > 1 ? { durationS: 0.8, warmupS: 0.2 } : { durationS: 2, warmupS: 0.5 };
+  const patterns = setups.length > 1 ? ACROSS_SETUPS : QUICK_TRAFFIC;
   return setups.flatMap((setup) =>
     patterns.map((partial) => {
       const traffic: Traffic = { ...partial, ...perSetup, driver: "builtin" };

@@ -3,11 +3,14 @@
 
 import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
 import type { Cell, Trial } from "../domain/cell.js";
+import type { CpuSummary } from "../analysis/cpu.js";
+import type { ServiceDemand } from "../analysis/service-demand.js";
+import { summarizeTrialCpu } from "../run/trial-cpu.js";
 import type { StoredRun } from "../storage/store.js";
 
 export interface CellView extends Cell {
   trials: Trial[];
-  summary: CellSummary;
+  summary: CellSummary & { cpu: CpuSummary | null; serviceDemand: ServiceDemand | null };
   /** Per-direction summaries of a bidirectional cell. */
   directions?: { forward: CellSummary; reverse: CellSummary };
 }
@@ -26,9 +29,13 @@ export interface RunView {
 }
 
 export function cellView(cell: Cell, trials: Trial[]): CellView {
-  const view: CellView = { ...cell, trials, summary: summarizeSamples(samplesOf(trials)) };
+  const view: CellView = {
+    ...cell,
+    trials,
+    summary: { ...summarizeSamples(samplesOf(trials)), ...summarizeTrialCpu(cell.traffic, trials) },
+  };
   if (cell.setup.direction === "bidirectional") {
-    view.directions = { forward: view.summary, reverse: summarizeSamples(samplesOf(trials, "reverse")) };
+    view.directions = { forward: summarizeSamples(samplesOf(trials)), reverse: summarizeSamples(samplesOf(trials, "reverse")) };
   }
   return view;
 }

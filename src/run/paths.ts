@@ -1,20 +1,93 @@
-// Resolves a cell's network setup to the endpoints its traffic flows between.
+// Where a run's traffic flows: loopback on this host, the netns lab, or the user's own endpoints.
+// The provider also owns what it brought up (an ephemeral lab) and removes it on close.
 
 import type { SetupSelection } from "../domain/setup.js";
 import type { TrafficPath } from "../drivers/driver.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
+import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
+import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
+import { type EndpointSet, NETWORK_SETUPS, parseNetworkSetupName, resolveNetworkSetup } from "../setups/network.js";
 
 export const LOOPBACK_SETUP = "loopback";
+/** The lab `run` brings up for itself (and removes); one left by a killed run is replaced. */
+export const RUN_LAB_NAME = "vnbrun";
 
-export function loopbackPath(address = "127.0.0.1"): TrafficPath {
-  const host = new LocalEndpoint("local", address, "host");
-  return { client: host, server: host, serverAddress: address };
+export interface PathProvider {
+  resolve(setup: SetupSelection): Promise<TrafficPath>;
+  /** The endpoint whose CPU is accounted (the hypervisor host), or null when none is described. */
+  host: Endpoint | null;
+  /** What to record about where the run ran. */
+  describe(): Record<string, unknown>;
+  close(): Promise<void>;
 }
 
-export type PathResolver = (setup: SetupSelection) => Promise<TrafficPath>;
+export interface PathOptions {
+  /** Network setup names the run uses. */
+  setups: string[];
+  /** Use this existing lab (made by `vnetbench lab up`) instead of an ephemeral one. */
+  lab?: string;
+  /** An endpoints file describing real machines. */
+  endpointsFile?: string;
+}
 
-export const loopbackOnly: PathResolver = async (setup) => {
-  if (setup.network === LOOPBACK_SETUP) return loopbackPath();
-  throw new InputError(`network setup '${setup.network}' is unknown; valid: ${LOOPBACK_SETUP}`);
-};
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+/** The setups `run --quick` covers: all of them where a lab can be built, loopback otherwise. */
+export function quickSetupNames(options: Pick<PathOptions, "lab" | "endpointsFile">): string[] {
+  return isRoot() || options.lab || options.endpointsFile ? [...NETWORK_SETUPS] : [LOOPBACK_SETUP];
+}
+
+export function validateSetupNames(names: string[]): void {
+  for (const name of names) parseNetworkSetupName(name);
+}
+
+export async function openPaths(options: PathOptions): Promise<PathProvider> {
+  validateSetupNames(options.setups);
+  if (options.endpointsFile) return endpointsPaths(await loadEndpointsFile(options.endpointsFile), options.endpointsFile);
+  if (!options.lab && options.setups.every((name) => name === LOOPBACK_SETUP)) return loopbackPaths();
+  if (options.lab) return labPaths(await openLab(options.lab), false);
+  if (!isRoot()) {
+    const needing = options.setups.filter((name) => name !== LOOPBACK_SETUP).join(", ");
+    throw new InputError(
+      `setup ${needing} needs the netns lab, which needs root: run as root, or describe your machines with --endpoints FILE`,
+    );
+  }
+  // Nobody else uses the run's own lab: if it exists, a killed run left it behind.
+  if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
+  return labPaths(await labUp({ name: RUN_LAB_NAME }), true);
+}
+
+function loopbackPaths(): PathProvider {
+  const host = new LocalEndpoint("local", "127.0.0.1", "host");
+  return {
+    resolve: async (setup) => resolveNetworkSetup(setup.network),
+    host,
+    describe: () => ({ kind: "loopback" }),
+    close: async () => {},
+  };
+}
+
+function labPaths(lab: Lab, owned: boolean): PathProvider {
+  return {
+    resolve: async (setup) => resolveNetworkSetup(setup.network, { lab }),
+    // The lab's namespaces share this host's CPUs and /proc: its CPU is read here, without a spawn per sample.
+    host: new LocalEndpoint("local", "127.0.0.1", "host"),
+    describe: () => ({ kind: "netns-lab", lab: lab.name, ephemeral: owned, addresses: lab.topology.addresses }),
+    close: async () => {
+      if (owned) await labDown(lab.name);
+    },
+  };
+}
+
+function endpointsPaths(set: EndpointSet, file: string): PathProvider {
+  return {
+    resolve: async (setup) => resolveNetworkSetup(setup.network, set),
+    host: set.endpoints.find((endpoint) => endpoint.role === "host") ?? null,
+    describe: () => ({ kind: "endpoints-file", file, endpoints: set.endpoints.map((e) => `${e.name}:${e.kind}:${e.role}`) }),
+    close: async () => {},
+  };
+}

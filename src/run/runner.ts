@@ -6,8 +6,10 @@ import type { Cell, Trial } from "../domain/cell.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
 import { RunError } from "../errors.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
+import { measureWithCpu } from "./trial-cpu.js";
 
 export type RunEvent =
   | { type: "run-start"; runId: string; cells: number; trials: number; alreadyDone: number }
@@ -38,6 +40,8 @@ export interface RunDependencies {
   driverFor(name: DriverName): Driver;
   /** Where a setup's traffic flows (a lab may be brought up for it). */
   pathFor(setup: SetupSelection): Promise<TrafficPath>;
+  /** The host whose CPU each trial accounts, or null. */
+  host?: Endpoint | null;
   onEvent?(event: RunEvent): void;
   signal?: AbortSignal;
 }
@@ -166,15 +170,13 @@ async function runOneTrial(
       session = await driver.prepare(path);
       sessions.set(sessionKey, session);
     }
-    const samples = await session.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal });
-    return {
-      cellKey: cell.key,
-      trial,
-      status: "completed",
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      samples,
-    };
+    const running = session;
+    const measured = await measureWithCpu(
+      cell.traffic,
+      { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
+      () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
+    );
+    return { cellKey: cell.key, trial, status: "completed", startedAt, finishedAt: new Date().toISOString(), ...measured };
   } catch (error) {
     // A session that failed once is not trusted for the next trial (e.g. its agent died).
     const broken = sessions.get(sessionKey);

@@ -151,23 +151,14 @@ export class Store {
   }
 
   /** Commits one finished trial; a repeated (run, cell, trial) replaces the earlier failed attempt. */
-  recordTrial(runId: string, trial: Trial, extra: Record<string, unknown> = {}): void {
+  recordTrial(runId: string, trial: Trial): void {
+    const { cellKey, trial: number, status, startedAt, finishedAt, samples, error, ...extra } = trial;
     this.db
       .prepare(
         `INSERT OR REPLACE INTO trials (run_id, cell_key, trial, status, started_at, finished_at, samples, error, extra)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        runId,
-        trial.cellKey,
-        trial.trial,
-        trial.status,
-        trial.startedAt,
-        trial.finishedAt,
-        JSON.stringify(trial.samples),
-        trial.error ?? null,
-        JSON.stringify(extra),
-      );
+      .run(runId, cellKey, number, status, startedAt, finishedAt, JSON.stringify(samples), error ?? null, JSON.stringify(extra));
   }
 
   setRunStatus(runId: string, status: RunStatus, finishedAt: string | null): void {

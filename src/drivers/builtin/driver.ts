@@ -132,10 +132,16 @@ export const builtinDriver: Driver = {
             options.direction === "bidirectional"
               ? serverControl.drive(clientTarget, traffic).then((sample): Sample => ({ ...sample, direction: "reverse" }))
               : null;
+          let onAbort = () => {};
           const aborted = new Promise<never>((_, reject) => {
-            options.signal?.addEventListener("abort", () => reject(new Error("trial aborted")), { once: true });
+            onAbort = () => reject(new Error("trial aborted"));
+            options.signal?.addEventListener("abort", onAbort, { once: true });
           });
-          return Promise.race([Promise.all(reverse ? [forward, reverse] : [forward]), deaths, aborted]);
+          try {
+            return await Promise.race([Promise.all(reverse ? [forward, reverse] : [forward]), deaths, aborted]);
+          } finally {
+            options.signal?.removeEventListener("abort", onAbort);
+          }
         },
         generatorPids: () => started.flatMap((agent) => (agent.process.pid === undefined ? [] : [agent.process.pid])),
         close: stopAll,

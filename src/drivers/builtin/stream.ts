@@ -91,11 +91,11 @@ export function runTcpStream(ctx: PatternContext): Promise<Sample> {
       await until(clock.endNs, ctx, failure);
       const [last, sentAtEnd] = [await ctx.agent.mark(session), bytesSent];
       const delivered = window(first, last);
-      const sentMessages = Math.floor((sentAtEnd - sentAtStart) / requestSize);
-      const receivedMessages = Math.min(sentMessages, Math.floor(delivered.bytes / requestSize));
+      // TCP loses no message: bytes written but still in flight when the window closes are not lost.
+      const receivedMessages = Math.floor(delivered.bytes / requestSize);
       return sampleFrom({
         durationS: delivered.durationS,
-        messagesSent: sentMessages,
+        messagesSent: receivedMessages,
         messagesReceived: receivedMessages,
         bytesSent: sentAtEnd - sentAtStart,
         bytesReceived: delivered.bytes,

@@ -1,0 +1,98 @@
+// `vnetbench lab up|down|status|link`: the netns lab by hand (run brings one up by itself).
+
+import type { Command } from "commander";
+import { InputError } from "../errors.js";
+import type { LinkOptions, LinkShaping } from "../labs/link-options.js";
+import { labDown, labStatus, labUp, openLab, setLinkOptions } from "../labs/netns-lab.js";
+import { DEFAULT_LAB_NAME, LAB_LINKS, type LabLinkName } from "../labs/topology.js";
+import { formatTable } from "../report/table.js";
+
+function number(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new InputError(`--${flag}: '${value}' is not a non-negative number`);
+  return parsed;
+}
+
+function linkOptionsFrom(options: Record<string, string | boolean | undefined>): LinkOptions {
+  const shaping: LinkShaping = {
+    delayMs: number("delay-ms", options.delayMs as string | undefined),
+    jitterMs: number("jitter-ms", options.jitterMs as string | undefined),
+    lossPercent: number("loss-percent", options.lossPercent as string | undefined),
+    rateMbit: number("rate-mbit", options.rateMbit as string | undefined),
+  };
+  const anyShaping = Object.values(shaping).some((value) => value !== undefined);
+  return {
+    mtu: number("mtu", options.mtu as string | undefined),
+    shaping: options.clear ? null : anyShaping ? shaping : undefined,
+  };
+}
+
+function linkName(value: string): LabLinkName {
+  if (!(LAB_LINKS as readonly string[]).includes(value)) {
+    throw new InputError(`link '${value}' is not one of ${LAB_LINKS.join(", ")}`);
+  }
+  return value as LabLinkName;
+}
+
+const print = (json: boolean | undefined, value: unknown, text: string) =>
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+
+export function registerLabCommands(program: Command): void {
+  const lab = program.command("lab").description("the netns lab: host1 (g1, g2 on br0), host2 (g3), ext — needs root");
+
+  lab
+    .command("up")
+    .description("build the lab")
+    .option("--name <name>", "prefix of every namespace and interface", DEFAULT_LAB_NAME)
+    .option("--subnet <cidr>", "IPv4 /16 the lab takes its addresses from (default 10.213.0.0/16)")
+    .option("--force", "remove a lab of the same name first")
+    .option("--json", "print the lab as JSON")
+    .action(async (options) => {
+      const up = await labUp({ name: options.name, baseSubnet: options.subnet, force: options.force });
+      const rows = Object.entries(up.endpoints).map(([node, endpoint]) => [node, endpoint.namespace, endpoint.role, endpoint.address]);
+      print(options.json, { name: up.name, addresses: up.topology.addresses }, formatTable(["node", "namespace", "role", "address"], rows));
+    });
+
+  lab
+    .command("down")
+    .description("remove everything the lab made (idempotent; also cleans a lab left by a killed run)")
+    .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
+    .option("--json", "print what was removed as JSON")
+    .action(async (options) => {
+      const { removed } = await labDown(options.name);
+      print(options.json, { removed }, removed.length ? `removed ${removed.join(", ")}` : `lab ${options.name} was not up`);
+    });
+
+  lab
+    .command("status")
+    .description("is the lab up, down or partly there, and what is missing")
+    .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
+    .option("--json", "print as JSON")
+    .action(async (options) => {
+      const status = await labStatus(options.name);
+      const links = status.links.map((link) => [link.name, String(link.mtu), link.qdiscs.join(" ")]);
+      const text = [
+        `lab ${options.name}: ${status.state}`,
+        ...status.problems.map((problem) => `  ${problem}`),
+        ...(links.length ? ["", formatTable(["link", "mtu", "qdiscs"], links)] : []),
+      ].join("\n");
+      print(options.json, status, text);
+    });
+
+  lab
+    .command("link")
+    .description(`set a link's MTU and shaping (links: ${LAB_LINKS.join(", ")})`)
+    .argument("<link>", "link name")
+    .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
+    .option("--mtu <bytes>", "MTU of both ends")
+    .option("--rate-mbit <n>", "token-bucket rate limit, Mbit/s")
+    .option("--delay-ms <n>", "netem one-way delay, ms (needs sch_netem)")
+    .option("--jitter-ms <n>", "netem jitter, ms")
+    .option("--loss-percent <n>", "netem random loss, %")
+    .option("--clear", "remove the link's shaping")
+    .action(async (link, options) => {
+      await setLinkOptions(await openLab(options.name), linkName(link), linkOptionsFrom(options));
+      process.stdout.write(`link ${link} of lab ${options.name} updated\n`);
+    });
+}

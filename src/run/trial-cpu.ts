@@ -1,0 +1,88 @@
+// Host CPU measured beside a trial, over its measured window, and turned into service demand.
+
+import { type CpuSummary, mergeCpuSummaries, summarizeCpu } from "../analysis/cpu.js";
+import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js";
+import type { Trial } from "../domain/cell.js";
+import type { Sample } from "../domain/sample.js";
+import { isTransactional, type Traffic } from "../domain/traffic.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
+import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
+
+export interface TrialCpu {
+  cpu: CpuSummary | null;
+  serviceDemand: ServiceDemand | null;
+  /** Host CPU-seconds over the samples' measured window (perWallSecond × window), for pooling. */
+  windowCpuSeconds: number | null;
+  /** Why CPU could not be measured, when it could not. */
+  cpuError?: string;
+}
+
+export interface CpuOptions {
+  host: Endpoint | null;
+  intervalMs?: number;
+  generatorPids?: number[];
+}
+
+/** Units of work a trial delivered: transactions (rr, crr, paced) or bytes (streams), all directions. */
+function workOf(traffic: Traffic, samples: readonly Sample[]): { transactions?: number; bytes?: number } {
+  if (isTransactional(traffic.pattern)) return { transactions: samples.reduce((sum, s) => sum + s.messagesReceived, 0) };
+  return { bytes: samples.reduce((sum, s) => sum + s.bytesReceived, 0) };
+}
+
+/**
+ * Runs the trial with a CPU monitor on the host that opens when the warm-up ends and closes when
+ * the trial does.
+ */
+export async function measureWithCpu(
+  traffic: Traffic,
+  options: CpuOptions,
+  run: () => Promise<Sample[]>,
+): Promise<{ samples: Sample[] } & TrialCpu> {
+  const { host } = options;
+  if (!host) return { samples: await run(), cpu: null, serviceDemand: null, windowCpuSeconds: null };
+  let monitor: Promise<CpuMonitor> | null = null;
+  const timer = setTimeout(() => {
+    monitor = startCpuMonitor(host, { intervalMs: options.intervalMs, generatorPids: options.generatorPids });
+    monitor.catch(() => {});
+  }, traffic.warmupS * 1000);
+  let samples: Sample[];
+  try {
+    samples = await run();
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!monitor) return { samples, cpu: null, serviceDemand: null, windowCpuSeconds: null, cpuError: "trial ended before its warm-up did" };
+  try {
+    const cpu = summarizeCpu(await (await (monitor as Promise<CpuMonitor>)).stop());
+    const windowS = Math.max(...samples.map((sample) => sample.durationS));
+    const windowCpuSeconds = cpu.perWallSecond * windowS;
+    const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.wallSeconds) * windowS;
+    let demand: ServiceDemand | null = null;
+    try {
+      demand = serviceDemand({ hostSeconds: windowCpuSeconds, cycles }, workOf(traffic, samples), isTransactional(traffic.pattern));
+    } catch {
+      // no work delivered: no service demand, the CPU figures still stand
+    }
+    return { samples, cpu, serviceDemand: demand, windowCpuSeconds };
+  } catch (error) {
+    return { samples, cpu: null, serviceDemand: null, windowCpuSeconds: null, cpuError: (error as Error).message };
+  }
+}
+
+/** A cell's CPU: seconds summed over trials; service demand pooled (Σ CPU over Σ work). */
+export function summarizeTrialCpu(
+  traffic: Traffic,
+  trials: readonly Trial[],
+): { cpu: CpuSummary | null; serviceDemand: ServiceDemand | null } {
+  const measured = trials.filter((trial) => trial.status === "completed" && trial.cpu && trial.windowCpuSeconds != null);
+  if (measured.length === 0) return { cpu: null, serviceDemand: null };
+  const cpu = mergeCpuSummaries(measured.map((trial) => trial.cpu!));
+  const windowCpu = measured.reduce((sum, trial) => sum + trial.windowCpuSeconds!, 0);
+  const work = workOf(traffic, measured.flatMap((trial) => trial.samples));
+  const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.hostSeconds) * windowCpu;
+  try {
+    return { cpu, serviceDemand: serviceDemand({ hostSeconds: windowCpu, cycles }, work, isTransactional(traffic.pattern)) };
+  } catch {
+    return { cpu, serviceDemand: null };
+  }
+}
