@@ -1,14 +1,19 @@
 // The operations the CLI offers, as functions another program can call.
 
 import type { Cell } from "./domain/cell.js";
-import { DEFAULT_SETUP } from "./domain/setup.js";
 import { driverFor, whyUnsupported } from "./drivers/registry.js";
 import { InputError } from "./errors.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { type RunView, runView } from "./report/run-view.js";
 import { defaultTester, localHostMetadata } from "./run/metadata.js";
-import { LOOPBACK_SETUP, openPaths, type PathOptions, quickSetupNames, validateSetupNames } from "./run/paths.js";
+import {
+  LOOPBACK_SETUP,
+  openPaths,
+  type PathOptions,
+  quickSetupNames,
+  validateSetupNames,
+} from "./run/paths.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
 import { type RunRecord, Store } from "./storage/store.js";
 
@@ -108,7 +113,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   };
   const store = openStore(options.db);
   try {
-    for (const item of plan.skipped) options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
+    for (const item of plan.skipped)
+      options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
     const run = createRun(store, {
       cells: plan.cells,
       trials: plan.trials,

@@ -1,5 +1,6 @@
 // The programmatic API: everything the CLI does, importable by another program.
 
+export type { CpuSummary } from "./analysis/cpu.js";
 export {
   decodeHistogram,
   encodeHistogram,
@@ -7,11 +8,35 @@ export {
   mergeHistograms,
   summarizeLatency,
 } from "./analysis/latency.js";
+export type { ServiceDemand } from "./analysis/service-demand.js";
+export { type CellSummary, summarizeSamples } from "./analysis/summary.js";
+export {
+  DEFAULT_DB,
+  listRuns,
+  type PlannedRun,
+  planRun,
+  type ResumeOptions,
+  type RunOptions,
+  resumeBenchmark,
+  runBenchmark,
+  showRun,
+} from "./api.js";
 export * from "./domain/cell.js";
 export * from "./domain/sample.js";
 export * from "./domain/setup.js";
 export * from "./domain/traffic.js";
-export type { Driver, DriverSession, TrafficPath } from "./drivers/driver.js";
+export { Agent } from "./drivers/builtin/agent.js";
+export { builtinDriver } from "./drivers/builtin/driver.js";
+export type { Driver, DriverSession, TrafficPath, TrialOptions } from "./drivers/driver.js";
 export type { Endpoint, EndpointKind, EndpointRole } from "./endpoints/endpoint.js";
+export { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 export { LocalEndpoint } from "./endpoints/local.js";
+export { NetnsEndpoint } from "./endpoints/netns.js";
+export { SshEndpoint } from "./endpoints/ssh.js";
 export * from "./errors.js";
+export { type Lab, labDown, labStatus, labUp, openLab, setLinkOptions } from "./labs/netns-lab.js";
+export { type CpuMonitor, startCpuMonitor } from "./monitors/cpu-monitor.js";
+export { type CellView, type RunView, runView } from "./report/run-view.js";
+export type { RunEvent } from "./run/runner.js";
+export { NETWORK_SETUPS, resolveNetworkSetup } from "./setups/network.js";
+export { type RunRecord, Store } from "./storage/store.js";

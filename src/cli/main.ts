@@ -43,7 +43,10 @@ program
   .option("--warmup <seconds>", "warm-up seconds before each measured window")
   .option("--trials <n>", "trials (repetitions) per cell")
   .option("--driver <list>", "traffic generator: builtin")
-  .option("--setup <list>", "network setups: loopback, host-to-guest, guest-to-host, ext-to-guest, ext-to-host, host-to-ext, guest-to-guest, guest-to-guest-remote")
+  .option(
+    "--setup <list>",
+    "network setups: loopback, host-to-guest, guest-to-host, ext-to-guest, ext-to-host, host-to-ext, guest-to-guest, guest-to-guest-remote",
+  )
   .option("--lab <name>", "run on this lab (from 'vnetbench lab up') instead of one brought up for the run")
   .option("--endpoints <file>", "run between the machines an endpoints file (YAML) describes")
   .option("--direction <list>", "one-way,bidirectional")

@@ -20,7 +20,9 @@ const QUICK_TRAFFIC: Array<Pick<Traffic, "protocol" | "pattern" | "requestSize" 
   ];
 
 /** Across several setups, the cells that tell paths apart: latency both ways of transport, and bulk TCP. */
-const ACROSS_SETUPS = QUICK_TRAFFIC.filter((t) => t.pattern === "rr" || (t.protocol === "tcp" && t.pattern === "stream"));
+const ACROSS_SETUPS = QUICK_TRAFFIC.filter(
+  (t) => t.pattern === "rr" || (t.protocol === "tcp" && t.pattern === "stream"),
+);
 
 /** The quick cells for each setup; trials shrink as setups are added to stay near a minute. */
 export function quickCells(setups: SetupSelection[]): Cell[] {

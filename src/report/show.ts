@@ -18,7 +18,9 @@ export function formatRun(view: RunView): string {
   ];
   const rows = view.cells.map((cell) => {
     const s = cell.summary;
-    const flags = s.generatorLimited ? " generator-limited" : "";
+    const demand = s.serviceDemand;
+    const sd = demand?.usPerTransaction ?? demand?.usPerKB;
+    const notes = [s.generatorLimited ? "generator-limited" : "", s.cpu?.steal.flagged ? "steal" : ""];
     return [
       describeTraffic(cell),
       `${s.trials}/${view.trialsPerCell}`,
@@ -28,11 +30,25 @@ export function formatRun(view: RunView): string {
       fmt(s.messagesPerSecond),
       fmt(s.throughputMbps),
       s.loss.sent > 0 ? percent(s.loss.ratio) : "-",
-      flags.trim(),
+      fmt(s.cpu?.perWallSecond),
+      sd === undefined ? "-" : `${fmt(sd)} ${demand?.usPerKB === undefined ? "µs/tr" : "µs/KB"}`,
+      notes.filter(Boolean).join(" "),
     ];
   });
   const table = formatTable(
-    ["cell", "trials", "p50 µs", "p99 µs", "max µs", "msg/s", "Mb/s", "loss", "note"],
+    [
+      "cell",
+      "trials",
+      "p50 µs",
+      "p99 µs",
+      "max µs",
+      "msg/s",
+      "Mb/s",
+      "loss",
+      "CPU s/s",
+      "service demand",
+      "note",
+    ],
     rows,
   );
   return [...header, "", table].join("\n");

@@ -158,7 +158,17 @@ export class Store {
         `INSERT OR REPLACE INTO trials (run_id, cell_key, trial, status, started_at, finished_at, samples, error, extra)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(runId, cellKey, number, status, startedAt, finishedAt, JSON.stringify(samples), error ?? null, JSON.stringify(extra));
+      .run(
+        runId,
+        cellKey,
+        number,
+        status,
+        startedAt,
+        finishedAt,
+        JSON.stringify(samples),
+        error ?? null,
+        JSON.stringify(extra),
+      );
   }
 
   setRunStatus(runId: string, status: RunStatus, finishedAt: string | null): void {

@@ -214,7 +214,11 @@ export class Agent {
   close(): void {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
-    for (const peer of this.peers.values()) peer.then((connection) => connection.close(), () => {});
+    for (const peer of this.peers.values())
+      peer.then(
+        (connection) => connection.close(),
+        () => {},
+      );
     this.server.close();
   }
 
@@ -240,7 +244,11 @@ export class Agent {
     });
   }
 
-  private respond(message: ControlRequest, owned: Set<number>, reply: (response: ControlResponse) => void): void {
+  private respond(
+    message: ControlRequest,
+    owned: Set<number>,
+    reply: (response: ControlResponse) => void,
+  ): void {
     this.handle(message, owned).then(reply, (error: Error) =>
       reply({ id: message.id, ok: false, error: error.message }),
     );

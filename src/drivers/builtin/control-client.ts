@@ -24,7 +24,7 @@ export class AgentConnection {
   private closedError: Error | null = null;
 
   private constructor(
-    private readonly input: Readable,
+    input: Readable,
     private readonly output: Writable,
     private readonly end: () => void,
     readonly description: string,
@@ -121,7 +121,10 @@ export class AgentConnection {
     this.end();
   }
 
-  private request(body: Record<string, unknown>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ControlResponse & { ok: true }> {
+  private request(
+    body: Record<string, unknown>,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+  ): Promise<ControlResponse & { ok: true }> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -33,7 +33,8 @@ export async function startAgent(endpoint: Endpoint, listen: string): Promise<Ag
   try {
     return await new Promise<AgentHandle>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`agent on ${endpoint.name} did not start within ${AGENT_START_TIMEOUT_MS} ms`)),
+        () =>
+          reject(new Error(`agent on ${endpoint.name} did not start within ${AGENT_START_TIMEOUT_MS} ms`)),
         AGENT_START_TIMEOUT_MS,
       );
       process.exited.then(({ code, signal }) => {
@@ -88,7 +89,8 @@ export const builtinDriver: Driver = {
     const { protocol, pattern } = traffic;
     if (protocol === "icmp") return "driver builtin sends tcp and udp only; icmp is the ping driver's";
     if (pattern === "flood") return "driver builtin has no flood pattern; flood ping is the ping driver's";
-    if (pattern === "crr" && protocol !== "tcp") return "pattern crr (connect/request/response) exists for tcp only";
+    if (pattern === "crr" && protocol !== "tcp")
+      return "pattern crr (connect/request/response) exists for tcp only";
     if (pattern === "paced" && typeof traffic.rate !== "number") {
       return "pattern paced needs a numeric rate in messages/s";
     }
@@ -122,7 +124,9 @@ export const builtinDriver: Driver = {
       connections.push(clientControl);
       const serverControl = sameEndpoint ? clientControl : await controlOf(path.server, server);
       if (!sameEndpoint) connections.push(serverControl);
-      const deaths = Promise.race(started.map((agent, i) => deathOf(i === 0 ? path.server : path.client, agent)));
+      const deaths = Promise.race(
+        started.map((agent, i) => deathOf(i === 0 ? path.server : path.client, agent)),
+      );
       const serverTarget = { host: path.serverAddress, port: server.port, token: server.token };
       const clientTarget = { host: path.client.address, port: client.port, token: client.token };
       return {
@@ -130,7 +134,9 @@ export const builtinDriver: Driver = {
           const forward = clientControl.drive(serverTarget, traffic);
           const reverse =
             options.direction === "bidirectional"
-              ? serverControl.drive(clientTarget, traffic).then((sample): Sample => ({ ...sample, direction: "reverse" }))
+              ? serverControl
+                  .drive(clientTarget, traffic)
+                  .then((sample): Sample => ({ ...sample, direction: "reverse" }))
               : null;
           let onAbort = () => {};
           const aborted = new Promise<never>((_, reject) => {
@@ -138,12 +144,17 @@ export const builtinDriver: Driver = {
             options.signal?.addEventListener("abort", onAbort, { once: true });
           });
           try {
-            return await Promise.race([Promise.all(reverse ? [forward, reverse] : [forward]), deaths, aborted]);
+            return await Promise.race([
+              Promise.all(reverse ? [forward, reverse] : [forward]),
+              deaths,
+              aborted,
+            ]);
           } finally {
             options.signal?.removeEventListener("abort", onAbort);
           }
         },
-        generatorPids: () => started.flatMap((agent) => (agent.process.pid === undefined ? [] : [agent.process.pid])),
+        generatorPids: () =>
+          started.flatMap((agent) => (agent.process.pid === undefined ? [] : [agent.process.pid])),
         close: stopAll,
       };
     } catch (error) {

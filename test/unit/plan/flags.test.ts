@@ -37,7 +37,11 @@ test("the cross product of protocols, patterns, sizes and rates; rates apply to 
 });
 
 test("without --rate, paced traffic offers 1000 msg/s and datagram streams go as fast as they can", () => {
-  const { cells } = cellsFromFlags({ protocol: "udp", pattern: "paced,stream", size: "64" }, builtin, loopback);
+  const { cells } = cellsFromFlags(
+    { protocol: "udp", pattern: "paced,stream", size: "64" },
+    builtin,
+    loopback,
+  );
   assert.deepEqual(
     cells.map((cell) => [cell.traffic.pattern, cell.traffic.rate]),
     [

@@ -1,0 +1,220 @@
+// The CLI as a user meets it: the JSON contract, named exit codes, one-line errors, and a run
+// whose agent dies mid-way keeping every finished trial, then resumed to the end.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
+import { CLI, childrenOf, runCli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vnb-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const db = (name: string) => join(dir, name);
+
+const SMALL = ["--setup", "loopback", "--duration", "0.3", "--warmup", "0.1", "--trials", "2"];
+
+test("run --json and show --json give the documented contract", async () => {
+  const args = [
+    "run",
+    ...SMALL,
+    "--protocol",
+    "tcp,udp",
+    "--pattern",
+    "rr,paced",
+    "--rate",
+    "500",
+    "--size",
+    "64",
+  ];
+  const run = await runCli([
+    ...args,
+    "--json",
+    "--db",
+    db("a.db"),
+    "--tester",
+    "alice",
+    "--label",
+    "baseline",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const view = JSON.parse(run.stdout);
+  assert.equal(typeof view.id, "string");
+  assert.equal(view.cells.length, 4);
+  assert.equal(view.tester, "alice");
+  assert.equal(view.label, "baseline");
+  for (const cell of view.cells) {
+    assert.equal(typeof cell.key, "string");
+    for (const field of ["protocol", "pattern", "requestSize", "responseSize", "rate"])
+      assert.ok(field in cell.traffic, field);
+    assert.deepEqual(cell.setup.network, "loopback");
+    assert.deepEqual(cell.setup.direction, "one-way");
+    assert.equal(cell.trials.length, 2);
+    const { summary } = cell;
+    assert.deepEqual(Object.keys(summary.latencyUs).sort(), [
+      "max",
+      "mean",
+      "min",
+      "p50",
+      "p90",
+      "p99",
+      "p999",
+    ]);
+    assert.ok(summary.messagesPerSecond > 0);
+    assert.ok(summary.throughputMbps > 0);
+    assert.deepEqual(Object.keys(summary.loss).sort(), [
+      "duplicates",
+      "ratio",
+      "received",
+      "reordered",
+      "sent",
+    ]);
+    for (const field of ["hostSeconds", "byCategory", "generatorSeconds", "perWallSecond", "steal"]) {
+      assert.ok(field in summary.cpu, `summary.cpu.${field}`);
+    }
+    assert.ok(summary.serviceDemand.usPerTransaction > 0);
+    assert.ok("cyclesPerUnit" in summary.serviceDemand);
+  }
+  for (const field of ["hostname", "cpuModel", "cores", "kernel", "vnetbenchVersion"])
+    assert.ok(field in view.metadata, field);
+  assert.deepEqual(view.command.slice(0, 1), ["run"]);
+
+  const shown = await runCli(["show", view.id, "--json", "--db", db("a.db")]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.deepEqual(JSON.parse(shown.stdout), view);
+
+  const table = await runCli(["show", "latest", "--db", db("a.db")]);
+  assert.match(table.stdout, /p50 µs/);
+  assert.match(table.stdout, /CPU s\/s/);
+  const runs = await runCli(["runs", "--json", "--db", db("a.db")]);
+  assert.deepEqual(
+    JSON.parse(runs.stdout).map((run: { id: string }) => run.id),
+    [view.id],
+  );
+});
+
+test("bad input: a one-line error naming the field, exit code 2, nothing stored", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "--bogus"], /unknown option '--bogus'/],
+    [["run", "--size", "0", "--protocol", "tcp"], /--size: '0' is not a message size/],
+    [["run", "--rate", "fast", "--pattern", "paced"], /--rate: 'fast'/],
+    [["run", "--duration", "-1", "--pattern", "rr"], /--duration: '-1'/],
+    [
+      ["run", "--setup", "sideways"],
+      /unknown network setup "sideways": expected one of loopback, host-to-guest/,
+    ],
+    [["run", "--trials", "0", "--pattern", "rr"], /--trials: '0'/],
+    [["run", "--driver", "ping", "--pattern", "crr", "--protocol", "icmp"], /icmp crr/],
+    [["show", "no-such-run"], /run 'no-such-run' not found/],
+    [["agent", "--port", "70000"], /--port: '70000'/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runCli(args[0] === "agent" ? args : [...args, "--db", db("bad.db")]);
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.equal(
+      result.stderr
+        .trim()
+        .split("\n")
+        .filter((line) => !line.startsWith("(")).length,
+      1,
+      result.stderr,
+    );
+  }
+  const runs = await runCli(["runs", "--json", "--db", db("bad.db")]);
+  assert.deepEqual(JSON.parse(runs.stdout), []);
+});
+
+test("agent: a port in use is a clear error", async () => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const result = await runCli(["agent", "--listen", "127.0.0.1", "--port", String(port)]);
+  server.close();
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, new RegExp(`--port ${port}: address 127.0.0.1:${port} is in use`));
+});
+
+function trialsIn(path: string): Array<{ status: string; trial: number }> {
+  const handle = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return handle.prepare("SELECT status, trial FROM trials ORDER BY rowid").all() as Array<{
+      status: string;
+      trial: number;
+    }>;
+  } catch {
+    return [];
+  } finally {
+    handle.close();
+  }
+}
+
+test("an agent killed mid-run: exit 3, finished trials kept; --resume completes the run", async () => {
+  const path = db("kill.db");
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "run",
+      "--setup",
+      "loopback",
+      "--protocol",
+      "tcp",
+      "--pattern",
+      "rr",
+      "--duration",
+      "1",
+      "--warmup",
+      "0",
+      "--trials",
+      "4",
+      "--db",
+      path,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  // Once the first trial is committed, kill the agents this run started (its children).
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let done = 0;
+    try {
+      done = trialsIn(path).filter((trial) => trial.status === "completed").length;
+    } catch {
+      // the store is not created yet
+    }
+    if (done >= 1) break;
+  }
+  const agents = await childrenOf(child.pid!);
+  assert.ok(agents.length > 0, "the run has agent processes");
+  for (const pid of agents) process.kill(pid, "SIGKILL");
+  const code = await exited;
+  assert.equal(code, 3, stderr);
+  assert.match(stderr, /agent on local (died|closed)|closed the control connection|data connection/);
+  const kept = trialsIn(path).filter((trial) => trial.status === "completed");
+  assert.ok(kept.length >= 1 && kept.length < 4, `${kept.length} trials kept`);
+
+  const resumed = await runCli(["run", "--resume", "latest", "--db", path, "--json"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const view = JSON.parse(resumed.stdout);
+  assert.equal(view.status, "completed");
+  assert.deepEqual(
+    view.cells[0].trials
+      .map((trial: { trial: number; status: string }) => [trial.trial, trial.status])
+      .sort(),
+    [
+      [1, "completed"],
+      [2, "completed"],
+      [3, "completed"],
+      [4, "completed"],
+    ],
+  );
+});

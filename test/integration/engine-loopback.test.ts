@@ -1,0 +1,150 @@
+// The built-in engine for real on loopback: every pattern × protocol, with sane numbers.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Sample } from "../../src/domain/sample.js";
+import type { Traffic } from "../../src/domain/traffic.js";
+import { builtinDriver } from "../../src/drivers/builtin/driver.js";
+import type { DriverSession } from "../../src/drivers/driver.js";
+import { loopbackPath } from "../helpers/paths.js";
+
+let session: DriverSession;
+before(async () => {
+  session = await builtinDriver.prepare(loopbackPath());
+});
+after(() => session.close());
+
+function traffic(partial: Partial<Traffic>): Traffic {
+  return {
+    protocol: "tcp",
+    pattern: "rr",
+    requestSize: 64,
+    responseSize: 64,
+    rate: "max",
+    durationS: 1,
+    warmupS: 0.2,
+    driver: "builtin",
+    ...partial,
+  };
+}
+
+async function one(partial: Partial<Traffic>): Promise<Sample> {
+  const samples = await session.runTrial(traffic(partial));
+  assert.equal(samples.length, 1);
+  return samples[0]!;
+}
+
+function assertLatencySane(sample: Sample) {
+  const latency = sample.latencyUs;
+  assert.ok(latency, "latency recorded");
+  assert.ok(latency.min > 0 && latency.min <= latency.p50, `min ${latency.min} ≤ p50 ${latency.p50}`);
+  assert.ok(
+    latency.p50 <= latency.p90 &&
+      latency.p90 <= latency.p99 &&
+      latency.p99 <= latency.p999 &&
+      latency.p999 <= latency.max,
+  );
+  assert.ok(latency.p50 < 5_000, `loopback p50 ${latency.p50} µs is under 5 ms`);
+  assert.ok(sample.histogram, "raw histogram kept");
+}
+
+for (const protocol of ["tcp", "udp"] as const) {
+  test(`${protocol} rr: closed loop, thousands of transactions, no loss`, async () => {
+    const sample = await one({ protocol, pattern: "rr", requestSize: 100, responseSize: 300 });
+    assert.ok(sample.messagesPerSecond > 1000, `${sample.messagesPerSecond} transactions/s`);
+    assertLatencySane(sample);
+    assert.equal(sample.loss.ratio, 0);
+    assert.equal(sample.bytesSent, sample.messagesSent * 100);
+    assert.equal(sample.bytesReceived, sample.messagesReceived * 300);
+    assert.ok(Math.abs(sample.durationS - 1) < 0.1, `measured window ${sample.durationS} s`);
+    const expectedMbps = (sample.messagesPerSecond * 400 * 8) / 1e6;
+    assert.ok(
+      Math.abs(sample.throughputMbps - expectedMbps) / expectedMbps < 0.01,
+      "throughput counts both directions",
+    );
+  });
+
+  test(`${protocol} paced at 1000 msg/s: achieved rate within 5 %, no loss, lateness measured`, async () => {
+    const sample = await one({ protocol, pattern: "paced", rate: 1000, durationS: 2 });
+    assert.ok(Math.abs(sample.messagesPerSecond - 1000) / 1000 < 0.05, `${sample.messagesPerSecond} msg/s`);
+    assert.equal(sample.messagesSent, 2000);
+    assert.equal(sample.loss.sent, 2000);
+    assert.equal(sample.loss.ratio, 0);
+    assert.equal(sample.loss.duplicates, 0);
+    assertLatencySane(sample);
+    assert.ok(sample.lateness, "sender lateness recorded");
+    assert.ok(
+      sample.lateness.p50Us <= sample.lateness.p99Us && sample.lateness.p99Us <= sample.lateness.maxUs,
+    );
+  });
+
+  test(`${protocol} stream: bulk client → server`, async () => {
+    const size = protocol === "tcp" ? 16384 : 1400;
+    const sample = await one({ protocol, pattern: "stream", requestSize: size, responseSize: size });
+    assert.ok(sample.throughputMbps > 10, `${sample.throughputMbps} Mb/s`);
+    assert.ok(sample.bytesReceived > 0);
+    assert.equal(sample.latencyUs, null, "a stream has no per-message latency");
+    if (protocol === "tcp") assert.equal(sample.loss.ratio, 0, "TCP loses no message");
+  });
+
+  test(`${protocol} maerts: bulk server → client`, async () => {
+    const size = protocol === "tcp" ? 16384 : 1400;
+    const sample = await one({ protocol, pattern: "maerts", requestSize: size, responseSize: size });
+    assert.ok(sample.throughputMbps > 10, `${sample.throughputMbps} Mb/s`);
+    assert.ok(sample.messagesReceived > 0);
+  });
+}
+
+test("udp stream at an offered rate: delivered at that rate without loss on loopback", async () => {
+  const sample = await one({
+    protocol: "udp",
+    pattern: "stream",
+    requestSize: 512,
+    responseSize: 512,
+    rate: 2000,
+  });
+  assert.ok(Math.abs(sample.messagesPerSecond - 2000) / 2000 < 0.05, `${sample.messagesPerSecond} msg/s`);
+  assert.equal(sample.loss.ratio, 0);
+  assert.equal(sample.loss.reordered, 0);
+});
+
+test("udp maerts at an offered rate: the agent paces what it sends", async () => {
+  const sample = await one({
+    protocol: "udp",
+    pattern: "maerts",
+    requestSize: 256,
+    responseSize: 256,
+    rate: 3000,
+  });
+  assert.ok(
+    Math.abs(sample.messagesSent / sample.durationS - 3000) / 3000 < 0.05,
+    `${sample.messagesSent} sent`,
+  );
+  assert.ok(sample.loss.ratio < 0.01, `loss ${sample.loss.ratio}`);
+});
+
+test("tcp crr: a new connection per transaction", async () => {
+  const sample = await one({ protocol: "tcp", pattern: "crr", requestSize: 64, responseSize: 1024 });
+  assert.ok(sample.messagesPerSecond > 100, `${sample.messagesPerSecond} connections/s`);
+  assertLatencySane(sample);
+});
+
+test("bidirectional: traffic both ways at once, one sample per direction", async () => {
+  const samples = await session.runTrial(traffic({ pattern: "rr" }), { direction: "bidirectional" });
+  assert.deepEqual(
+    samples.map((sample) => sample.direction),
+    ["forward", "reverse"],
+  );
+  for (const sample of samples) assert.ok(sample.messagesPerSecond > 1000);
+});
+
+test("an aborted trial stops at once", async () => {
+  const controller = new AbortController();
+  const started = Date.now();
+  setTimeout(() => controller.abort(), 200);
+  await assert.rejects(
+    session.runTrial(traffic({ durationS: 30 }), { signal: controller.signal }),
+    /aborted/,
+  );
+  assert.ok(Date.now() - started < 2000);
+});
