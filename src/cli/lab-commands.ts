@@ -10,7 +10,8 @@ import { formatTable } from "../report/table.js";
 function number(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new InputError(`--${flag}: '${value}' is not a non-negative number`);
+  if (!Number.isFinite(parsed) || parsed < 0)
+    throw new InputError(`--${flag}: '${value}' is not a non-negative number`);
   return parsed;
 }
 
@@ -39,7 +40,9 @@ const print = (json: boolean | undefined, value: unknown, text: string) =>
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
 
 export function registerLabCommands(program: Command): void {
-  const lab = program.command("lab").description("the netns lab: host1 (g1, g2 on br0), host2 (g3), ext — needs root");
+  const lab = program
+    .command("lab")
+    .description("the netns lab: host1 (g1, g2 on br0), host2 (g3), ext — needs root");
 
   lab
     .command("up")
@@ -50,8 +53,17 @@ export function registerLabCommands(program: Command): void {
     .option("--json", "print the lab as JSON")
     .action(async (options) => {
       const up = await labUp({ name: options.name, baseSubnet: options.subnet, force: options.force });
-      const rows = Object.entries(up.endpoints).map(([node, endpoint]) => [node, endpoint.namespace, endpoint.role, endpoint.address]);
-      print(options.json, { name: up.name, addresses: up.topology.addresses }, formatTable(["node", "namespace", "role", "address"], rows));
+      const rows = Object.entries(up.endpoints).map(([node, endpoint]) => [
+        node,
+        endpoint.namespace,
+        endpoint.role,
+        endpoint.address,
+      ]);
+      print(
+        options.json,
+        { name: up.name, addresses: up.topology.addresses },
+        formatTable(["node", "namespace", "role", "address"], rows),
+      );
     });
 
   lab
@@ -61,7 +73,11 @@ export function registerLabCommands(program: Command): void {
     .option("--json", "print what was removed as JSON")
     .action(async (options) => {
       const { removed } = await labDown(options.name);
-      print(options.json, { removed }, removed.length ? `removed ${removed.join(", ")}` : `lab ${options.name} was not up`);
+      print(
+        options.json,
+        { removed },
+        removed.length ? `removed ${removed.join(", ")}` : `lab ${options.name} was not up`,
+      );
     });
 
   lab

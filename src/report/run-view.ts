@@ -1,10 +1,10 @@
 // The JSON shape of a run (`run --json`, `show --json`, `export --format json`): a public
 // contract — fields are added, never renamed or removed.
 
-import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
-import type { Cell, Trial } from "../domain/cell.js";
 import type { CpuSummary } from "../analysis/cpu.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
+import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
+import type { Cell, Trial } from "../domain/cell.js";
 import { summarizeTrialCpu } from "../run/trial-cpu.js";
 import type { StoredRun } from "../storage/store.js";
 
@@ -35,7 +35,10 @@ export function cellView(cell: Cell, trials: Trial[]): CellView {
     summary: { ...summarizeSamples(samplesOf(trials)), ...summarizeTrialCpu(cell.traffic, trials) },
   };
   if (cell.setup.direction === "bidirectional") {
-    view.directions = { forward: summarizeSamples(samplesOf(trials)), reverse: summarizeSamples(samplesOf(trials, "reverse")) };
+    view.directions = {
+      forward: summarizeSamples(samplesOf(trials)),
+      reverse: summarizeSamples(samplesOf(trials, "reverse")),
+    };
   }
   return view;
 }

@@ -8,7 +8,12 @@ import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
-import { type EndpointSet, NETWORK_SETUPS, parseNetworkSetupName, resolveNetworkSetup } from "../setups/network.js";
+import {
+  type EndpointSet,
+  NETWORK_SETUPS,
+  parseNetworkSetupName,
+  resolveNetworkSetup,
+} from "../setups/network.js";
 
 export const LOOPBACK_SETUP = "loopback";
 /** The lab `run` brings up for itself (and removes); one left by a killed run is replaced. */
@@ -47,7 +52,8 @@ export function validateSetupNames(names: string[]): void {
 
 export async function openPaths(options: PathOptions): Promise<PathProvider> {
   validateSetupNames(options.setups);
-  if (options.endpointsFile) return endpointsPaths(await loadEndpointsFile(options.endpointsFile), options.endpointsFile);
+  if (options.endpointsFile)
+    return endpointsPaths(await loadEndpointsFile(options.endpointsFile), options.endpointsFile);
   if (!options.lab && options.setups.every((name) => name === LOOPBACK_SETUP)) return loopbackPaths();
   if (options.lab) return labPaths(await openLab(options.lab), false);
   if (!isRoot()) {
@@ -76,7 +82,12 @@ function labPaths(lab: Lab, owned: boolean): PathProvider {
     resolve: async (setup) => resolveNetworkSetup(setup.network, { lab }),
     // The lab's namespaces share this host's CPUs and /proc: its CPU is read here, without a spawn per sample.
     host: new LocalEndpoint("local", "127.0.0.1", "host"),
-    describe: () => ({ kind: "netns-lab", lab: lab.name, ephemeral: owned, addresses: lab.topology.addresses }),
+    describe: () => ({
+      kind: "netns-lab",
+      lab: lab.name,
+      ephemeral: owned,
+      addresses: lab.topology.addresses,
+    }),
     close: async () => {
       if (owned) await labDown(lab.name);
     },
@@ -87,7 +98,11 @@ function endpointsPaths(set: EndpointSet, file: string): PathProvider {
   return {
     resolve: async (setup) => resolveNetworkSetup(setup.network, set),
     host: set.endpoints.find((endpoint) => endpoint.role === "host") ?? null,
-    describe: () => ({ kind: "endpoints-file", file, endpoints: set.endpoints.map((e) => `${e.name}:${e.kind}:${e.role}`) }),
+    describe: () => ({
+      kind: "endpoints-file",
+      file,
+      endpoints: set.endpoints.map((e) => `${e.name}:${e.kind}:${e.role}`),
+    }),
     close: async () => {},
   };
 }

@@ -176,7 +176,14 @@ async function runOneTrial(
       { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
       () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
     );
-    return { cellKey: cell.key, trial, status: "completed", startedAt, finishedAt: new Date().toISOString(), ...measured };
+    return {
+      cellKey: cell.key,
+      trial,
+      status: "completed",
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      ...measured,
+    };
   } catch (error) {
     // A session that failed once is not trusted for the next trial (e.g. its agent died).
     const broken = sessions.get(sessionKey);

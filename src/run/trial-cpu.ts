@@ -25,7 +25,8 @@ export interface CpuOptions {
 
 /** Units of work a trial delivered: transactions (rr, crr, paced) or bytes (streams), all directions. */
 function workOf(traffic: Traffic, samples: readonly Sample[]): { transactions?: number; bytes?: number } {
-  if (isTransactional(traffic.pattern)) return { transactions: samples.reduce((sum, s) => sum + s.messagesReceived, 0) };
+  if (isTransactional(traffic.pattern))
+    return { transactions: samples.reduce((sum, s) => sum + s.messagesReceived, 0) };
   return { bytes: samples.reduce((sum, s) => sum + s.bytesReceived, 0) };
 }
 
@@ -51,7 +52,14 @@ export async function measureWithCpu(
   } finally {
     clearTimeout(timer);
   }
-  if (!monitor) return { samples, cpu: null, serviceDemand: null, windowCpuSeconds: null, cpuError: "trial ended before its warm-up did" };
+  if (!monitor)
+    return {
+      samples,
+      cpu: null,
+      serviceDemand: null,
+      windowCpuSeconds: null,
+      cpuError: "trial ended before its warm-up did",
+    };
   try {
     const cpu = summarizeCpu(await (await (monitor as Promise<CpuMonitor>)).stop());
     const windowS = Math.max(...samples.map((sample) => sample.durationS));
@@ -59,13 +67,23 @@ export async function measureWithCpu(
     const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.wallSeconds) * windowS;
     let demand: ServiceDemand | null = null;
     try {
-      demand = serviceDemand({ hostSeconds: windowCpuSeconds, cycles }, workOf(traffic, samples), isTransactional(traffic.pattern));
+      demand = serviceDemand(
+        { hostSeconds: windowCpuSeconds, cycles },
+        workOf(traffic, samples),
+        isTransactional(traffic.pattern),
+      );
     } catch {
       // no work delivered: no service demand, the CPU figures still stand
     }
     return { samples, cpu, serviceDemand: demand, windowCpuSeconds };
   } catch (error) {
-    return { samples, cpu: null, serviceDemand: null, windowCpuSeconds: null, cpuError: (error as Error).message };
+    return {
+      samples,
+      cpu: null,
+      serviceDemand: null,
+      windowCpuSeconds: null,
+      cpuError: (error as Error).message,
+    };
   }
 }
 
@@ -74,14 +92,26 @@ export function summarizeTrialCpu(
   traffic: Traffic,
   trials: readonly Trial[],
 ): { cpu: CpuSummary | null; serviceDemand: ServiceDemand | null } {
-  const measured = trials.filter((trial) => trial.status === "completed" && trial.cpu && trial.windowCpuSeconds != null);
+  const measured = trials.filter(
+    (trial) => trial.status === "completed" && trial.cpu && trial.windowCpuSeconds != null,
+  );
   if (measured.length === 0) return { cpu: null, serviceDemand: null };
   const cpu = mergeCpuSummaries(measured.map((trial) => trial.cpu!));
   const windowCpu = measured.reduce((sum, trial) => sum + trial.windowCpuSeconds!, 0);
-  const work = workOf(traffic, measured.flatMap((trial) => trial.samples));
+  const work = workOf(
+    traffic,
+    measured.flatMap((trial) => trial.samples),
+  );
   const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.hostSeconds) * windowCpu;
   try {
-    return { cpu, serviceDemand: serviceDemand({ hostSeconds: windowCpu, cycles }, work, isTransactional(traffic.pattern)) };
+    return {
+      cpu,
+      serviceDemand: serviceDemand(
+        { hostSeconds: windowCpu, cycles },
+        work,
+        isTransactional(traffic.pattern),
+      ),
+    };
   } catch {
     return { cpu, serviceDemand: null };
   }
