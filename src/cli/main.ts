@@ -115,7 +115,6 @@ program
     else process.stdout.write(`${formatRun(view)}\n`);
   });
 
-
 registerLabCommands(program);
 
 function exitCodeFor(error: unknown): number {
