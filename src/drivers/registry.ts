@@ -1,24 +1,26 @@
-// Driver names → drivers.
+// Driver names → drivers: the built-in engine and the field's own tools.
 
-import type { DriverName } from "../domain/traffic.js";
-import { InputError } from "../errors.js";
+import type { DriverName, Traffic } from "../domain/traffic.js";
 import { builtinDriver } from "./builtin/driver.js";
 import type { Driver } from "./driver.js";
+import { iperf3Driver } from "./iperf3/driver.js";
+import { netperfDriver } from "./netperf/driver.js";
+import { pingDriver } from "./ping/driver.js";
+import { sockperfDriver } from "./sockperf/driver.js";
 
-const DRIVERS: Partial<Record<DriverName, Driver>> = { builtin: builtinDriver };
+const DRIVERS: Record<DriverName, Driver> = {
+  builtin: builtinDriver,
+  ping: pingDriver(),
+  sockperf: sockperfDriver(),
+  iperf3: iperf3Driver(),
+  netperf: netperfDriver(),
+};
 
 export function driverFor(name: DriverName): Driver {
-  const driver = DRIVERS[name];
-  if (!driver)
-    throw new InputError(
-      `driver '${name}' is not available yet; available: ${Object.keys(DRIVERS).join(", ")}`,
-    );
-  return driver;
+  return DRIVERS[name];
 }
 
-/** The reason a driver cannot run the traffic, for planning (an unknown driver is a reason too). */
-export function whyUnsupported(traffic: Parameters<Driver["unsupported"]>[0]): string | null {
-  const driver = DRIVERS[traffic.driver];
-  if (!driver) return `driver ${traffic.driver} is not available`;
-  return driver.unsupported(traffic);
+/** The reason a driver cannot run the traffic, for planning. */
+export function whyUnsupported(traffic: Traffic): string | null {
+  return DRIVERS[traffic.driver].unsupported(traffic);
 }

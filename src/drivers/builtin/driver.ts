@@ -115,15 +115,15 @@ export const builtinDriver: Driver = {
       await Promise.allSettled(started.map((agent) => agent.process.stop()));
     };
     try {
+      // Two processes even on one endpoint, as netperf and sockperf have: each side its own event loop.
       const server = await startAgent(path.server, path.serverAddress);
       started.push(server);
-      const sameEndpoint = path.client === path.server;
-      const client = sameEndpoint ? server : await startAgent(path.client, path.client.address);
-      if (!sameEndpoint) started.push(client);
+      const client = await startAgent(path.client, path.client.address);
+      started.push(client);
       const clientControl = await controlOf(path.client, client);
       connections.push(clientControl);
-      const serverControl = sameEndpoint ? clientControl : await controlOf(path.server, server);
-      if (!sameEndpoint) connections.push(serverControl);
+      const serverControl = await controlOf(path.server, server);
+      connections.push(serverControl);
       const deaths = Promise.race(
         started.map((agent, i) => deathOf(i === 0 ? path.server : path.client, agent)),
       );

@@ -1,0 +1,81 @@
+// The iperf3 driver: `iperf3 --server` on the server endpoint, `iperf3 --client --json` on the client.
+
+import type { Traffic } from "../../domain/traffic.js";
+import { RunError } from "../../errors.js";
+import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
+import { type BinarySpec, checkPath, delay, hostPid, runTool, startServer, wholeSeconds } from "../tools.js";
+import { type Iperf3Options, iperf3ClientArgv, iperf3ServerArgv, iperf3Unsupported } from "./argv.js";
+import { iperf3Samples, parseIperf3 } from "./parse.js";
+
+export const IPERF3_BINARY: BinarySpec = {
+  tool: "iperf3",
+  binary: "iperf3",
+  versionArgs: ["--version"],
+  version: /iperf (\d+\.\d+)/,
+  // --bidir and the JSON fields we read.
+  minimum: "3.7",
+  install: "install iperf3 (apt-get install iperf3)",
+};
+
+// A control connection reset or a server still busy with the last test: worth one more try.
+const TRANSIENT = /reset|busy/i;
+const RETRY_DELAY_MS = 1_000;
+
+export function iperf3Driver(options: Iperf3Options = {}): Driver {
+  return {
+    name: "iperf3",
+    unsupported: iperf3Unsupported,
+    async check(path: TrafficPath) {
+      await checkPath(path, IPERF3_BINARY, IPERF3_BINARY);
+    },
+    async prepare(path: TrafficPath): Promise<DriverSession> {
+      const server = await startServer(path.server, {
+        tool: "iperf3",
+        argv: iperf3ServerArgv,
+        ready: /Server listening on \d+/,
+        inUse: /Address already in use/,
+      });
+      const pids = new Set<number>();
+      return {
+        async runTrial(traffic: Traffic, trial: TrialOptions = {}) {
+          const bidirectional = options.bidirectional || trial.direction === "bidirectional";
+          const argv = iperf3ClientArgv(traffic, path.serverAddress, server.port, {
+            ...options,
+            bidirectional,
+          });
+          const run = () => runClient(path, argv, traffic, pids, trial.signal);
+          try {
+            return await run();
+          } catch (error) {
+            if (!(error instanceof RunError) || !TRANSIENT.test(error.message) || trial.signal?.aborted)
+              throw error;
+            await delay(RETRY_DELAY_MS);
+            return run();
+          }
+        },
+        generatorPids: () => [hostPid(path.server, server.process), ...pids].filter((pid) => pid !== null),
+        async close() {
+          await server.process.stop();
+        },
+      };
+    },
+  };
+}
+
+async function runClient(
+  path: TrafficPath,
+  argv: string[],
+  traffic: Traffic,
+  pids: Set<number>,
+  signal?: AbortSignal,
+) {
+  const seconds = wholeSeconds(traffic.durationS) + (traffic.warmupS > 0 ? wholeSeconds(traffic.warmupS) : 0);
+  const run = await runTool(path.client, argv, {
+    tool: "iperf3",
+    timeoutMs: (seconds + 20) * 1000,
+    signal,
+    pids,
+  });
+  // iperf3 prints its JSON, `error` included, even when it exits 1.
+  return iperf3Samples(parseIperf3(run.stdout || run.stderr));
+}

@@ -1,0 +1,112 @@
+// The sockperf driver: a UDP and a TCP sockperf server on the server endpoint, the client on the
+// client endpoint, per-message RTTs from --full-log.
+
+import { randomBytes } from "node:crypto";
+import type { Traffic } from "../../domain/traffic.js";
+import type { Endpoint } from "../../endpoints/endpoint.js";
+import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
+import {
+  type BinarySpec,
+  checkPath,
+  hostPid,
+  oneWayOnly,
+  runTool,
+  type StartedServer,
+  startServer,
+  wholeSeconds,
+} from "../tools.js";
+import { sockperfClientArgv, sockperfServerArgv, sockperfUnsupported } from "./argv.js";
+import { parseSockperf, parseSockperfFullLog } from "./parse.js";
+import { sockperfLatencySample, sockperfThroughputSample } from "./sample.js";
+
+export const SOCKPERF_BINARY: BinarySpec = {
+  tool: "sockperf",
+  binary: "sockperf",
+  versionArgs: ["--version"],
+  version: /version ([\d.]+)/,
+  minimum: "3.5",
+  install: "install sockperf (apt-get install sockperf, or build https://github.com/Mellanox/sockperf)",
+};
+
+export function sockperfDriver(): Driver {
+  return {
+    name: "sockperf",
+    unsupported: sockperfUnsupported,
+    async check(path: TrafficPath) {
+      await checkPath(path, SOCKPERF_BINARY, SOCKPERF_BINARY);
+    },
+    async prepare(path: TrafficPath): Promise<DriverSession> {
+      const servers: Partial<Record<"tcp" | "udp", StartedServer>> = {};
+      const close = async () => {
+        await Promise.all(Object.values(servers).map((server) => server.process.stop()));
+      };
+      try {
+        for (const protocol of ["udp", "tcp"] as const) {
+          servers[protocol] = await startServer(path.server, {
+            tool: "sockperf",
+            argv: (port) => sockperfServerArgv(protocol, path.serverAddress, port),
+            ready: /using \S+ to block on socket/,
+            inUse: /Address already in use/,
+          });
+        }
+      } catch (error) {
+        await close();
+        throw error;
+      }
+      const pids = new Set<number>();
+      return {
+        async runTrial(traffic: Traffic, options: TrialOptions = {}) {
+          oneWayOnly("sockperf", options);
+          const port = servers[traffic.protocol as "tcp" | "udp"]!.port;
+          const run = (durationS: number, measured: boolean) =>
+            runClient(path, traffic, port, durationS, measured, pids, options.signal);
+          if (traffic.warmupS > 0) await run(traffic.warmupS, false);
+          return [await run(traffic.durationS, true)];
+        },
+        generatorPids: () => [
+          ...Object.values(servers).flatMap((server) => hostPid(path.server, server.process) ?? []),
+          ...pids,
+        ],
+        close,
+      };
+    },
+  };
+}
+
+async function runClient(
+  path: TrafficPath,
+  traffic: Traffic,
+  port: number,
+  durationS: number,
+  measured: boolean,
+  pids: Set<number>,
+  signal?: AbortSignal,
+) {
+  const latency = traffic.pattern !== "stream";
+  const logPath =
+    measured && latency ? `/tmp/vnetbench-sockperf-${randomBytes(6).toString("hex")}.csv` : null;
+  const argv = sockperfClientArgv(traffic, path.serverAddress, port, durationS, logPath);
+  try {
+    const run = await runTool(path.client, argv, {
+      tool: "sockperf",
+      timeoutMs: (wholeSeconds(durationS) + 15) * 1000,
+      signal,
+      pids,
+    });
+    const summary = parseSockperf(`${run.stdout}\n${run.stderr}`);
+    if (!latency) return sockperfThroughputSample(summary, traffic);
+    const log = parseSockperfFullLog(logPath ? await readLog(path.client, logPath) : "");
+    return sockperfLatencySample(summary, log, traffic);
+  } finally {
+    if (logPath) await path.client.exec(["rm", "-f", logPath], { allowFailure: true });
+  }
+}
+
+async function readLog(endpoint: Endpoint, logPath: string): Promise<string> {
+  try {
+    return await endpoint.readFile(logPath);
+  } catch {
+    // No log when sockperf failed before the test: its output says why.
+    return "";
+  }
+}
