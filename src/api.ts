@@ -1,12 +1,15 @@
 // The operations the CLI offers, as functions another program can call.
 
+import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
+import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
 import { driverFor, whyUnsupported } from "./drivers/registry.js";
 import { InputError } from "./errors.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
+import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { type RunView, runView } from "./report/run-view.js";
-import { defaultTester, localHostMetadata } from "./run/metadata.js";
+import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import {
   LOOPBACK_SETUP,
   openPaths,
@@ -160,6 +163,66 @@ export function showRun(reference: string, db?: string): RunView {
   const store = openStore(db);
   try {
     return runView(store.getRun(reference));
+  } finally {
+    store.close();
+  }
+}
+
+export interface CompareRunsOptions extends RunCompareOptions {
+  db?: string;
+}
+
+/** Compares a candidate run with a baseline, each named by id, prefix, `latest` or `{ label }`. */
+export function compareRuns(
+  baseline: RunReference,
+  candidate: RunReference,
+  options: CompareRunsOptions = {},
+): RunComparison {
+  const store = openStore(options.db);
+  try {
+    const base = runView(store.getRun(resolveReference(store, baseline)));
+    const cand = runView(store.getRun(resolveReference(store, candidate)));
+    return compareRunViews(base, cand, options);
+  } finally {
+    store.close();
+  }
+}
+
+export interface ReportOptions extends RunCompareOptions {
+  db?: string;
+  /** A baseline to compare the run with (`report --vs`). */
+  vs?: RunReference;
+}
+
+/** The self-contained HTML report of a run, with a comparison when `vs` names a baseline. */
+export async function reportRun(reference: RunReference, options: ReportOptions = {}): Promise<string> {
+  const store = openStore(options.db);
+  let run: RunView;
+  let baseline: RunView | undefined;
+  try {
+    run = runView(store.getRun(resolveReference(store, reference)));
+    if (options.vs !== undefined) baseline = runView(store.getRun(resolveReference(store, options.vs)));
+  } finally {
+    store.close();
+  }
+  // Loaded on demand: Vega is heavy, and every other command (the agent included) would pay for it.
+  const { reportHtml } = await import("./report/html.js");
+  return reportHtml({
+    run,
+    comparison: baseline ? compareRunViews(baseline, run, options) : undefined,
+    generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
+  });
+}
+
+/** A run serialized for other tools: CSV (a row per trial and direction) or the RunView JSON. */
+export function exportRun(reference: RunReference, format: ExportFormat, db?: string): string {
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new InputError(
+      `--format: '${format}' is not an export format; expected one of ${EXPORT_FORMATS.join(", ")}`,
+    );
+  const store = openStore(db);
+  try {
+    return serializeRun(runView(store.getRun(resolveReference(store, reference))), format);
   } finally {
     store.close();
   }

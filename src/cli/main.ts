@@ -7,6 +7,7 @@ import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
+import { registerCompareCommands } from "./compare-commands.js";
 import { registerLabCommands } from "./lab-commands.js";
 import { progressReporter } from "./progress.js";
 
@@ -114,6 +115,8 @@ program
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
   });
+
+registerCompareCommands(program);
 
 registerLabCommands(program);
 

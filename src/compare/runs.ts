@@ -1,0 +1,199 @@
+// Two stored runs → the comparison `vnetbench compare` prints: fingerprints checked, cells matched
+// by key, every metric judged (compare.ts), cells ordered worst first, and warnings with hints.
+
+import { minAttainableP } from "../analysis/statistics.js";
+import type { Cell } from "../domain/cell.js";
+import { InputError } from "../errors.js";
+import type { RunView } from "../report/run-view.js";
+import { type CompareOptions, type Comparison, compareCells, type MetricComparison } from "./compare.js";
+import { describeSetup, describeTraffic } from "./describe.js";
+import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
+import { matchTrials, type OneSidedMetric } from "./metrics.js";
+import { minTrialsPerSide, type Verdict } from "./verdict.js";
+
+/** What a comparison says about each run it compared. */
+export interface ComparedRun {
+  id: string;
+  label: string;
+  createdAt: string;
+  status: string;
+  trialsPerCell: number;
+  metadata: Record<string, unknown>;
+}
+
+export interface CellComparison extends Cell {
+  /** The setup categories, the heading the cell is grouped under. */
+  group: string;
+  /** The traffic, the cell's name within its group. */
+  name: string;
+  /** The cell's worst verdict over its metrics (regression > improvement > inconclusive > unchanged). */
+  verdict: Verdict;
+  metrics: MetricComparison[];
+  /** Trials whose generator could not keep up, per side. */
+  generatorLimited: { baseline: number; candidate: number };
+}
+
+export interface RunComparison {
+  baseline: ComparedRun;
+  candidate: ComparedRun;
+  fingerprint: FingerprintCheck;
+  thresholds: Comparison["thresholds"];
+  /** Tests in Holm's family. */
+  tests: number;
+  /** Verdicts over every metric of every cell. */
+  counts: Comparison["counts"];
+  /** Matched cells, worst verdict first, then in the candidate's matrix order. */
+  cells: CellComparison[];
+  baselineOnly: string[];
+  candidateOnly: string[];
+  oneSided: OneSidedMetric[];
+  warnings: string[];
+  /** Any regression: the exit code is non-zero. */
+  regression: boolean;
+}
+
+export interface RunCompareOptions extends CompareOptions {
+  /** Compare runs whose fingerprints differ (the differences are still reported). */
+  allowMismatch?: boolean;
+}
+
+/** Verdicts in the order changed cells are listed: the ones needing attention first. */
+export const VERDICT_ORDER: readonly Verdict[] = ["regression", "improvement", "inconclusive", "unchanged"];
+
+function side(run: RunView): ComparedRun {
+  const { id, label, createdAt, status, trialsPerCell, metadata } = run;
+  return { id, label, createdAt, status, trialsPerCell, metadata };
+}
+
+function limitedTrials(run: RunView, key: string): number {
+  const cell = run.cells.find((c) => c.key === key);
+  return (cell?.trials ?? []).filter(
+    (t) => t.status === "completed" && t.samples.some((s) => s.generatorLimited),
+  ).length;
+}
+
+function completedTrials(run: RunView, key: string): number {
+  return (run.cells.find((c) => c.key === key)?.trials ?? []).filter((t) => t.status === "completed").length;
+}
+
+function worstVerdict(metrics: readonly MetricComparison[]): Verdict {
+  const rank = (v: Verdict) => VERDICT_ORDER.indexOf(v);
+  return metrics.reduce<Verdict>(
+    (worst, m) => (rank(m.verdict) < rank(worst) ? m.verdict : worst),
+    "unchanged",
+  );
+}
+
+/**
+ * Compares a candidate run with a baseline. Throws an InputError when the fingerprints differ
+ * (unless `allowMismatch`) or when the runs share no cell.
+ */
+export function compareRunViews(
+  baseline: RunView,
+  candidate: RunView,
+  options: RunCompareOptions = {},
+): RunComparison {
+  const fingerprint = checkFingerprint(baseline.metadata, candidate.metadata);
+  if (!fingerprint.matches && !options.allowMismatch) {
+    throw new InputError(
+      `runs ${baseline.id} and ${candidate.id} were measured on different machines ` +
+        `(${describeDifferences(fingerprint).join("; ")}): compare them anyway with --allow-mismatch`,
+    );
+  }
+  const matched = matchTrials(
+    baseline.cells.flatMap((cell) => cell.trials),
+    candidate.cells.flatMap((cell) => cell.trials),
+  );
+  if (matched.inputs.length === 0) {
+    throw new InputError(
+      `runs ${baseline.id} and ${candidate.id} have no cell with completed trials in common ` +
+        "(cells match on every parameter, durations included): run the same matrix on both",
+    );
+  }
+  const comparison = compareCells(matched.inputs, options);
+  const byCell = new Map<string, MetricComparison[]>();
+  for (const result of comparison.results)
+    byCell.set(result.cellKey, [...(byCell.get(result.cellKey) ?? []), result]);
+
+  const cells = candidate.cells
+    .filter((cell) => byCell.has(cell.key))
+    .map((cell): CellComparison => {
+      const metrics = byCell.get(cell.key)!;
+      return {
+        key: cell.key,
+        setup: cell.setup,
+        traffic: cell.traffic,
+        group: describeSetup(cell.setup),
+        name: describeTraffic(cell.traffic),
+        verdict: worstVerdict(metrics),
+        metrics,
+        generatorLimited: {
+          baseline: limitedTrials(baseline, cell.key),
+          candidate: limitedTrials(candidate, cell.key),
+        },
+      };
+    });
+  // A stable sort keeps the matrix order within each verdict.
+  cells.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+
+  const warnings = [
+    ...describeDifferences(fingerprint).map((line) => `fingerprint differs: ${line}`),
+    ...generatorWarnings(cells, baseline, candidate),
+    ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
+    ...trialCountWarnings(comparison),
+  ];
+  return {
+    baseline: side(baseline),
+    candidate: side(candidate),
+    fingerprint,
+    thresholds: comparison.thresholds,
+    tests: comparison.tests,
+    counts: comparison.counts,
+    cells,
+    baselineOnly: matched.baselineOnly,
+    candidateOnly: matched.candidateOnly,
+    oneSided: matched.oneSided,
+    warnings,
+    regression: comparison.counts.regression > 0,
+  };
+}
+
+/** One warning naming every cell whose generator could not keep up, with its count per side. */
+function generatorWarnings(cells: CellComparison[], baseline: RunView, candidate: RunView): string[] {
+  const limited = cells.filter(
+    (cell) => cell.generatorLimited.baseline + cell.generatorLimited.candidate > 0,
+  );
+  if (limited.length === 0) return [];
+  const list = limited.map(
+    (cell) =>
+      `${cell.group}: ${cell.name} (${cell.generatorLimited.baseline}/${completedTrials(baseline, cell.key)} baseline, ` +
+      `${cell.generatorLimited.candidate}/${completedTrials(candidate, cell.key)} candidate trials)`,
+  );
+  return [
+    `the traffic generator could not keep up in ${limited.length} cell(s): ${list.join("; ")}. ` +
+      "Their latency and rate measure the tool, not the path: lower --rate or give the generator a CPU of its own",
+  ];
+}
+
+function coverageWarnings(baselineOnly: string[], candidateOnly: string[]): string[] {
+  const warn = (keys: string[], where: string) =>
+    keys.length > 0
+      ? [`${keys.length} cell(s) only in the ${where} run, not compared: ${keys.join(", ")}`]
+      : [];
+  return [...warn(baselineOnly, "baseline"), ...warn(candidateOnly, "candidate")];
+}
+
+/** When no p-value can pass Holm's correction, say so once rather than on every metric. */
+function trialCountWarnings(comparison: Comparison): string[] {
+  const { alpha } = comparison.thresholds;
+  const blocked = comparison.results.filter(
+    (r) => minAttainableP(r.baseline.n, r.candidate.n) * comparison.tests >= alpha,
+  );
+  if (blocked.length === 0) return [];
+  const fewest = Math.min(...blocked.map((r) => Math.min(r.baseline.n, r.candidate.n)));
+  return [
+    `${blocked.length} of ${comparison.tests} metrics have too few trials (as few as ${fewest} a side) for any ` +
+      `p-value to pass Holm's correction over ${comparison.tests} tests, so they cannot be called a regression ` +
+      `or improvement: run ${minTrialsPerSide(alpha / comparison.tests)} or more trials a side (--trials)`,
+  ];
+}

@@ -1,0 +1,388 @@
+// `vnetbench report`: one self-contained HTML file — styles inline, plots as inline SVG rendered
+// here — that opens offline and can be attached to a patch.
+
+import type { MetricComparison } from "../compare/compare.js";
+import { describeSetup } from "../compare/describe.js";
+import { FINGERPRINT_FIELDS } from "../compare/fingerprint.js";
+import { METRICS } from "../compare/metrics.js";
+import {
+  describeFingerprint,
+  describeRun,
+  describeThresholds,
+  formatChange,
+  formatInterval,
+  formatP,
+  formatValue,
+  formatVerdict,
+  groupCells,
+  unchangedLine,
+  verdictSummary,
+} from "../compare/report.js";
+import type { RunComparison } from "../compare/runs.js";
+import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
+import {
+  cpuBarsSpec,
+  deltasSpec,
+  latencyCdfSpec,
+  latencyLoadSpec,
+  latencyPercentilesSpec,
+  serviceDemandSpec,
+  VERDICT_COLORS,
+} from "./plots.js";
+import type { CpuData } from "./plots-data.js";
+import {
+  cdfRows,
+  cellLabels,
+  cpuData,
+  deltaRows,
+  demandRows,
+  loadRows,
+  percentileRows,
+} from "./plots-data.js";
+import { renderSvg, scopeSvgIds } from "./plots-render.js";
+import type { CellView, RunView } from "./run-view.js";
+import { fmt, percent } from "./table.js";
+
+export interface ReportInput {
+  run: RunView;
+  /** The comparison of `run` (the candidate) with a baseline, for `report --vs`. */
+  comparison?: RunComparison;
+  /** vnetbench version and time of writing, shown in the footer. */
+  generator: { version: string; at: string };
+}
+
+/** Text safe in HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+type Cell = string | { html: string; className?: string };
+
+function td(cell: Cell, tag: "td" | "th" = "td"): string {
+  if (typeof cell === "string") return `<${tag}>${escapeHtml(cell)}</${tag}>`;
+  const cls = cell.className ? ` class="${cell.className}"` : "";
+  return `<${tag}${cls}>${cell.html}</${tag}>`;
+}
+
+/** A table; every column after `textColumns` holds numbers and is right-aligned. */
+export function htmlTable(headers: string[], rows: Cell[][], textColumns = 1): string {
+  const head = `<tr>${headers.map((h) => td(h, "th")).join("")}</tr>`;
+  const body = rows.map((row) => `<tr>${row.map((c) => td(c)).join("")}</tr>`).join("\n");
+  return `<table data-text-columns="${textColumns}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** A metadata value as text: nested values as compact JSON. */
+function valueText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+function definitionList(entries: Array<[string, unknown]>): string {
+  return `<dl>${entries
+    .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(valueText(value))}</dd>`)
+    .join("")}</dl>`;
+}
+
+function runSection(run: RunView): string {
+  const fingerprint = FINGERPRINT_FIELDS.filter((f) => run.metadata[f] !== undefined).map(
+    (f): [string, unknown] => [f, run.metadata[f]],
+  );
+  const others = Object.entries(run.metadata).filter(
+    ([key]) => !(FINGERPRINT_FIELDS as readonly string[]).includes(key),
+  );
+  return `<section id="run"><h2>Run</h2>
+${definitionList([
+  ["id", run.id],
+  ["label", run.label || "-"],
+  ["status", run.status],
+  ["tester", run.tester],
+  ["created", run.createdAt],
+  ["finished", run.finishedAt ?? "-"],
+  ["trials per cell", run.trialsPerCell],
+  ["command", `vnetbench ${run.command.join(" ")}`],
+])}
+<h3>Fingerprint</h3>
+<p class="note">What must agree for two runs to be comparable.</p>
+${definitionList(fingerprint)}
+<h3>Machine and software</h3>
+${others.length > 0 ? definitionList(others) : `<p class="note">Nothing else recorded.</p>`}
+</section>`;
+}
+
+function completed(cell: CellView): number {
+  return cell.trials.filter((t) => t.status === "completed").length;
+}
+
+function matrixSection(run: RunView): string {
+  const rows = run.cells.map((cell, i): Cell[] => {
+    const failed = cell.trials.length - completed(cell);
+    return [
+      String(i + 1),
+      describeSetup(cell.setup),
+      cell.traffic.driver,
+      cell.traffic.protocol,
+      cell.traffic.pattern,
+      `${cell.traffic.requestSize}/${cell.traffic.responseSize}`,
+      String(cell.traffic.rate),
+      `${cell.traffic.durationS}s + ${cell.traffic.warmupS}s`,
+      `${completed(cell)}/${run.trialsPerCell}`,
+      failed > 0 ? { html: String(failed), className: "bad" } : "0",
+    ];
+  });
+  return `<section id="matrix"><h2>Matrix</h2>
+<p class="note">${run.cells.length} cells × ${run.trialsPerCell} trials. Cells are matched between runs on every parameter shown.</p>
+${htmlTable(
+  [
+    "#",
+    "setup",
+    "driver",
+    "protocol",
+    "pattern",
+    "sizes (B)",
+    "rate (msg/s)",
+    "measured + warm-up",
+    "completed",
+    "failed",
+  ],
+  rows,
+  8,
+)}
+</section>`;
+}
+
+function resultsSection(run: RunView): string {
+  const labels = cellLabels(run.cells);
+  const rows = run.cells.map((cell): Cell[] => {
+    const s = cell.summary;
+    // Trials' warnings repeat per trial: count them here; the trials section lists them.
+    const warnings = s.warnings.length > 0 ? [`${s.warnings.length} warning(s), see the trials`] : [];
+    const notes = [...(s.generatorLimited ? ["generator-limited"] : []), ...warnings];
+    return [
+      labels.get(cell.key)!,
+      fmt(s.latencyUs?.p50),
+      fmt(s.latencyUs?.p90),
+      fmt(s.latencyUs?.p99),
+      fmt(s.latencyUs?.p999),
+      fmt(s.latencyUs?.max),
+      fmt(s.messagesPerSecond),
+      fmt(s.throughputMbps),
+      s.loss.sent > 0 ? percent(s.loss.ratio) : "-",
+      notes.length > 0 ? { html: escapeHtml(notes.join("; ")), className: "warn text" } : "",
+    ];
+  });
+  return `<section id="results"><h2>Results per cell</h2>
+<p class="note">Latency from the histograms of all completed trials merged (µs); rates over the summed measured time.</p>
+${htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/s", "loss", "notes"], rows)}
+</section>`;
+}
+
+type Figure = (spec: Parameters<typeof renderSvg>[0], caption: string) => Promise<string>;
+
+/** Renders plots into figures, each with its own id prefix within the page. */
+function figures(): Figure {
+  let count = 0;
+  return async (spec, caption) => {
+    const svg = scopeSvgIds(await renderSvg(spec), `plot${++count}`);
+    return `<figure class="plot">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
+  };
+}
+
+function cpuTable(cpu: CpuData): string {
+  const rows = cpu.cells.map(({ cell, summary }): Cell[] => [
+    cell,
+    fmt(summary.hostSeconds),
+    fmt(summary.perWallSecond),
+    fmt(summary.generatorSeconds),
+    summary.steal.flagged
+      ? { html: escapeHtml(percent(summary.steal.fraction)), className: "bad" }
+      : percent(summary.steal.fraction),
+    fmt(summary.netRxSoftirqs),
+    fmt(summary.netTxSoftirqs),
+    fmt(summary.interrupts),
+    summary.effectiveMhz === null ? (summary.perfNote ?? "-") : fmt(summary.effectiveMhz),
+  ]);
+  return htmlTable(
+    ["cell", "host CPU-s", "CPUs busy", "generator CPU-s", "steal", "NET_RX", "NET_TX", "interrupts", "MHz"],
+    rows,
+  );
+}
+
+async function plotsSection(run: RunView, figure: Figure): Promise<string> {
+  const parts: string[] = [];
+  const percentiles = percentileRows(run);
+  if (percentiles.length > 0)
+    parts.push(
+      await figure(latencyPercentilesSpec(percentiles), "Each cell's latency percentiles, log scale."),
+    );
+  else parts.push(`<p class="note">No cell measured latency.</p>`);
+  const cdf = cdfRows(run);
+  if (cdf.length > 0)
+    parts.push(
+      await figure(
+        latencyCdfSpec(cdf),
+        "Share of messages answered within a latency; the vertical axis stretches the tail (90 %, 99 %, 99.9 %, 99.99 %).",
+      ),
+    );
+  const load = loadRows(run);
+  if (load.rows.length > 0)
+    parts.push(
+      await figure(
+        latencyLoadSpec(load.rows, load.peaks),
+        "p50 (solid) and p99 (dashed) latency of paced cells against their offered rate; a dashed vertical rule marks the peak throughput when measured.",
+      ),
+    );
+  const cpu = cpuData(run);
+  if (cpu) {
+    parts.push(`<h3>CPU</h3>`, cpuTable(cpu));
+    parts.push(
+      await figure(
+        cpuBarsSpec(cpu.byCategory, { title: "Host CPU by category", part: "category" }, [...CPU_CATEGORIES]),
+        "Host busy CPU split by /proc/stat category.",
+      ),
+    );
+    if (cpu.byProcess.length > 0)
+      parts.push(
+        await figure(
+          cpuBarsSpec(cpu.byProcess, { title: "Host CPU by attributed process", part: "process" }),
+          "CPU attributed to selected processes and threads (qemu, vhost, …) and to the traffic generator.",
+        ),
+      );
+  }
+  const demand = demandRows(run);
+  if (demand.length > 0)
+    parts.push(
+      await figure(
+        serviceDemandSpec(demand),
+        "Host CPU microseconds per transaction (rr, crr, paced) or per KB delivered (stream).",
+      ),
+    );
+  return `<section id="plots"><h2>Plots</h2>\n${parts.join("\n")}\n</section>`;
+}
+
+function verdictCell(m: MetricComparison): Cell {
+  return { html: escapeHtml(formatVerdict(m)), className: `verdict ${m.verdict}` };
+}
+
+async function comparisonSection(comparison: RunComparison, figure: Figure): Promise<string> {
+  const fingerprintClass = comparison.fingerprint.matches ? "" : ` class="bad"`;
+  const tables = [...groupCells(comparison.cells)].map(([group, cells]) => {
+    const rows = cells.flatMap((cell) =>
+      cell.metrics.map((m, i): Cell[] => [
+        i === 0 ? cell.name : "",
+        METRICS[m.metric].label,
+        formatValue(m, m.baseline.median),
+        formatValue(m, m.candidate.median),
+        formatChange(m, m.estimate),
+        formatInterval(m),
+        formatP(m.pAdjusted),
+        verdictCell(m),
+      ]),
+    );
+    return `<h3>${escapeHtml(group)}</h3><p class="note">${escapeHtml(unchangedLine(cells))}</p>
+${htmlTable(["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"], rows, 2)}`;
+  });
+  const deltas = deltaRows(comparison);
+  const plot =
+    deltas.length > 0
+      ? await figure(
+          deltasSpec(deltas, comparison.thresholds.noise * 100),
+          "Each dot is the change of medians, candidate vs baseline, in percent; its bar the 95 % bootstrap interval (dashed where cut at the panel's edge: the table below has the whole interval); the grey band the noise threshold.",
+        )
+      : "";
+  const warnings =
+    comparison.warnings.length > 0
+      ? `<h3>Warnings</h3><ul class="warn">${comparison.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul>`
+      : "";
+  const banner = comparison.regression ? "bad" : "good";
+  return `<section id="comparison"><h2>Compared with the baseline</h2>
+<p class="banner ${banner}">${escapeHtml(comparison.regression ? "Regression found" : "No regression")}: ${escapeHtml(verdictSummary(comparison))}</p>
+${definitionList([
+  ["baseline", describeRun(comparison.baseline)],
+  ["candidate", describeRun(comparison.candidate)],
+  ["thresholds", describeThresholds(comparison)],
+])}
+<p${fingerprintClass}>Fingerprint: ${escapeHtml(describeFingerprint(comparison))}</p>
+${warnings}
+${plot}
+${tables.join("\n")}
+</section>`;
+}
+
+function trialsSection(run: RunView): string {
+  const labels = cellLabels(run.cells);
+  const cells = run.cells.map((cell) => {
+    const rows = cell.trials.flatMap((trial) =>
+      (trial.samples.length > 0 ? trial.samples : [null]).map((s): Cell[] => [
+        String(trial.trial),
+        trial.status === "completed" ? trial.status : { html: escapeHtml(trial.status), className: "bad" },
+        s?.direction ?? "-",
+        fmt(s?.latencyUs?.p50),
+        fmt(s?.latencyUs?.p99),
+        fmt(s?.latencyUs?.max),
+        fmt(s?.messagesPerSecond),
+        fmt(s?.throughputMbps),
+        s && s.loss.sent > 0 ? percent(s.loss.ratio) : "-",
+        s?.generatorLimited ? { html: "yes", className: "warn" } : "",
+        trial.error ?? s?.warnings.join("; ") ?? "",
+      ]),
+    );
+    return `<details><summary>${escapeHtml(labels.get(cell.key)!)} <code>${escapeHtml(cell.key)}</code></summary>
+${htmlTable(["trial", "status", "direction", "p50 µs", "p99 µs", "max µs", "msg/s", "Mbit/s", "loss", "generator-limited", "notes"], rows, 3)}
+</details>`;
+  });
+  return `<section id="trials"><h2>Trials per cell</h2>\n${cells.join("\n")}\n</section>`;
+}
+
+const STYLE = `
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.5rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: .25rem .6rem; text-align: right; white-space: nowrap; }
+th { background: #f4f4f4; }
+td:first-child, th:first-child, td.text { text-align: left; }
+td.text { white-space: normal; min-width: 16rem; }
+table[data-text-columns="2"] td:nth-child(2), table[data-text-columns="3"] td:nth-child(-n+3),
+table[data-text-columns="8"] td:nth-child(-n+8) { text-align: left; }
+dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; font-size: .9rem; }
+dt { font-weight: 600; } dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
+.note { color: #666; font-size: .85rem; }
+.bad { color: #b00; font-weight: 600; } .warn { color: #a60; }
+.banner { padding: .5rem .8rem; border-radius: 4px; font-weight: 600; }
+.banner.bad { background: #fde8e8; } .banner.good { background: #e6f4e6; color: #185c18; }
+.verdict { font-weight: 600; }
+${Object.entries(VERDICT_COLORS)
+  .map(([verdict, color]) => `.verdict.${verdict} { color: ${color}; }`)
+  .join("\n")}
+figure.plot { margin: 1rem 0 2rem; } figure.plot svg { max-width: 100%; height: auto; }
+figcaption { color: #666; font-size: .85rem; }
+details { margin: .3rem 0; } summary { cursor: pointer; } code { font-size: .75rem; color: #666; }
+`;
+
+/** The whole report as one HTML document. */
+export async function reportHtml(input: ReportInput): Promise<string> {
+  const { run, comparison, generator } = input;
+  const figure = figures();
+  const title = `vnetbench report: ${run.label ? `${run.label} ` : ""}${run.id}`;
+  const sections = [
+    runSection(run),
+    comparison ? await comparisonSection(comparison, figure) : "",
+    matrixSection(run),
+    resultsSection(run),
+    await plotsSection(run, figure),
+    trialsSection(run),
+  ];
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${sections.filter(Boolean).join("\n")}
+<footer class="note">Written by vnetbench ${escapeHtml(generator.version)} at ${escapeHtml(generator.at)}.</footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,243 @@
+// The rows each report plot draws, read from a run (and a comparison). Pure: no rendering here.
+
+import type { CpuSummary } from "../analysis/cpu.js";
+import { mergeCpuSummaries } from "../analysis/cpu.js";
+import { latencyCdf, mergeHistograms } from "../analysis/latency.js";
+import { median } from "../analysis/statistics.js";
+import { samplesOf } from "../analysis/summary.js";
+import { describeCell, describeSetup, describeTraffic } from "../compare/describe.js";
+import { METRICS } from "../compare/metrics.js";
+import type { RunComparison } from "../compare/runs.js";
+import type { Trial } from "../domain/cell.js";
+import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
+import type { CellView, RunView } from "./run-view.js";
+
+/**
+ * A unique, short label per cell: the traffic alone when every cell shares one setup, setup and
+ * traffic otherwise, and the measured window when that is all that tells two cells apart.
+ */
+export function cellLabels(cells: readonly CellView[]): Map<string, string> {
+  const oneSetup = new Set(cells.map((c) => describeSetup(c.setup))).size <= 1;
+  const base = (c: CellView) => (oneSetup ? describeTraffic(c.traffic) : describeCell(c));
+  const seen = new Map<string, number>();
+  for (const c of cells) seen.set(base(c), (seen.get(base(c)) ?? 0) + 1);
+  return new Map(
+    cells.map((c) => {
+      const label = base(c);
+      return [
+        c.key,
+        seen.get(label)! > 1 ? `${label} (${c.traffic.durationS}s+${c.traffic.warmupS}s)` : label,
+      ];
+    }),
+  );
+}
+
+export const PERCENTILES = [
+  ["p50", "p50"],
+  ["p90", "p90"],
+  ["p99", "p99"],
+  ["p999", "p99.9"],
+  ["max", "max"],
+] as const;
+
+export interface PercentileRow {
+  cell: string;
+  percentile: string;
+  us: number;
+}
+
+/** Latency percentiles of each cell with latency, from its merged histogram. */
+export function percentileRows(view: RunView): PercentileRow[] {
+  const labels = cellLabels(view.cells);
+  return view.cells.flatMap((cell) => {
+    const latency = cell.summary.latencyUs;
+    if (!latency) return [];
+    return PERCENTILES.map(([field, percentile]) => ({
+      cell: labels.get(cell.key)!,
+      percentile,
+      us: latency[field],
+    }));
+  });
+}
+
+export interface CdfRow {
+  cell: string;
+  us: number;
+  /** Cumulative fraction of messages at or below `us`. */
+  fraction: number;
+  /** −log10(1 − fraction): 1 is p90, 2 is p99, 3 is p99.9, so the tail gets room. */
+  nines: number;
+}
+
+/** Points of each cell's latency CDF, from the histograms of its completed trials (forward direction). */
+export function cdfRows(view: RunView, points = 200): CdfRow[] {
+  const labels = cellLabels(view.cells);
+  return view.cells.flatMap((cell) => {
+    const histograms = samplesOf(cell.trials).flatMap((s) => (s.histogram ? [s.histogram] : []));
+    const merged = mergeHistograms(histograms);
+    if (!merged) return [];
+    return latencyCdf(merged, points).map(([us, fraction]) => ({
+      cell: labels.get(cell.key)!,
+      us,
+      fraction,
+      nines: Math.log10(1 / Math.max(1e-12, 1 - fraction)),
+    }));
+  });
+}
+
+export interface LoadRow {
+  /** The traffic without its rate: one curve. */
+  series: string;
+  rate: number;
+  percentile: "p50" | "p99";
+  us: number;
+}
+
+export interface PeakMark {
+  series: string;
+  rate: number;
+}
+
+/** The peak throughput a later issue records in a cell's summary, when there. */
+function peakOf(cell: CellView): number | null {
+  const peak = (cell.summary as { peak?: { messagesPerSecond?: unknown } | null }).peak;
+  return typeof peak?.messagesPerSecond === "number" ? peak.messagesPerSecond : null;
+}
+
+function seriesName(cell: CellView, oneSetup: boolean): string {
+  const { traffic } = cell;
+  const name = `${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}`;
+  return oneSetup ? name : `${describeSetup(cell.setup)}: ${name}`;
+}
+
+/**
+ * Latency against offered load: cells that differ only in their paced rate make one curve (two or
+ * more rates needed); the peak, when a cell of the series recorded one, is marked.
+ */
+export function loadRows(view: RunView): { rows: LoadRow[]; peaks: PeakMark[] } {
+  const oneSetup = new Set(view.cells.map((c) => describeSetup(c.setup))).size <= 1;
+  const series = new Map<string, CellView[]>();
+  for (const cell of view.cells) {
+    const { traffic } = cell;
+    if (typeof traffic.rate !== "number" && traffic.rate !== "peak") continue;
+    // Everything but the rate: the series a cell belongs to.
+    const id = JSON.stringify([cell.setup, { ...traffic, rate: null }]);
+    series.set(id, [...(series.get(id) ?? []), cell]);
+  }
+  const rows: LoadRow[] = [];
+  const peaks: PeakMark[] = [];
+  for (const cells of series.values()) {
+    const name = seriesName(cells[0]!, oneSetup);
+    const paced = cells.filter((c) => typeof c.traffic.rate === "number" && c.summary.latencyUs);
+    for (const cell of cells) {
+      const peak = peakOf(cell);
+      if (peak !== null) peaks.push({ series: name, rate: peak });
+    }
+    if (paced.length < 2) continue;
+    for (const cell of paced.sort((a, b) => (a.traffic.rate as number) - (b.traffic.rate as number))) {
+      const latency = cell.summary.latencyUs!;
+      const rate = cell.traffic.rate as number;
+      rows.push({ series: name, rate, percentile: "p50", us: latency.p50 });
+      rows.push({ series: name, rate, percentile: "p99", us: latency.p99 });
+    }
+  }
+  const drawn = new Set(rows.map((r) => r.series));
+  return { rows, peaks: peaks.filter((p) => drawn.has(p.series)) };
+}
+
+/** The CPU summary a later issue stores on each trial, when it has the expected shape. */
+function trialCpu(trial: Trial): CpuSummary | null {
+  const cpu = (trial as Trial & { cpu?: unknown }).cpu as Partial<CpuSummary> | null | undefined;
+  const valid =
+    cpu && typeof cpu.hostSeconds === "number" && typeof cpu.wallSeconds === "number" && cpu.byCategory;
+  return valid ? (cpu as CpuSummary) : null;
+}
+
+export interface CpuRow {
+  cell: string;
+  /** A /proc/stat category (user, system, softirq, ...) or an attributed process (qemu, vhost, ...). */
+  part: string;
+  /** CPUs kept busy: CPU-seconds per wall-second. */
+  cpus: number;
+}
+
+export interface CpuData {
+  byCategory: CpuRow[];
+  byProcess: CpuRow[];
+  /** One row per cell: the merged CPU summary, for the table beside the plots. */
+  cells: Array<{ cell: string; summary: CpuSummary }>;
+}
+
+/** CPU per cell from the trials that carry it (merged: seconds summed, rates from the sums); null when none do. */
+export function cpuData(view: RunView): CpuData | null {
+  const labels = cellLabels(view.cells);
+  const data: CpuData = { byCategory: [], byProcess: [], cells: [] };
+  for (const cell of view.cells) {
+    const summaries = cell.trials.filter((t) => t.status === "completed").flatMap((t) => trialCpu(t) ?? []);
+    if (summaries.length === 0) continue;
+    const merged = mergeCpuSummaries(summaries);
+    const label = labels.get(cell.key)!;
+    const perWall = (seconds: number) => (merged.wallSeconds > 0 ? seconds / merged.wallSeconds : 0);
+    data.cells.push({ cell: label, summary: merged });
+    for (const category of CPU_CATEGORIES)
+      data.byCategory.push({ cell: label, part: category, cpus: perWall(merged.byCategory[category]) });
+    for (const [name, seconds] of Object.entries(merged.processes))
+      data.byProcess.push({ cell: label, part: name, cpus: perWall(seconds) });
+    data.byProcess.push({ cell: label, part: "generator", cpus: perWall(merged.generatorSeconds) });
+  }
+  return data.cells.length > 0 ? data : null;
+}
+
+export interface DemandRow {
+  cell: string;
+  /** Median over trials of host CPU µs per transaction or per KB. */
+  us: number;
+  unit: "µs/transaction" | "µs/KB";
+}
+
+/** Service demand per cell: the median over the trials that carry it. */
+export function demandRows(view: RunView): DemandRow[] {
+  const labels = cellLabels(view.cells);
+  return view.cells.flatMap((cell): DemandRow[] => {
+    type Demand = { usPerTransaction?: number | null; usPerKB?: number | null } | null | undefined;
+    const demands = cell.trials
+      .filter((t) => t.status === "completed")
+      .map((t) => (t as Trial & { serviceDemand?: Demand }).serviceDemand);
+    const perTransaction = demands.flatMap((d) =>
+      typeof d?.usPerTransaction === "number" ? [d.usPerTransaction] : [],
+    );
+    const perKB = demands.flatMap((d) => (typeof d?.usPerKB === "number" ? [d.usPerKB] : []));
+    const cellLabel = labels.get(cell.key)!;
+    if (perTransaction.length > 0)
+      return [{ cell: cellLabel, us: median(perTransaction), unit: "µs/transaction" }];
+    if (perKB.length > 0) return [{ cell: cellLabel, us: median(perKB), unit: "µs/KB" }];
+    return [];
+  });
+}
+
+export interface DeltaRow {
+  cell: string;
+  metric: string;
+  /** Relative change of medians and its interval, in percent. */
+  change: number;
+  low: number;
+  high: number;
+  verdict: string;
+}
+
+/** Relative changes with their intervals, for every metric of every compared cell (absolute metrics left out). */
+export function deltaRows(comparison: RunComparison): DeltaRow[] {
+  const oneSetup = new Set(comparison.cells.map((c) => c.group)).size <= 1;
+  return comparison.cells.flatMap((cell) =>
+    cell.metrics
+      .filter((m) => m.change === "relative" && [m.estimate, m.low, m.high].every(Number.isFinite))
+      .map((m) => ({
+        cell: oneSetup ? cell.name : `${cell.group}: ${cell.name}`,
+        metric: METRICS[m.metric].label,
+        change: m.estimate * 100,
+        low: m.low * 100,
+        high: m.high * 100,
+        verdict: m.verdict,
+      })),
+  );
+}
