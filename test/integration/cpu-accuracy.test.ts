@@ -66,51 +66,100 @@ const cases = [
   { name: "500 µs busy / 500 µs idle", busyUs: 500, idleUs: 500 },
 ];
 
-for (const c of cases) {
-  test(`CPU accuracy, ${c.name}`, async (t) => {
-    const burner = await startBurner(c.busyUs, c.idleUs);
-    let burn: Burn;
-    let report: CpuReport;
-    let before: number;
-    let after: number;
-    try {
-      before = await backgroundRate();
-      const monitor = await startCpuMonitor(endpoint, {
-        processes: [{ name: "burner", pids: [burner.pid] }],
-      });
-      burn = await burner.burn();
-      report = await monitor.stop();
-      after = await backgroundRate();
-    } finally {
-      await burner.close();
-    }
+interface Measurement {
+  burn: Burn;
+  attributedError: number;
+  /** Host CPU-seconds over the burn minus the machine's background. */
+  hostSeconds: number;
+  /** Whether the background around the burn was quiet and steady enough to subtract. */
+  quiet: boolean;
+  diagnostic: string;
+}
+
+async function measure(busyUs: number, idleUs: number): Promise<Measurement> {
+  const burner = await startBurner(busyUs, idleUs);
+  try {
+    const before = await backgroundRate();
+    const monitor = await startCpuMonitor(endpoint, { processes: [{ name: "burner", pids: [burner.pid] }] });
+    const burn = await burner.burn();
+    const report: CpuReport = await monitor.stop();
+    const after = await backgroundRate();
     const attributed = report.processes[0]!.seconds;
     const attributedError = attributed / burn.cpuSeconds - 1;
     const background = ((before + after) / 2) * report.wallSeconds;
-    const hostError = (report.hostSeconds - background) / burn.cpuSeconds - 1;
-    // What the tick-sampled busy columns alone would say, for the record.
-    const ticksError = (report.byCategory.user + report.byCategory.system - background) / burn.cpuSeconds - 1;
-    t.diagnostic(
-      `true ${burn.cpuSeconds.toFixed(4)} s; attributed ${attributed.toFixed(4)} s (${pct(attributedError)}); ` +
-        `host ${report.hostSeconds.toFixed(4)} s − background ${background.toFixed(4)} s ` +
-        `(${before.toFixed(3)}/${after.toFixed(3)} CPUs) = ${pct(hostError)} (busy ticks: ${pct(ticksError)}); ` +
-        `wall ${report.wallSeconds.toFixed(3)} s`,
-    );
+    const unsteady = Math.abs(before - after) * report.wallSeconds;
+    return {
+      burn,
+      attributedError,
+      hostSeconds: report.hostSeconds - background,
+      quiet: Math.max(before, after) <= QUIET_CPUS && unsteady <= (TOLERANCE / 2) * burn.cpuSeconds,
+      diagnostic:
+        `busy ${busyUs} µs / idle ${idleUs} µs: true ${burn.cpuSeconds.toFixed(4)} s in ${burn.cycles} cycles; ` +
+        `attributed ${attributed.toFixed(4)} s (${pct(attributedError)}); host ${report.hostSeconds.toFixed(4)} s − ` +
+        `background ${background.toFixed(4)} s (${before.toFixed(3)}/${after.toFixed(3)} CPUs); wall ${report.wallSeconds.toFixed(3)} s`,
+    };
+  } finally {
+    await burner.close();
+  }
+}
+
+/**
+ * Host-level error of one case. Every sleep and wake-up also costs the host CPU that no process is
+ * charged for (timer interrupts, idle entry and exit — large in a nested VM, and dependent on how
+ * long the sleep is), so a pure sleeper with the same idle time, measured beside the case, gives
+ * that cost per cycle: expected host CPU = the burner's own CPU + its cycles × that cost.
+ */
+async function hostError(busyUs: number, idleUs: number, burnCase: Measurement, log: (line: string) => void) {
+  if (idleUs === 0)
+    return { error: burnCase.hostSeconds / burnCase.burn.cpuSeconds - 1, quiet: burnCase.quiet };
+  const sleeper = await measure(0, idleUs);
+  log(sleeper.diagnostic);
+  const perCycle = (sleeper.hostSeconds - sleeper.burn.cpuSeconds) / sleeper.burn.cycles;
+  const expected = burnCase.burn.cpuSeconds + burnCase.burn.cycles * perCycle;
+  const error = burnCase.hostSeconds / expected - 1;
+  log(
+    `wake-up cost ${(perCycle * 1e6).toFixed(2)} µs per ${idleUs} µs sleep; expected host ${expected.toFixed(4)} s, ` +
+      `measured ${burnCase.hostSeconds.toFixed(4)} s (${pct(error)}); without the wake-up cost ${pct(burnCase.hostSeconds / burnCase.burn.cpuSeconds - 1)}`,
+  );
+  return { error, quiet: burnCase.quiet && sleeper.quiet };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+for (const c of cases) {
+  test(`CPU accuracy, ${c.name}`, async (t) => {
+    const first = await measure(c.busyUs, c.idleUs);
+    t.diagnostic(first.diagnostic);
 
     await t.test("attributed CPU-seconds (schedstat) within 3 %", () => {
-      assert.ok(Math.abs(attributedError) <= TOLERANCE, `attributed off by ${pct(attributedError)}`);
+      assert.ok(
+        Math.abs(first.attributedError) <= TOLERANCE,
+        `attributed off by ${pct(first.attributedError)}`,
+      );
     });
 
-    await t.test("host CPU-seconds (wall × CPUs − Δidle) minus background within 3 %", (st) => {
-      const unsteady = Math.abs(before - after) * report.wallSeconds;
-      if (Math.max(before, after) > QUIET_CPUS || unsteady > (TOLERANCE / 2) * burn.cpuSeconds) {
-        st.skip(
-          `background ${before.toFixed(3)} → ${after.toFixed(3)} CPUs (others' load on this machine) is too busy ` +
-            "or unsteady to subtract",
-        );
+    await t.test("host CPU-seconds (wall × CPUs − Δidle) within 3 % of what was burnt", async (st) => {
+      const log = (line: string) => st.diagnostic(line);
+      // Other processes' load comes in bursts the before/after background cannot see: a case that
+      // is off is measured twice more and judged on the median of the quiet tries.
+      const tries = [await hostError(c.busyUs, c.idleUs, first, log)];
+      if (!tries[0]!.quiet || Math.abs(tries[0]!.error) > TOLERANCE) {
+        for (let i = 0; i < 2; i++) {
+          const again = await measure(c.busyUs, c.idleUs);
+          log(again.diagnostic);
+          tries.push(await hostError(c.busyUs, c.idleUs, again, log));
+        }
+      }
+      const quiet = tries.filter((attempt) => attempt.quiet);
+      if (quiet.length === 0) {
+        st.skip("the machine's background (others' load) was too busy or unsteady to subtract in 3 tries");
         return;
       }
-      assert.ok(Math.abs(hostError) <= TOLERANCE, `host-level off by ${pct(hostError)}`);
+      const error = median(quiet.map((attempt) => attempt.error));
+      assert.ok(
+        Math.abs(error) <= TOLERANCE,
+        `host-level off by ${pct(error)} (median of ${quiet.length} quiet tries)`,
+      );
     });
   });
 }

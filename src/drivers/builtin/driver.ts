@@ -9,6 +9,7 @@ import { AgentConnection } from "./control-client.js";
 import { HEADER_BYTES } from "./protocol.js";
 
 const AGENT_START_TIMEOUT_MS = 15_000;
+const MAX_UDP_PAYLOAD = 65_507;
 
 export interface AgentHandle {
   host: string;
@@ -93,6 +94,9 @@ export const builtinDriver: Driver = {
       return "pattern crr (connect/request/response) exists for tcp only";
     if (pattern === "paced" && typeof traffic.rate !== "number") {
       return "pattern paced needs a numeric rate in messages/s";
+    }
+    if (protocol === "udp" && Math.max(traffic.requestSize, traffic.responseSize) > MAX_UDP_PAYLOAD) {
+      return `a udp message carries at most ${MAX_UDP_PAYLOAD} bytes (got ${traffic.requestSize}/${traffic.responseSize})`;
     }
     const needsHeader = pattern === "paced" || (protocol === "udp" && pattern !== "rr");
     if (needsHeader && Math.min(traffic.requestSize, traffic.responseSize) < HEADER_BYTES) {

@@ -66,17 +66,18 @@ export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
     responseSize,
     rate: 0,
   });
-  const socket: net.Socket = await connectTcp(ctx.host, port);
   const request = Buffer.alloc(requestSize, 0x5a);
   const transactions = new Transactions(ctx);
+  let onBytes = (_bytes: number) => {};
+  const socket: net.Socket = await connectTcp(ctx.host, port, (bytes) => onBytes(bytes));
   try {
     await new Promise<void>((resolve, reject) => {
       let pending = 0;
       const unlisten = abortable(ctx.signal, reject);
       socket.on("error", (error) => reject(new Error(`data connection lost mid-trial: ${error.message}`)));
       socket.on("close", () => reject(new Error("agent closed the data connection mid-trial")));
-      socket.on("data", (chunk: Buffer) => {
-        pending += chunk.length;
+      onBytes = (bytes) => {
+        pending += bytes;
         if (pending < responseSize) return;
         pending -= responseSize;
         if (!transactions.complete(nowNs())) {
@@ -86,7 +87,7 @@ export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
         }
         transactions.sentAtNs = nowNs();
         socket.write(request);
-      });
+      };
       transactions.sentAtNs = nowNs();
       socket.write(request);
     });

@@ -112,12 +112,11 @@ export function runTcpMaerts(ctx: PatternContext): Promise<Sample> {
   const { requestSize, responseSize } = ctx.traffic;
   const open = { protocol: "tcp", pattern: "maerts", requestSize, responseSize, rate: 0 } as const;
   return withSession(ctx.agent, open, async (_session, port) => {
-    const socket: net.Socket = await connectTcp(ctx.host, port);
-    const failure: { error: Error | null } = { error: null };
     let received = 0;
-    socket.on("data", (chunk: Buffer) => {
-      received += chunk.length;
+    const socket: net.Socket = await connectTcp(ctx.host, port, (bytes) => {
+      received += bytes;
     });
+    const failure: { error: Error | null } = { error: null };
     socket.on("error", (error) => {
       failure.error = new Error(`data connection lost mid-trial: ${error.message}`);
     });

@@ -37,9 +37,30 @@ export class TrialClock {
   }
 }
 
-export function connectTcp(host: string, port: number, timeoutMs = 5_000): Promise<net.Socket> {
+/** Bytes of the static buffer a counting receiver reads into (no allocation per read). */
+const RECEIVE_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Connects a data socket. With `onBytes`, received data is only counted: it is read into one
+ * static buffer instead of a new Buffer per read, which keeps the receiver's CPU on the path.
+ */
+export function connectTcp(
+  host: string,
+  port: number,
+  onBytes?: (bytes: number) => void,
+  timeoutMs = 5_000,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
+    const onread = onBytes
+      ? {
+          buffer: Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES),
+          callback: (bytes: number) => {
+            onBytes(bytes);
+            return true; // false would pause the socket
+          },
+        }
+      : undefined;
+    const socket = net.connect({ host, port, noDelay: true, ...(onread ? { onread } : {}) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`data connection to ${host}:${port} timed out after ${timeoutMs} ms`));
