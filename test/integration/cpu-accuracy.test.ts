@@ -109,7 +109,7 @@ async function measure(busyUs: number, idleUs: number): Promise<Measurement> {
  * long the sleep is), so a pure sleeper with the same idle time, measured beside the case, gives
  * that cost per cycle: expected host CPU = the burner's own CPU + its cycles × that cost.
  */
-async function hostError(busyUs: number, idleUs: number, burnCase: Measurement, log: (line: string) => void) {
+async function hostError(idleUs: number, burnCase: Measurement, log: (line: string) => void) {
   if (idleUs === 0)
     return { error: burnCase.hostSeconds / burnCase.burn.cpuSeconds - 1, quiet: burnCase.quiet };
   const sleeper = await measure(0, idleUs);
@@ -142,12 +142,12 @@ for (const c of cases) {
       const log = (line: string) => st.diagnostic(line);
       // Other processes' load comes in bursts the before/after background cannot see: a case that
       // is off is measured twice more and judged on the median of the quiet tries.
-      const tries = [await hostError(c.busyUs, c.idleUs, first, log)];
+      const tries = [await hostError(c.idleUs, first, log)];
       if (!tries[0]!.quiet || Math.abs(tries[0]!.error) > TOLERANCE) {
         for (let i = 0; i < 2; i++) {
           const again = await measure(c.busyUs, c.idleUs);
           log(again.diagnostic);
-          tries.push(await hostError(c.busyUs, c.idleUs, again, log));
+          tries.push(await hostError(c.idleUs, again, log));
         }
       }
       const quiet = tries.filter((attempt) => attempt.quiet);
