@@ -7,6 +7,12 @@ export interface ServiceDemand {
   usPerKB?: number;
   /** Cycles per transaction or per KB; null when cycles could not be counted. */
   cyclesPerUnit: number | null;
+  /**
+   * The same without the traffic generator's user-space CPU (its own logic and pacing): what the
+   * path cost — kernel, bridge, vhost, qemu, and the system calls the generator made — when the
+   * generator runs on the host itself, as on a one-host lab.
+   */
+  withoutGenerator?: { usPerTransaction?: number; usPerKB?: number };
 }
 
 /**

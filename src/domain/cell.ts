@@ -30,6 +30,8 @@ export interface Trial {
   serviceDemand?: ServiceDemand | null;
   /** Host CPU-seconds scaled to the samples' measured window, for pooling service demand. */
   windowCpuSeconds?: number | null;
+  /** The traffic generator's user-space share of windowCpuSeconds (its logic and pacing, not the path). */
+  windowGeneratorUserSeconds?: number | null;
   cpuError?: string;
 }
 

@@ -13,6 +13,8 @@ export interface TrialCpu {
   serviceDemand: ServiceDemand | null;
   /** Host CPU-seconds over the samples' measured window (perWallSecond × window), for pooling. */
   windowCpuSeconds: number | null;
+  /** The generator's user-space share of windowCpuSeconds. */
+  windowGeneratorUserSeconds?: number | null;
   /** Why CPU could not be measured, when it could not. */
   cpuError?: string;
 }
@@ -21,6 +23,30 @@ export interface CpuOptions {
   host: Endpoint | null;
   intervalMs?: number;
   generatorPids?: number[];
+}
+
+/** Service demand of the host's CPU over a window, with and without the generator's user-space share. */
+function demandOf(
+  traffic: Traffic,
+  samples: readonly Sample[],
+  hostSeconds: number,
+  generatorUserSeconds: number | null,
+  cycles: number | null,
+): ServiceDemand | null {
+  const work = workOf(traffic, samples);
+  const transactional = isTransactional(traffic.pattern);
+  try {
+    const demand = serviceDemand({ hostSeconds, cycles }, work, transactional);
+    if (generatorUserSeconds === null) return demand;
+    const { usPerTransaction, usPerKB } = serviceDemand(
+      { hostSeconds: Math.max(0, hostSeconds - generatorUserSeconds), cycles: null },
+      work,
+      transactional,
+    );
+    return { ...demand, withoutGenerator: transactional ? { usPerTransaction } : { usPerKB } };
+  } catch {
+    return null; // no work delivered: no service demand, the CPU figures still stand
+  }
 }
 
 /** Units of work a trial delivered: transactions (rr, crr, paced) or bytes (streams), all directions. */
@@ -64,18 +90,11 @@ export async function measureWithCpu(
     const cpu = summarizeCpu(await (await (monitor as Promise<CpuMonitor>)).stop());
     const windowS = Math.max(...samples.map((sample) => sample.durationS));
     const windowCpuSeconds = cpu.perWallSecond * windowS;
+    const windowGeneratorUserSeconds =
+      cpu.generatorUserSeconds === null ? null : (cpu.generatorUserSeconds / cpu.wallSeconds) * windowS;
     const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.wallSeconds) * windowS;
-    let demand: ServiceDemand | null = null;
-    try {
-      demand = serviceDemand(
-        { hostSeconds: windowCpuSeconds, cycles },
-        workOf(traffic, samples),
-        isTransactional(traffic.pattern),
-      );
-    } catch {
-      // no work delivered: no service demand, the CPU figures still stand
-    }
-    return { samples, cpu, serviceDemand: demand, windowCpuSeconds };
+    const demand = demandOf(traffic, samples, windowCpuSeconds, windowGeneratorUserSeconds, cycles);
+    return { samples, cpu, serviceDemand: demand, windowCpuSeconds, windowGeneratorUserSeconds };
   } catch (error) {
     return {
       samples,
@@ -98,21 +117,10 @@ export function summarizeTrialCpu(
   if (measured.length === 0) return { cpu: null, serviceDemand: null };
   const cpu = mergeCpuSummaries(measured.map((trial) => trial.cpu!));
   const windowCpu = measured.reduce((sum, trial) => sum + trial.windowCpuSeconds!, 0);
-  const work = workOf(
-    traffic,
-    measured.flatMap((trial) => trial.samples),
-  );
+  const windowGenerator = measured.every((trial) => trial.windowGeneratorUserSeconds != null)
+    ? measured.reduce((sum, trial) => sum + trial.windowGeneratorUserSeconds!, 0)
+    : null;
   const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.hostSeconds) * windowCpu;
-  try {
-    return {
-      cpu,
-      serviceDemand: serviceDemand(
-        { hostSeconds: windowCpu, cycles },
-        work,
-        isTransactional(traffic.pattern),
-      ),
-    };
-  } catch {
-    return { cpu, serviceDemand: null };
-  }
+  const samples = measured.flatMap((trial) => trial.samples);
+  return { cpu, serviceDemand: demandOf(traffic, samples, windowCpu, windowGenerator, cycles) };
 }

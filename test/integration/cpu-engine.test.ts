@@ -1,0 +1,95 @@
+// CPU accounting around real traffic: service demand against the exact CPU of both ends, and a
+// sanity check of CPU against offered load on the netns lab.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { runBenchmark } from "../../src/api.js";
+import { LocalEndpoint } from "../../src/endpoints/local.js";
+import { labDown, labUp } from "../../src/labs/netns-lab.js";
+import { startCpuMonitor } from "../../src/monitors/cpu-monitor.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vnb-cpu-engine-"));
+const LAB = "vnbt4";
+const root = process.getuid?.() === 0;
+after(async () => {
+  if (root) await labDown(LAB);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The host's busy CPUs with nothing of ours running (others' processes, the kernel). */
+async function background(): Promise<number> {
+  const monitor = await startCpuMonitor(new LocalEndpoint());
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const report = await monitor.stop();
+  return report.hostSeconds / report.wallSeconds;
+}
+
+test("loopback tcp rr: service demand within 5 % of both ends' exact CPU per transaction", async (t) => {
+  const errors: number[] = [];
+  for (let attempt = 0; attempt < 3 && errors.filter((e) => Math.abs(e) <= 0.05).length === 0; attempt++) {
+    const idle = await background();
+    const view = await runBenchmark({
+      db: join(dir, `rr-${attempt}.db`),
+      setup: "loopback",
+      protocol: "tcp",
+      pattern: "rr",
+      size: "64",
+      duration: "2",
+      warmup: "0.3",
+      trials: 1,
+    });
+    const trial = view.cells[0]!.trials[0]!;
+    const sample = trial.samples[0]!;
+    const cpu = trial.cpu!;
+    const transactions = sample.messagesReceived;
+    // Both agents' threads from schedstat (ns, exact) over the measured window.
+    const trueUs = ((cpu.generatorSeconds / cpu.wallSeconds) * sample.durationS * 1e6) / transactions;
+    const measuredUs = trial.serviceDemand!.usPerTransaction!;
+    const backgroundUs = (idle * sample.durationS * 1e6) / transactions;
+    const error = (measuredUs - backgroundUs) / trueUs - 1;
+    errors.push(error);
+    t.diagnostic(
+      `service demand ${measuredUs.toFixed(2)} µs/tr − background ${backgroundUs.toFixed(2)} (${idle.toFixed(3)} CPUs) ` +
+        `vs both ends' schedstat ${trueUs.toFixed(2)} µs/tr: ${(error * 100).toFixed(2)} %; ${transactions} transactions`,
+    );
+  }
+  assert.ok(
+    errors.some((error) => Math.abs(error) <= 0.05),
+    `off by ${errors.map((e) => `${(e * 100).toFixed(1)} %`).join(", ")}`,
+  );
+});
+
+test("netns lab udp paced at two rates: the path's CPU (all but the generator's user time) grows with rate, its service demand stays in range", {
+  skip: !root && "needs root",
+}, async (t) => {
+  await labUp({ name: LAB, baseSubnet: "10.232.0.0/16", force: true });
+  const view = await runBenchmark({
+    db: join(dir, "paced.db"),
+    lab: LAB,
+    setup: "host-to-guest",
+    protocol: "udp",
+    pattern: "paced",
+    size: "256",
+    rate: "2000,8000",
+    duration: "1.5",
+    warmup: "0.3",
+    trials: 1,
+  });
+  const [low, high] = view.cells.map((cell) => {
+    const trial = cell.trials[0]!;
+    const pathSeconds = trial.windowCpuSeconds! - trial.windowGeneratorUserSeconds!;
+    const demand = trial.serviceDemand!.withoutGenerator!.usPerTransaction!;
+    t.diagnostic(
+      `rate ${cell.traffic.rate}: host ${trial.windowCpuSeconds!.toFixed(3)} CPU-s, generator user ${trial.windowGeneratorUserSeconds!.toFixed(3)}, ` +
+        `path ${pathSeconds.toFixed(3)}; service demand ${trial.serviceDemand!.usPerTransaction!.toFixed(1)} µs/tr, ` +
+        `without the generator ${demand.toFixed(1)} µs/tr`,
+    );
+    return { pathSeconds, demand };
+  });
+  assert.ok(high!.pathSeconds > low!.pathSeconds, "CPU-seconds grow with the offered rate");
+  const ratio = Math.max(low!.demand, high!.demand) / Math.min(low!.demand, high!.demand);
+  assert.ok(ratio < 3, `service demand at the two rates within a factor 3 (got ${ratio.toFixed(2)})`);
+});
