@@ -4,11 +4,22 @@ import { compareRunViews, type RunCompareOptions, type RunComparison } from "./c
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
 import { driverFor, whyUnsupported } from "./drivers/registry.js";
+import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
+import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import {
+  loadMatrix,
+  localProbeDirectory,
+  type MatrixPlan,
+  planMatrix,
+  probeCpuOptions,
+} from "./matrix/plan.js";
+import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { type RunView, runView } from "./report/run-view.js";
+import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import {
   LOOPBACK_SETUP,
@@ -24,6 +35,8 @@ export const DEFAULT_DB = "vnetbench.db";
 
 export interface RunOptions extends TrafficFlags {
   db?: string;
+  /** A matrix file (YAML) to run instead of flags. */
+  matrix?: string;
   quick?: boolean;
   trials?: string | number;
   tester?: string;
@@ -91,7 +104,17 @@ async function executeOnPaths(
 ): Promise<RunView> {
   const provider = await openPaths(paths);
   try {
-    store.updateMetadata(runId, { ...store.getRun(runId).metadata, paths, where: provider.describe() });
+    const metadata = store.getRun(runId).metadata;
+    // Recorded once, when the run starts: a resume keeps the machine facts the run began with.
+    const fingerprint =
+      metadata.fingerprint === undefined
+        ? await collectFingerprint(
+            paths.endpointsFile
+              ? (await loadEndpointsFile(paths.endpointsFile)).endpoints
+              : [provider.host ?? new LocalEndpoint()],
+          )
+        : {};
+    store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where: provider.describe() });
     await executeRun(runId, {
       store,
       driverFor,
@@ -106,8 +129,69 @@ async function executeOnPaths(
   }
 }
 
-/** Plans, stores and executes a run; returns it as the JSON view. */
+/** Flags that a matrix file replaces. */
+const MATRIX_REPLACES = [
+  "quick",
+  "protocol",
+  "pattern",
+  "size",
+  "responseSize",
+  "rate",
+  "duration",
+  "warmup",
+  "driver",
+  "setup",
+  "direction",
+  "endpoints",
+] as const;
+
+function matrixConflicts(options: RunOptions): void {
+  const given = MATRIX_REPLACES.filter((flag) => options[flag] !== undefined);
+  if (given.length > 0)
+    throw new InputError(
+      `--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with a matrix file: the matrix sets it`,
+    );
+}
+
+export interface MatrixPlanOptions {
+  lab?: string;
+  trials?: string | number;
+  /** Check on this host which CPU options can be applied (default true; only for matrices that run here). */
+  probe?: boolean;
+}
+
+/** The plan of a matrix file: cells, trial count, estimated duration, cells skipped on this machine. */
+export async function planMatrixFile(file: string, options: MatrixPlanOptions = {}): Promise<MatrixPlan> {
+  const matrix = loadMatrix(file);
+  const trials = options.trials === undefined ? undefined : parseTrials(options.trials, matrix.trials);
+  const directory = options.probe === false ? null : localProbeDirectory(matrix, options.lab);
+  const skippedOptions = directory ? await probeCpuOptions(matrix, directory) : undefined;
+  return planMatrix(matrix, { trials, skippedOptions });
+}
+
+async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunView> {
+  matrixConflicts(options);
+  const store = openStore(options.db);
+  try {
+    const runId = await runMatrixFile(store, options.matrix, {
+      lab: options.lab,
+      trials: options.trials === undefined ? undefined : parseTrials(options.trials, 1),
+      tester: options.tester ?? defaultTester(),
+      label: options.label ?? "",
+      command: options.command ?? [],
+      driverFor,
+      onEvent: options.onEvent,
+      signal: options.signal,
+    });
+    return runView(store.getRun(runId));
+  } finally {
+    store.close();
+  }
+}
+
+/** Plans, stores and executes a run (from flags, or a matrix file); returns it as the JSON view. */
 export async function runBenchmark(options: RunOptions): Promise<RunView> {
+  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
   const plan = planRun(options);
   const paths: PathOptions = {
     setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
@@ -143,6 +227,10 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
   const store = openStore(options.db);
   try {
     const run = store.getRun(reference);
+    if (run.metadata.matrix !== undefined) {
+      await resumeMatrixRun(store, run, { driverFor, onEvent: options.onEvent, signal: options.signal });
+      return runView(store.getRun(run.id));
+    }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
     return await executeOnPaths(store, run.id, paths, options);
   } finally {

@@ -22,25 +22,32 @@ export function parseRatio(flag: string, value: string, max: number): number {
 }
 
 interface ThresholdFlags {
-  noise: string;
-  alpha: string;
+  noise?: string;
+  alpha?: string;
   allowMismatch?: boolean;
 }
 
+// Flags not given leave the thresholds to the runs' stored `acceptance` (then the defaults).
 function comparisonOptions(options: ThresholdFlags) {
   return {
     allowMismatch: options.allowMismatch ?? false,
     thresholds: {
-      noise: parseRatio("--noise", options.noise, 1),
-      alpha: parseRatio("--alpha", options.alpha, 1),
+      ...(options.noise !== undefined ? { noise: parseRatio("--noise", options.noise, 1) } : {}),
+      ...(options.alpha !== undefined ? { alpha: parseRatio("--alpha", options.alpha, 1) } : {}),
     },
   };
 }
 
 function addThresholdOptions(command: Command): Command {
   return command
-    .option("--noise <ratio>", "relative change that counts as noise, e.g. 0.02 or 2%", "0.02")
-    .option("--alpha <p>", "significance level after Holm's correction", "0.05")
+    .option(
+      "--noise <ratio>",
+      "relative change that counts as noise, e.g. 0.02 or 2% (default: the matrix's acceptance, else 0.02)",
+    )
+    .option(
+      "--alpha <p>",
+      "significance level after Holm's correction (default: the matrix's acceptance, else 0.05)",
+    )
     .option("--allow-mismatch", "compare runs whose machine fingerprints differ (the differences are shown)");
 }
 

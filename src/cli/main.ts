@@ -2,13 +2,15 @@
 // The vnetbench command line: parse options, call the API, print. Nothing else lives here.
 
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_DB, listRuns, resumeBenchmark, runBenchmark, showRun } from "../api.js";
+import { DEFAULT_DB, listRuns, planMatrixFile, resumeBenchmark, runBenchmark, showRun } from "../api.js";
 import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { registerCompareCommands } from "./compare-commands.js";
+import { registerDoctorCommand } from "./doctor-command.js";
 import { registerLabCommands } from "./lab-commands.js";
+import { printPlan, registerPlanCommand } from "./plan-command.js";
 import { progressReporter } from "./progress.js";
 
 function printJson(value: unknown): void {
@@ -33,7 +35,11 @@ const dbOption = () => new Option("--db <path>", "SQLite file holding the result
 
 program
   .command("run")
-  .description("run a matrix of traffic tests (default: the quick matrix) and store every trial")
+  .description(
+    "run a matrix of traffic tests (a matrix file, flags, or the quick matrix) and store every trial",
+  )
+  .argument("[matrix]", "a matrix file (YAML): its categories, trials, order and acceptance")
+  .option("--dry-run", "print the matrix file's plan (cells, trials, estimated time) and run nothing")
   .option("--quick", "the quick default matrix (under a minute)")
   .option("--protocol <list>", "tcp,udp,icmp")
   .option("--pattern <list>", "rr,crr,stream,maerts,paced,flood")
@@ -56,12 +62,22 @@ program
   .option("--label <text>", "a label for the run, e.g. baseline or candidate")
   .option("--json", "print the run as JSON on stdout")
   .addOption(dbOption())
-  .action(async (options) => {
+  .action(async (matrix: string | undefined, options) => {
+    if (options.dryRun) {
+      if (matrix === undefined) throw new InputError("--dry-run: expected a matrix file to plan");
+      printPlan(
+        await planMatrixFile(matrix, { lab: options.lab, trials: options.trials }),
+        options.json === true,
+      );
+      return;
+    }
+    if (options.resume && matrix !== undefined)
+      throw new InputError("--resume continues a stored run: give no matrix file with it");
     const onEvent = progressReporter(process.stderr);
     const signal = withInterrupt();
     const view = options.resume
       ? await resumeBenchmark(options.resume, { db: options.db, onEvent, signal })
-      : await runBenchmark({ ...options, onEvent, signal, command: process.argv.slice(2) });
+      : await runBenchmark({ ...options, matrix, onEvent, signal, command: process.argv.slice(2) });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
   });
@@ -118,7 +134,10 @@ program
 
 registerCompareCommands(program);
 
+registerPlanCommand(program);
+
 registerLabCommands(program);
+registerDoctorCommand(program);
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;

@@ -8,6 +8,11 @@ function clock(seconds: number): string {
   return `${m}:${String(s % 60).padStart(2, "0")}`;
 }
 
+function bar(done: number, total: number, width = 20): string {
+  const filled = total > 0 ? Math.round((done / total) * width) : 0;
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
+}
+
 export function progressReporter(stream: NodeJS.WriteStream): (event: RunEvent) => void {
   const live = stream.isTTY === true;
   let cells = 0;
@@ -22,10 +27,20 @@ export function progressReporter(stream: NodeJS.WriteStream): (event: RunEvent) 
       case "trial-start": {
         if (!live) break;
         const { traffic, setup } = event.cell;
-        const what = `${setup.network} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize} rate=${traffic.rate}`;
-        stream.write(
-          `\r\x1b[2Kcell ${event.cellIndex + 1}/${cells} trial ${event.trial} [${event.done}/${event.total}] ${what}  ETA ${clock(event.etaS)}`,
-        );
+        // Setup options show when they are not the defaults (matrix runs name them).
+        const options = [
+          setup.direction === "bidirectional" ? "bidi" : "",
+          setup.cpu !== "none" ? `cpu=${setup.cpu}` : "",
+          setup.guest !== "default" ? `guest=${setup.guest}` : "",
+          setup.hypervisor !== "default" ? `hv=${setup.hypervisor}` : "",
+        ].filter(Boolean);
+        const what = [
+          setup.network,
+          ...options,
+          `${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize} rate=${traffic.rate}`,
+        ].join(" ");
+        const line = `cell ${event.cellIndex + 1}/${cells} trial ${event.trial} ${bar(event.done, event.total)} ${event.done}/${event.total} ${what}  ETA ${clock(event.etaS)}`;
+        stream.write(`\r\x1b[2K${line.slice(0, Math.max(40, (stream.columns ?? 200) - 1))}`);
         break;
       }
       case "trial-end":

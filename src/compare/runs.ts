@@ -5,7 +5,13 @@ import { minAttainableP } from "../analysis/statistics.js";
 import type { Cell } from "../domain/cell.js";
 import { InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
-import { type CompareOptions, type Comparison, compareCells, type MetricComparison } from "./compare.js";
+import {
+  type CompareOptions,
+  type Comparison,
+  compareCells,
+  type MetricComparison,
+  type Thresholds,
+} from "./compare.js";
 import { describeSetup, describeTraffic } from "./describe.js";
 import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
 import { matchTrials, type OneSidedMetric } from "./metrics.js";
@@ -110,7 +116,10 @@ export function compareRunViews(
         "(cells match on every parameter, durations included): run the same matrix on both",
     );
   }
-  const comparison = compareCells(matched.inputs, options);
+  const comparison = compareCells(matched.inputs, {
+    ...options,
+    thresholds: thresholdsFor(baseline, candidate, options.thresholds),
+  });
   const byCell = new Map<string, MetricComparison[]>();
   for (const result of comparison.results)
     byCell.set(result.cellKey, [...(byCell.get(result.cellKey) ?? []), result]);
@@ -138,6 +147,7 @@ export function compareRunViews(
 
   const warnings = [
     ...describeDifferences(fingerprint).map((line) => `fingerprint differs: ${line}`),
+    ...softwareWarnings(fingerprint),
     ...generatorWarnings(cells, baseline, candidate),
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
@@ -156,6 +166,35 @@ export function compareRunViews(
     warnings,
     regression: comparison.counts.regression > 0,
   };
+}
+
+/**
+ * Thresholds: those given (flags) win, then the candidate's matrix `acceptance` stored with the
+ * run, then the baseline's, then the defaults.
+ */
+export function thresholdsFor(
+  baseline: Pick<RunView, "metadata">,
+  candidate: Pick<RunView, "metadata">,
+  given: Partial<Thresholds> = {},
+): Partial<Thresholds> {
+  const stored = (run: Pick<RunView, "metadata">) => (run.metadata.acceptance ?? {}) as Partial<Thresholds>;
+  const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  const [base, cand] = [stored(baseline), stored(candidate)];
+  return {
+    ...base,
+    ...cand,
+    ...defined,
+    metrics: { ...base.metrics, ...cand.metrics, ...given.metrics },
+  };
+}
+
+/** Software that differs is often the change under test; said once, never blocking. */
+function softwareWarnings(fingerprint: FingerprintCheck): string[] {
+  const software = fingerprint.software ?? [];
+  if (software.length === 0) return [];
+  const shown = describeDifferences({ differences: software.slice(0, 5) });
+  const more = software.length > 5 ? ` (and ${software.length - 5} more)` : "";
+  return [`software differs between the runs (recorded, not a mismatch): ${shown.join("; ")}${more}`];
 }
 
 /** One warning naming every cell whose generator could not keep up, with its count per side. */

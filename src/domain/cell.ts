@@ -2,6 +2,7 @@
 
 import type { CpuSummary } from "../analysis/cpu.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
+import type { CpuSetupState } from "./cpu-setup.js";
 import type { Sample } from "./sample.js";
 import type { SetupSelection } from "./setup.js";
 import type { Traffic } from "./traffic.js";
@@ -33,6 +34,8 @@ export interface Trial {
   /** The traffic generator's user-space share of windowCpuSeconds (its logic and pacing, not the path). */
   windowGeneratorUserSeconds?: number | null;
   cpuError?: string;
+  /** The cell's CPU setup as read back from the machine before the trial (matrix runs). */
+  cpuSetup?: CpuSetupState;
 }
 
 /** The cell key: every parameter that changes what is measured, in a fixed order. */

@@ -28,8 +28,8 @@ export interface TrafficFlags {
   direction?: string;
 }
 
-/** Biggest message: a UDP datagram's payload limit. */
-export const MAX_MESSAGE_BYTES = 65_507;
+/** Biggest message of any protocol (a UDP datagram's own limit is the driver's to enforce). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const MAX_DURATION_S = 3600;
 
 function list(flag: string, value: string): string[] {
@@ -53,7 +53,7 @@ export function parseSizes(flag: string, value: string): number[] {
     const bytes = parseByteSize(item);
     if (bytes === null || bytes < 1 || bytes > MAX_MESSAGE_BYTES) {
       throw new InputError(
-        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k)`,
+        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k, 128k)`,
       );
     }
     return bytes;
@@ -98,7 +98,7 @@ export interface PlannedCells {
 }
 
 /** Why a protocol/pattern pair is meaningless whatever the driver, or null. */
-function impossible(protocol: Protocol, pattern: Pattern): string | null {
+export function impossible(protocol: Protocol, pattern: Pattern): string | null {
   if (pattern === "crr" && protocol !== "tcp") return "crr (connect/request/response) exists for tcp only";
   if (pattern === "flood" && protocol !== "icmp") return "flood is a ping pattern (icmp)";
   if (protocol === "icmp" && pattern !== "rr" && pattern !== "flood")
@@ -108,7 +108,7 @@ function impossible(protocol: Protocol, pattern: Pattern): string | null {
 
 // Closed-loop and bulk patterns set their own pace: an offered rate only applies to open loop and
 // to datagram streams, which otherwise go as fast as they can.
-function ratesFor(pattern: Pattern, protocol: Protocol, rates: Rate[] | null): Rate[] {
+export function ratesFor(pattern: Pattern, protocol: Protocol, rates: Rate[] | null): Rate[] {
   if (pattern === "paced") return rates ?? FLAG_DEFAULTS.rates;
   if (protocol === "udp" && (pattern === "stream" || pattern === "maerts")) return rates ?? ["max"];
   if (protocol === "icmp" && pattern === "rr") return rates ?? FLAG_DEFAULTS.rates;

@@ -1,12 +1,17 @@
 // Plain text tables for terminals and logs.
 
-export function formatTable(headers: string[], rows: string[][]): string {
+/** Columns are right-aligned (numbers) except the first, and those listed in `leftAligned`. */
+export function formatTable(headers: string[], rows: string[][], leftAligned: number[] = []): string {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
   );
   const line = (cells: string[]) =>
     cells
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .map((cell, column) =>
+        column === 0 || leftAligned.includes(column)
+          ? cell.padEnd(widths[column]!)
+          : cell.padStart(widths[column]!),
+      )
       .join("  ")
       .trimEnd();
   return [line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");

@@ -3,11 +3,13 @@
 
 import { randomBytes } from "node:crypto";
 import type { Cell, Trial } from "../domain/cell.js";
+import type { CpuSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { RunError } from "../errors.js";
+import { scheduleTrials, type TrialOrder } from "../plan/order.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
 import { measureWithCpu } from "./trial-cpu.js";
 
@@ -35,6 +37,18 @@ export type RunEvent =
   | { type: "warning"; message: string }
   | { type: "run-end"; runId: string; status: RunStatus };
 
+/** What a trial's setup may depend on: the generator's processes of the session it runs in. */
+export interface TrialContext {
+  generatorPids: readonly number[];
+}
+
+/** Puts a cell's setup options in place before each of its trials, and undoes them at the end. */
+export interface SetupController {
+  /** Applies what differs from the previous trial; returns the verified state stored with the trial. */
+  enter(cell: Cell, context: TrialContext): Promise<{ cpuSetup?: CpuSetupState }>;
+  close(): Promise<void>;
+}
+
 export interface RunDependencies {
   store: Store;
   driverFor(name: DriverName): Driver;
@@ -44,6 +58,11 @@ export interface RunDependencies {
   host?: Endpoint | null;
   onEvent?(event: RunEvent): void;
   signal?: AbortSignal;
+  /** The order of the trials (default sequential); the same order and seed give the same schedule on resume. */
+  order?: { mode: TrialOrder; seed: number };
+  setups?: SetupController;
+  /** Idle seconds before a trial (not the first): between trials, and when the cell changes. */
+  pauses?: { betweenTrialsS: number; betweenCellsS: number };
 }
 
 /** Sortable, readable and unique: 20261126-151203-3f9a. */
@@ -95,11 +114,9 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
       .filter((trial) => trial.status === "completed")
       .map((trial) => `${trial.cellKey}#${trial.trial}`),
   );
-  const todo = stored.cells.flatMap((cell, cellIndex) =>
-    Array.from({ length: stored.trials }, (_, i) => ({ cell, cellIndex, trial: i + 1 })).filter(
-      (item) => !completed.has(`${item.cell.key}#${item.trial}`),
-    ),
-  );
+  const todo = scheduleTrials(stored.cells.length, stored.trials, deps.order?.mode, deps.order?.seed)
+    .map(({ cellIndex, trial }) => ({ cell: stored.cells[cellIndex]!, cellIndex, trial }))
+    .filter((item) => !completed.has(`${item.cell.key}#${item.trial}`));
   const total = stored.cells.length * stored.trials;
   const emit = (event: RunEvent) => deps.onEvent?.(event);
   emit({ type: "run-start", runId, cells: stored.cells.length, trials: total, alreadyDone: completed.size });
@@ -112,11 +129,15 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
   try {
     for (const [position, item] of todo.entries()) {
       if (deps.signal?.aborted) throw new RunError("run interrupted");
+      const previous = todo[position - 1];
+      if (previous) await pause(pauseBefore(previous.cellIndex !== item.cellIndex, deps), deps.signal);
       const remaining = todo.slice(position);
+      const pausesS = (remaining.length - 1) * (deps.pauses?.betweenTrialsS ?? 0);
       const etaS =
-        timed > 0
+        pausesS +
+        (timed > 0
           ? (spentS / timed) * remaining.length
-          : remaining.reduce((sum, next) => sum + expectedTrialS(next.cell), 0);
+          : remaining.reduce((sum, next) => sum + expectedTrialS(next.cell), 0));
       emit({
         type: "trial-start",
         runId,
@@ -149,8 +170,28 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
     emit({ type: "run-end", runId, status });
     throw error instanceof RunError ? error : new RunError((error as Error).message);
   } finally {
+    // Options are undone while the generator still runs (its affinity is restored, not lost).
+    await deps.setups?.close().catch((error: Error) => emit({ type: "warning", message: error.message }));
     await Promise.allSettled([...sessions.values()].map((session) => session.close()));
   }
+}
+
+function pauseBefore(cellChanges: boolean, deps: RunDependencies): number {
+  const { betweenTrialsS = 0, betweenCellsS = 0 } = deps.pauses ?? {};
+  return cellChanges ? Math.max(betweenTrialsS, betweenCellsS) : betweenTrialsS;
+}
+
+function pause(seconds: number, signal: AbortSignal | undefined): Promise<void> {
+  if (seconds <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, seconds * 1000);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 async function runOneTrial(
@@ -171,6 +212,8 @@ async function runOneTrial(
       sessions.set(sessionKey, session);
     }
     const running = session;
+    const setupState =
+      (await deps.setups?.enter(cell, { generatorPids: running.generatorPids?.() ?? [] })) ?? {};
     const measured = await measureWithCpu(
       cell.traffic,
       { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
@@ -183,6 +226,7 @@ async function runOneTrial(
       startedAt,
       finishedAt: new Date().toISOString(),
       ...measured,
+      ...setupState,
     };
   } catch (error) {
     // A session that failed once is not trusted for the next trial (e.g. its agent died).

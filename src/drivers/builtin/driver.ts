@@ -131,6 +131,8 @@ export const builtinDriver: Driver = {
       const deaths = Promise.race(
         started.map((agent, i) => deathOf(i === 0 ? path.server : path.client, agent)),
       );
+      // Agents end when the session closes, perhaps before any trial raced against this.
+      deaths.catch(() => {});
       const serverTarget = { host: path.serverAddress, port: server.port, token: server.token };
       const clientTarget = { host: path.client.address, port: client.port, token: client.token };
       return {

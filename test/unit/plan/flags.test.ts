@@ -85,7 +85,8 @@ test("bad values name the flag and what was expected", () => {
   const cases: Array<[Record<string, string>, RegExp]> = [
     [{ size: "0" }, /--size: '0' is not a message size/],
     [{ size: "abc" }, /--size: 'abc'/],
-    [{ size: "70000" }, /between 1 and 65507/],
+    [{ size: "17000000" }, /between 1 and 16777216/],
+    [{ size: "70000", protocol: "udp" }, /a udp message carries at most 65507 bytes/],
     [{ rate: "-5", pattern: "paced" }, /--rate: '-5'/],
     [{ duration: "0" }, /--duration: '0'/],
     [{ duration: "ten" }, /--duration: 'ten'/],

@@ -1,0 +1,117 @@
+// `vnetbench doctor`: what each endpoint can do — which drivers and monitors are usable there, and
+// why not when they are not — checked on the endpoint itself, before any run depends on it.
+
+import { DRIVERS, type DriverName } from "./domain/traffic.js";
+import { driverFor } from "./drivers/registry.js";
+import type { Endpoint } from "./endpoints/endpoint.js";
+import { parsePerfStat } from "./monitors/perf-stat.js";
+
+export interface Capability {
+  /** `driver:sockperf`, `monitor:perf-cycles`, ... */
+  name: string;
+  usable: boolean;
+  /** The version found, or why it is not usable. */
+  detail: string;
+}
+
+export interface EndpointDoctor {
+  endpoint: string;
+  kind: string;
+  role: string;
+  address: string;
+  capabilities: Capability[];
+}
+
+async function check(name: string, probe: () => Promise<string>): Promise<Capability> {
+  try {
+    return { name, usable: true, detail: await probe() };
+  } catch (error) {
+    return { name, usable: false, detail: (error as Error).message.split("\n")[0]! };
+  }
+}
+
+async function driverCapability(endpoint: Endpoint, name: DriverName): Promise<Capability> {
+  return check(`driver:${name}`, async () => {
+    if (name === "builtin") {
+      const { stdout } = await endpoint.exec([...endpoint.vnetbenchCommand(), "--version"], {
+        timeoutMs: 15_000,
+      });
+      return `vnetbench ${stdout.trim()}`;
+    }
+    await driverFor(name).check({ client: endpoint, server: endpoint, serverAddress: endpoint.address });
+    return "found";
+  });
+}
+
+/** Whether `perf stat` counts hardware cycles here (it says "not supported" in many VMs). */
+async function perfCapability(endpoint: Endpoint): Promise<Capability> {
+  return check("monitor:perf-cycles", async () => {
+    const result = await endpoint.exec(["perf", "stat", "-x,", "-e", "cycles,instructions", "true"], {
+      allowFailure: true,
+      timeoutMs: 15_000,
+    });
+    if (result.code !== 0) throw new Error(`perf stat failed: ${result.stderr.trim().split("\n").pop()}`);
+    const rows = parsePerfStat(result.stderr, "plain");
+    const cycles = rows.find((row) => row.event.startsWith("cycles"));
+    if (!cycles || cycles.value === null) {
+      throw new Error(
+        `cycles ${cycles?.status ?? "not reported"} on this machine: CPU is reported in seconds only`,
+      );
+    }
+    return "cycles and instructions counted";
+  });
+}
+
+async function fileCapability(
+  endpoint: Endpoint,
+  name: string,
+  path: string,
+  what: string,
+): Promise<Capability> {
+  return check(name, async () => {
+    await endpoint.readFile(path);
+    return what;
+  });
+}
+
+async function commandCapability(
+  endpoint: Endpoint,
+  name: string,
+  argv: string[],
+  why: string,
+): Promise<Capability> {
+  return check(name, async () => {
+    const result = await endpoint.exec(argv, { allowFailure: true, timeoutMs: 10_000 });
+    if (result.code !== 0) throw new Error(`${argv[0]} not usable (${why})`);
+    return (result.stdout.trim().split("\n")[0] ?? "").slice(0, 60) || "found";
+  });
+}
+
+export async function doctorEndpoint(endpoint: Endpoint): Promise<EndpointDoctor> {
+  const capabilities = await Promise.all([
+    ...DRIVERS.map((name) => driverCapability(endpoint, name)),
+    fileCapability(endpoint, "monitor:proc-stat", "/proc/stat", "host CPU from /proc/stat"),
+    fileCapability(endpoint, "monitor:schedstat", "/proc/self/schedstat", "per-thread CPU in ns"),
+    fileCapability(endpoint, "monitor:interrupts", "/proc/interrupts", "interrupts and softirqs"),
+    perfCapability(endpoint),
+    commandCapability(
+      endpoint,
+      "setup:ethtool",
+      ["ethtool", "--version"],
+      "NIC offloads and speed are not recorded",
+    ),
+    commandCapability(endpoint, "setup:taskset", ["taskset", "--version"], "no CPU pinning"),
+    commandCapability(endpoint, "setup:numactl", ["numactl", "--hardware"], "no NUMA binding"),
+  ]);
+  return {
+    endpoint: endpoint.name,
+    kind: endpoint.kind,
+    role: endpoint.role,
+    address: endpoint.address,
+    capabilities,
+  };
+}
+
+export function doctor(endpoints: readonly Endpoint[]): Promise<EndpointDoctor[]> {
+  return Promise.all(endpoints.map(doctorEndpoint));
+}

@@ -1,0 +1,99 @@
+// Where a matrix runs: its network setups resolved on the netns lab (named, or a throw-away one as
+// root), on loopback, or on the endpoints the matrix lists or refers to; and every endpoint by name,
+// for options' steps and CPU setups.
+
+import type { Endpoint } from "../endpoints/endpoint.js";
+import { createEndpoint } from "../endpoints/endpoints-file.js";
+import { LocalEndpoint } from "../endpoints/local.js";
+import { InputError } from "../errors.js";
+import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
+import { isRoot, LOOPBACK_SETUP, type PathProvider, RUN_LAB_NAME } from "../run/paths.js";
+import { resolveNetworkSetup } from "../setups/network.js";
+import type { EndpointDirectory } from "./apply.js";
+import type { Matrix } from "./matrix.js";
+import { LOCAL_ENDPOINT } from "./parse.js";
+
+export interface MatrixPlace {
+  provider: PathProvider;
+  directory: EndpointDirectory;
+  /** Every endpoint the run may touch (their facts are recorded). */
+  endpoints: Endpoint[];
+}
+
+function directoryOf(endpoints: Endpoint[], host: Endpoint): EndpointDirectory {
+  const local =
+    endpoints.find((e) => e.name === LOCAL_ENDPOINT) ??
+    new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
+  const byName = new Map(endpoints.map((e) => [e.name, e] as const));
+  byName.set(LOCAL_ENDPOINT, byName.get(LOCAL_ENDPOINT) ?? local);
+  return { byName, host, local };
+}
+
+function onLab(lab: Lab, owned: boolean): MatrixPlace {
+  // The lab's namespaces share this host's CPUs, IRQs and /proc: CPU setups act here, directly.
+  const local = new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
+  return {
+    provider: {
+      resolve: async (setup) => resolveNetworkSetup(setup.network, { lab }),
+      host: local,
+      describe: () => ({
+        kind: "netns-lab",
+        lab: lab.name,
+        ephemeral: owned,
+        addresses: lab.topology.addresses,
+      }),
+      close: async () => {
+        if (owned) await labDown(lab.name);
+      },
+    },
+    directory: directoryOf([...Object.values(lab.endpoints), local], local),
+    endpoints: [local],
+  };
+}
+
+/** Opens what the matrix runs on; `lab` (the --lab flag) overrides the matrix's endpoints. */
+export async function openMatrixPlace(matrix: Matrix, lab?: string): Promise<MatrixPlace> {
+  const where = lab !== undefined ? { kind: "lab" as const, lab } : matrix.endpoints;
+  if (where.kind === "lab") return onLab(await openLab(where.lab), false);
+  if (where.kind === "file" || where.kind === "inline") {
+    const endpoints = where.specs.map(createEndpoint);
+    const hostOf = new Map(where.specs.map((spec) => [spec.name, spec.host]));
+    const host =
+      endpoints.find((e) => e.role === "host") ?? new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
+    const set = { endpoints, hostOf: (guest: Endpoint) => hostOf.get(guest.name) };
+    return {
+      provider: {
+        resolve: async (setup) => resolveNetworkSetup(setup.network, set),
+        host,
+        describe: () => ({
+          kind: where.kind === "file" ? "endpoints-file" : "matrix-endpoints",
+          ...(where.kind === "file" ? { file: where.file } : {}),
+          endpoints: endpoints.map((e) => `${e.name}:${e.kind}:${e.role}`),
+        }),
+        close: async () => {},
+      },
+      directory: directoryOf(endpoints, host),
+      endpoints,
+    };
+  }
+  if (matrix.network.every((option) => option.name === LOOPBACK_SETUP)) {
+    const local = new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
+    return {
+      provider: {
+        resolve: async (setup) => resolveNetworkSetup(setup.network),
+        host: local,
+        describe: () => ({ kind: "loopback" }),
+        close: async () => {},
+      },
+      directory: directoryOf([local], local),
+      endpoints: [local],
+    };
+  }
+  if (!isRoot())
+    throw new InputError(
+      `${matrix.file}: its network setups need the netns lab, which needs root: run as root, or give endpoints (a file or a list)`,
+    );
+  // Nobody else uses the run's own lab: if it exists, a killed run left it behind.
+  if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
+  return onLab(await labUp({ name: RUN_LAB_NAME }), true);
+}

@@ -1,0 +1,130 @@
+// Runs a matrix file: probe what this machine can apply, record the plan with every endpoint's
+// facts and the file itself, then execute it trial by trial with the options put in place. A run
+// resumes from the matrix text stored with it, with the same cells, order and seed.
+
+import { randomInt } from "node:crypto";
+import { InputError } from "../errors.js";
+import { collectFingerprint } from "../run/fingerprint.js";
+import { localHostMetadata } from "../run/metadata.js";
+import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
+import type { Store, StoredRun } from "../storage/store.js";
+import { type AppliedSetup, MatrixSetups } from "./apply.js";
+import type { Matrix } from "./matrix.js";
+import { type MatrixPlace, openMatrixPlace } from "./place.js";
+import { loadMatrix, matrixFromText, planMatrix, probeCpuOptions, skippedLines } from "./plan.js";
+
+export interface MatrixRunOptions {
+  /** Run on this existing lab instead of the matrix's endpoints. */
+  lab?: string;
+  trials?: number;
+  tester: string;
+  label: string;
+  command: string[];
+  driverFor: RunDependencies["driverFor"];
+  onEvent?: (event: RunEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** What a matrix run stores about its matrix (metadata.matrix): enough to resume it. */
+export interface StoredMatrix {
+  file: string;
+  sha256: string;
+  text: string;
+  name?: string;
+  order: Matrix["order"];
+  seed: number;
+  pauses: Matrix["pauses"];
+  lab?: string;
+  skipped: Array<{ key: string; reason: string }>;
+}
+
+/** Plans, stores and executes a matrix file's run; returns its id. */
+export async function runMatrixFile(store: Store, file: string, options: MatrixRunOptions): Promise<string> {
+  const matrix = loadMatrix(file);
+  const place = await openMatrixPlace(matrix, options.lab);
+  try {
+    const skippedOptions = await probeCpuOptions(matrix, place.directory);
+    const plan = planMatrix(matrix, { trials: options.trials, skippedOptions });
+    for (const line of skippedLines(plan.skipped)) options.onEvent?.({ type: "warning", message: line });
+    if (plan.cells.length === 0)
+      throw new InputError(
+        `${file}: every cell is skipped on this machine (${[...skippedOptions.values()].join("; ")})`,
+      );
+    const stored: StoredMatrix = {
+      file: matrix.file,
+      sha256: matrix.sha256,
+      text: matrix.text,
+      ...(matrix.name !== undefined ? { name: matrix.name } : {}),
+      order: matrix.order,
+      // A shuffled order's seed is recorded, so a resume replays the same order.
+      seed: matrix.seed ?? randomInt(2 ** 31),
+      pauses: matrix.pauses,
+      ...(options.lab !== undefined ? { lab: options.lab } : {}),
+      skipped: plan.skipped,
+    };
+    const run = createRun(store, {
+      cells: plan.cells.map(({ key, setup, traffic }) => ({ key, setup, traffic })),
+      trials: plan.trials,
+      label: options.label,
+      tester: options.tester,
+      command: options.command,
+      metadata: {
+        ...localHostMetadata(),
+        ...(await collectFingerprint(place.endpoints)),
+        matrix: stored,
+        acceptance: matrix.acceptance,
+        where: place.provider.describe(),
+        appliedSetups: [],
+      },
+    });
+    await execute(store, run.id, matrix, stored, place, [], options);
+    return run.id;
+  } finally {
+    await place.provider.close();
+  }
+}
+
+/** Continues a stored matrix run: undoes what a crash left applied, then runs the remaining trials. */
+export async function resumeMatrixRun(
+  store: Store,
+  run: StoredRun,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal">,
+): Promise<void> {
+  const stored = run.metadata.matrix as StoredMatrix;
+  const matrix = matrixFromText(stored.text, stored.file);
+  const place = await openMatrixPlace(matrix, stored.lab);
+  try {
+    const stale = (run.metadata.appliedSetups ?? []) as AppliedSetup[];
+    await execute(store, run.id, matrix, stored, place, stale, options);
+  } finally {
+    await place.provider.close();
+  }
+}
+
+async function execute(
+  store: Store,
+  runId: string,
+  matrix: Matrix,
+  stored: StoredMatrix,
+  place: MatrixPlace,
+  stale: readonly AppliedSetup[],
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal">,
+): Promise<void> {
+  let metadata = store.getRun(runId).metadata;
+  const setups = new MatrixSetups(matrix, place.directory, (applied) => {
+    metadata = { ...metadata, appliedSetups: applied };
+    store.updateMetadata(runId, metadata);
+  });
+  await setups.recover(stale);
+  await executeRun(runId, {
+    store,
+    driverFor: options.driverFor,
+    pathFor: (setup) => place.provider.resolve(setup),
+    host: place.provider.host,
+    onEvent: options.onEvent,
+    signal: options.signal,
+    order: { mode: stored.order, seed: stored.seed },
+    pauses: stored.pauses,
+    setups,
+  });
+}

@@ -1,0 +1,238 @@
+// The matrix file's definition, once: validation (parse.ts) and the JSON Schema editors use
+// (schema/matrix.schema.json, `vnetbench plan --schema`) both come from these zod schemas.
+
+import { z } from "zod";
+import { METRIC_NAMES } from "../compare/metrics.js";
+import { DIRECTIONS } from "../domain/setup.js";
+import { DRIVERS, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
+import { TRIAL_ORDERS } from "../plan/order.js";
+import { NETWORK_SETUPS } from "../setups/network.js";
+
+export const CATEGORIES = ["network", "cpu", "guest", "hypervisor", "traffic"] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+const NAME = /^[A-Za-z][\w.+-]{0,63}$/;
+const name = () =>
+  z.string().regex(NAME, { error: "expected a name of letters, digits, _ . + - starting with a letter" });
+// Unknown keys are reported with the fields that are allowed (yaml-issues.ts reads this form).
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `(expected: ${Object.keys(shape).join(", ")})` : undefined,
+  });
+}
+const describe = <T extends z.ZodType>(schema: T, text: string): T => schema.meta({ description: text });
+
+// Each branch carries the message, since zod reports the branch that came closest.
+const oneOf = <A extends z.ZodType, B extends z.ZodType>(
+  error: string,
+  a: (e: { error: string }) => A,
+  b: (e: { error: string }) => B,
+) => z.union([a({ error }), b({ error })], { error });
+const cpuList = describe(
+  oneOf(
+    'expected a CPU list such as 0, "2-3" or "0,4-5"',
+    (e) => z.int(e).min(0, e),
+    (e) => z.string(e).regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, e),
+  ),
+  'CPUs in the kernel\'s list notation: 0, "2-3", "0,4-5"',
+);
+const seconds = (max: number) => z.number({ error: "expected a number of seconds" }).min(0).max(max);
+const size = oneOf(
+  "expected a message size in bytes between 1 and 65507 (e.g. 64, 1400 or 16k)",
+  (e) => z.int(e).min(1, e).max(65_507, e),
+  (e) => z.string(e).regex(/^\d+[kK]?$/, e),
+);
+const rate = oneOf(
+  "expected a rate in messages/s (a number up to 10M, e.g. 1000 or 50k) or max",
+  (e) => z.number(e).positive(e).max(10e6, e),
+  (e) => z.string(e).regex(/^(max|\d+(\.\d+)?[kKmM]?)$/, e),
+);
+const ratio = oneOf(
+  "expected a ratio in [0, 1) such as 0.02 or 2%",
+  (e) => z.number(e).min(0, e).lt(1, e),
+  (e) => z.string(e).regex(/^\d{1,2}(\.\d+)?%$/, e),
+);
+
+export const stepSchema = describe(
+  strict({
+    on: describe(name(), "the endpoint the command runs on (a lab node, an endpoints-file name, or local)"),
+    run: describe(
+      z.array(z.string(), { error: "expected a command as a list of arguments" }).min(1),
+      "argv, no shell: [ip, link, set, eth0, mtu, '9000']",
+    ),
+    timeout: seconds(3600).optional(),
+  }),
+  "a command run on a named endpoint",
+);
+
+const optionCommon = {
+  description: z.string().optional(),
+  apply: describe(z.array(stepSchema).optional(), "commands that put the option in place, in order"),
+  revert: describe(z.array(stepSchema).optional(), "commands that undo it, run before the next option"),
+};
+
+const selector = {
+  on: describe(name().optional(), "the endpoint where the processes run (default: the host endpoint)"),
+  generator: describe(z.literal(true).optional(), "the traffic generator's own processes on this host"),
+  process: describe(
+    z.string().min(1).optional(),
+    "a regular expression matched against process names and command lines",
+  ),
+  pid: z.int().positive().optional(),
+  threads: describe(
+    z.string().min(1).optional(),
+    "only threads whose name matches, e.g. 'CPU \\d+/KVM' or '^vhost-'",
+  ),
+};
+
+export const pinSchema = strict({ ...selector, cpus: cpuList });
+export const irqSchema = strict({
+  on: selector.on,
+  irq: describe(
+    z.union([z.int().min(0), z.string().min(1)]),
+    "an IRQ number, or a regular expression matched against its /proc/interrupts description",
+  ),
+  cpus: cpuList,
+});
+export const numaSchema = strict({ ...selector, node: z.int().min(0) });
+
+const networkObject = strict({
+  name: z.enum(NETWORK_SETUPS),
+  direction: z.enum(DIRECTIONS).optional(),
+  ...optionCommon,
+});
+const cpuObject = strict({
+  name: name(),
+  pin: describe(
+    z.array(pinSchema).min(1).optional(),
+    "sched_setaffinity (taskset) of selected processes/threads",
+  ),
+  irqAffinity: describe(
+    z.array(irqSchema).min(1).optional(),
+    "/proc/irq/N/smp_affinity_list of selected IRQs, restored on revert",
+  ),
+  numa: describe(
+    numaSchema.optional(),
+    "CPUs and memory of selected processes on one NUMA node (numactl's migratepages)",
+  ),
+  ...optionCommon,
+});
+const plainObject = strict({ name: name(), ...optionCommon });
+
+export const trafficSchema = strict({
+  name: name(),
+  protocol: z.enum(PROTOCOLS),
+  pattern: z.enum(PATTERNS),
+  sizes: describe(
+    z.array(size).min(1),
+    "request sizes in bytes (16k = 16384); responses the same unless responseSizes",
+  ),
+  responseSizes: z.array(size).min(1).optional(),
+  rates: describe(
+    z.array(rate).min(1).optional(),
+    "offered loads for paced traffic and UDP streams (default 1000 / max)",
+  ),
+  duration: describe(seconds(3600).min(0.1).optional(), "measured seconds per trial (default 5)"),
+  warmup: describe(seconds(3600).optional(), "seconds before each measured window (default 1)"),
+  driver: z.enum(DRIVERS).optional(),
+  description: z.string().optional(),
+});
+
+// Rule values are option names; a network may be named with its direction (`guest-to-guest:bidirectional`).
+const ruleName = () =>
+  z.string().regex(/^[A-Za-z][\w.+-]{0,63}(:[a-z-]+)?$/, { error: "expected an option name" });
+const nameOrList = z.union([ruleName(), z.array(ruleName()).min(1)]);
+export const ruleSchema = describe(
+  strict({
+    network: nameOrList.optional(),
+    cpu: nameOrList.optional(),
+    guest: nameOrList.optional(),
+    hypervisor: nameOrList.optional(),
+    traffic: nameOrList.optional(),
+  }),
+  "combinations whose option in every named category is one of those listed",
+);
+
+export const matrixSchema = strict({
+  $schema: z.string().optional(),
+  version: z.literal(1).optional(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  endpoints: describe(
+    z
+      .union([
+        strict({ lab: describe(name(), "an existing netns lab (vnetbench lab up --name NAME)") }),
+        strict({ file: describe(z.string().min(1), "an endpoints file, relative to this file") }),
+        z.array(z.record(z.string(), z.unknown())).min(1),
+      ])
+      .optional(),
+    "where traffic runs: {lab: NAME}, {file: endpoints.yaml}, or a list as in an endpoints file (default: a throw-away netns lab as root)",
+  ),
+  categories: strict({
+    network: z.array(z.union([z.enum(NETWORK_SETUPS), networkObject])).min(1),
+    cpu: z
+      .array(z.union([name(), cpuObject]))
+      .min(1)
+      .optional(),
+    guest: z
+      .array(z.union([name(), plainObject]))
+      .min(1)
+      .optional(),
+    hypervisor: z
+      .array(z.union([name(), plainObject]))
+      .min(1)
+      .optional(),
+    traffic: z.array(trafficSchema).min(1),
+  }),
+  include: z.array(ruleSchema).optional(),
+  exclude: z.array(ruleSchema).optional(),
+  trials: z.int().min(1).max(1000).optional(),
+  order: z.enum(TRIAL_ORDERS).optional(),
+  seed: describe(
+    z
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional(),
+    "seed of the shuffled order (default: random, recorded)",
+  ),
+  pauses: z
+    .strictObject({
+      betweenTrials: describe(seconds(3600).optional(), "seconds of idle before every trial but the first"),
+      betweenCells: describe(
+        seconds(3600).optional(),
+        "seconds of idle when the next trial is of another cell",
+      ),
+    })
+    .optional(),
+  acceptance: describe(
+    z
+      .strictObject({
+        noise: ratio.optional(),
+        alpha: ratio.optional(),
+        metrics: z
+          .partialRecord(z.enum(METRIC_NAMES as [string, ...string[]]), z.union([z.number().min(0), ratio]))
+          .optional(),
+      })
+      .optional(),
+    "thresholds `vnetbench compare` uses by default (flags still override)",
+  ),
+});
+
+export type MatrixInput = z.infer<typeof matrixSchema>;
+export type StepInput = z.infer<typeof stepSchema>;
+export type PinInput = z.infer<typeof pinSchema>;
+export type IrqInput = z.infer<typeof irqSchema>;
+export type NumaInput = z.infer<typeof numaSchema>;
+export type TrafficInput = z.infer<typeof trafficSchema>;
+export type RuleInput = z.infer<typeof ruleSchema>;
+
+/** The JSON Schema of the matrix file, for editors (yaml-language-server) and other tools. */
+export function matrixJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(matrixSchema, { io: "input", unrepresentable: "any" }),
+    $id: "https://vnetbench.dev/schema/matrix.schema.json",
+    title: "vnetbench matrix",
+  };
+}

@@ -1,0 +1,255 @@
+// The built-in CPU setups: `pin` (sched_setaffinity through taskset, per thread), `irq-affinity`
+// (/proc/irq/N/smp_affinity_list, old value restored on revert) and `numa` (a node's CPUs and
+// numactl's migratepages), each read back after it is applied. probe() says, before a run, why an
+// option cannot be applied on this machine — the cell is then skipped with that reason.
+
+import type { CpuSetupState, IrqAffinity, PinnedTask } from "../domain/cpu-setup.js";
+import type { Endpoint } from "../endpoints/endpoint.js";
+import { RunError } from "../errors.js";
+import type { CpuOption, IrqSpec, ProcessSelector } from "../matrix/matrix.js";
+import { parseInterrupts } from "../monitors/proc-interrupts.js";
+import { formatCpuList, normalizeCpuList, parseCpuList } from "./cpu-list.js";
+import { allowedCpus, listTasks, type TaskEntry } from "./cpu-tasks.js";
+
+export interface CpuContext {
+  /** The endpoint a spec names; undefined: the run's host endpoint. */
+  endpointOf(name: string | undefined): Endpoint;
+  /** This host's endpoint, where the generator's processes run. */
+  local: Endpoint;
+  /** The traffic generator's PIDs on this host (empty before a session exists). */
+  generatorPids: readonly number[];
+}
+
+const STEP_TIMEOUT_MS = 15_000;
+
+function where(selector: ProcessSelector, context: CpuContext): Endpoint {
+  return selector.generator ? context.local : context.endpointOf(selector.on);
+}
+
+function describeSelector(selector: ProcessSelector): string {
+  const what = selector.generator
+    ? "the generator"
+    : selector.pid !== undefined
+      ? `PID ${selector.pid}`
+      : `process /${selector.process}/`;
+  return selector.threads ? `${what} threads /${selector.threads}/` : what;
+}
+
+async function onlineCpus(endpoint: Endpoint): Promise<number[]> {
+  return parseCpuList(await endpoint.readFile("/sys/devices/system/cpu/online")) ?? [];
+}
+
+/** Why `cpus` cannot be used on the endpoint, or null. */
+async function cpusMissing(endpoint: Endpoint, cpus: string): Promise<string | null> {
+  const online = await onlineCpus(endpoint);
+  const missing = (parseCpuList(cpus) ?? []).filter((cpu) => !online.includes(cpu));
+  return missing.length === 0
+    ? null
+    : `CPU ${formatCpuList(missing)} is not online on ${endpoint.name} (online: ${formatCpuList(online)})`;
+}
+
+async function numaNodes(endpoint: Endpoint): Promise<number[]> {
+  try {
+    return parseCpuList(await endpoint.readFile("/sys/devices/system/node/online")) ?? [0];
+  } catch {
+    return [0]; // a kernel without NUMA support: one node
+  }
+}
+
+async function matchingIrqs(
+  endpoint: Endpoint,
+  spec: IrqSpec,
+): Promise<Array<{ irq: number; description: string }>> {
+  const lines = parseInterrupts(await endpoint.readFile("/proc/interrupts")).filter((line) =>
+    /^\d+$/.test(line.id),
+  );
+  const pattern = typeof spec.irq === "string" ? new RegExp(spec.irq) : null;
+  return lines
+    .filter((line) => (pattern ? pattern.test(line.description) : line.id === String(spec.irq)))
+    .map((line) => ({ irq: Number(line.id), description: line.description }));
+}
+
+async function writeFile(endpoint: Endpoint, path: string, value: string): Promise<void> {
+  await endpoint.exec(["tee", path], { input: `${value}\n`, timeoutMs: STEP_TIMEOUT_MS });
+}
+
+async function readTrimmed(endpoint: Endpoint, path: string): Promise<string> {
+  return (await endpoint.readFile(path)).trim();
+}
+
+/** Why the option cannot be applied on this machine, or null when it can. */
+export async function probeCpuOption(option: CpuOption, context: CpuContext): Promise<string | null> {
+  for (const pin of option.pin) {
+    const endpoint = where(pin, context);
+    const missing = await cpusMissing(endpoint, pin.cpus);
+    if (missing) return `pin: ${missing}`;
+    if (!pin.generator && (await listTasks(endpoint, pin)).length === 0)
+      return `pin: no thread of ${describeSelector(pin)} runs on ${endpoint.name}`;
+  }
+  for (const spec of option.irqAffinity) {
+    const endpoint = context.endpointOf(spec.on);
+    const missing = await cpusMissing(endpoint, spec.cpus);
+    if (missing) return `irqAffinity: ${missing}`;
+    const irqs = await matchingIrqs(endpoint, spec);
+    if (irqs.length === 0)
+      return `irqAffinity: no IRQ matches ${JSON.stringify(spec.irq)} in /proc/interrupts on ${endpoint.name}`;
+    // Writing the current value back changes nothing and tells whether the kernel lets us write.
+    for (const { irq, description } of irqs) {
+      const path = `/proc/irq/${irq}/smp_affinity_list`;
+      try {
+        await writeFile(endpoint, path, await readTrimmed(endpoint, path));
+      } catch (error) {
+        return `irqAffinity: IRQ ${irq} (${description}) on ${endpoint.name} cannot be moved (kernel-managed or no permission): ${(error as Error).message}`;
+      }
+    }
+  }
+  if (option.numa) {
+    const endpoint = where(option.numa, context);
+    const nodes = await numaNodes(endpoint);
+    if (nodes.length <= 1)
+      return `numa: ${endpoint.name} has ${nodes.length} NUMA node (${formatCpuList(nodes)}): binding to a node would change nothing`;
+    if (!nodes.includes(option.numa.node))
+      return `numa: node ${option.numa.node} does not exist on ${endpoint.name} (nodes: ${formatCpuList(nodes)})`;
+    const numactl = await endpoint
+      .exec(["numactl", "--hardware"], { allowFailure: true, timeoutMs: STEP_TIMEOUT_MS })
+      .catch(() => null);
+    if (numactl?.code !== 0) return `numa: numactl is not installed on ${endpoint.name}`;
+  }
+  return null;
+}
+
+async function tasksOf(selector: ProcessSelector, context: CpuContext): Promise<TaskEntry[]> {
+  const endpoint = where(selector, context);
+  const tasks = await listTasks(
+    endpoint,
+    selector.generator ? { pids: context.generatorPids, threads: selector.threads } : selector,
+  );
+  if (tasks.length === 0)
+    throw new RunError(`no thread of ${describeSelector(selector)} runs on ${endpoint.name} to pin`);
+  return tasks;
+}
+
+async function readAffinity(endpoint: Endpoint, task: TaskEntry): Promise<string | null> {
+  try {
+    return allowedCpus(await endpoint.readFile(`/proc/${task.pid}/task/${task.tid}/status`));
+  } catch {
+    return null; // the thread has exited
+  }
+}
+
+/** Sets every task's affinity and reads it back; threads that exit meanwhile are left out. */
+async function pinTasks(endpoint: Endpoint, tasks: TaskEntry[], cpus: string): Promise<PinnedTask[]> {
+  const pinned: PinnedTask[] = [];
+  for (const task of tasks) {
+    const previous = await readAffinity(endpoint, task);
+    if (previous === null) continue;
+    const set = await endpoint.exec(["taskset", "-p", "-c", cpus, String(task.tid)], {
+      allowFailure: true,
+      timeoutMs: STEP_TIMEOUT_MS,
+    });
+    const now = await readAffinity(endpoint, task);
+    if (now === null) continue;
+    if (set.code !== 0 || normalizeCpuList(now) !== cpus)
+      throw new RunError(
+        `pinning thread ${task.tid} (${task.comm}) of PID ${task.pid} on ${endpoint.name} to CPUs ${cpus}: ` +
+          `the kernel reports ${now}${set.code !== 0 ? ` (taskset: ${set.stderr.trim()})` : ""}`,
+      );
+    pinned.push({
+      endpoint: endpoint.name,
+      pid: task.pid,
+      tid: task.tid,
+      comm: task.comm,
+      cpus: now,
+      previous,
+    });
+  }
+  return pinned;
+}
+
+async function setIrq(
+  endpoint: Endpoint,
+  irq: number,
+  description: string,
+  cpus: string,
+): Promise<IrqAffinity> {
+  const path = `/proc/irq/${irq}/smp_affinity_list`;
+  const previous = await readTrimmed(endpoint, path);
+  await writeFile(endpoint, path, cpus);
+  const now = await readTrimmed(endpoint, path);
+  if (normalizeCpuList(now) !== normalizeCpuList(cpus))
+    throw new RunError(
+      `IRQ ${irq} (${description}) on ${endpoint.name}: asked for CPUs ${cpus}, the kernel kept ${now}`,
+    );
+  return { endpoint: endpoint.name, irq, description, cpus: now, previous };
+}
+
+/**
+ * Applies a CPU option and returns what was read back. On failure, whatever it had already
+ * changed is restored before the error propagates.
+ */
+export async function applyCpuOption(option: CpuOption, context: CpuContext): Promise<CpuSetupState> {
+  const state: CpuSetupState = { option: option.name, status: "none", pins: [], irqs: [] };
+  if (option.pin.length === 0 && option.irqAffinity.length === 0 && !option.numa) return state;
+  state.status = "applied";
+  try {
+    for (const pin of option.pin)
+      state.pins.push(...(await pinTasks(where(pin, context), await tasksOf(pin, context), pin.cpus)));
+    for (const spec of option.irqAffinity) {
+      const endpoint = context.endpointOf(spec.on);
+      const irqs = await matchingIrqs(endpoint, spec);
+      if (irqs.length === 0)
+        throw new RunError(`no IRQ matches ${JSON.stringify(spec.irq)} on ${endpoint.name} any more`);
+      for (const { irq, description } of irqs)
+        state.irqs.push(await setIrq(endpoint, irq, description, spec.cpus));
+    }
+    if (option.numa) {
+      const endpoint = where(option.numa, context);
+      const { node } = option.numa;
+      const cpus = normalizeCpuList(await endpoint.readFile(`/sys/devices/system/node/node${node}/cpulist`));
+      const tasks = await pinTasks(endpoint, await tasksOf(option.numa, context), cpus);
+      for (const pid of new Set(tasks.map((task) => task.pid)))
+        await endpoint.exec(["migratepages", String(pid), "all", String(node)], { timeoutMs: 60_000 });
+      state.numa = { endpoint: endpoint.name, node, cpus, tasks };
+    }
+    return state;
+  } catch (error) {
+    await revertCpuState(state, context).catch(() => {});
+    throw error instanceof RunError
+      ? error
+      : new RunError(`cpu option ${option.name}: ${(error as Error).message}`);
+  }
+}
+
+/** Restores what applyCpuOption changed: affinities of threads still alive, and IRQs' old lists. */
+export async function revertCpuState(
+  state: CpuSetupState,
+  context: Pick<CpuContext, "endpointOf">,
+): Promise<void> {
+  const failures: string[] = [];
+  const tasks = [...state.pins, ...(state.numa?.tasks ?? [])].reverse();
+  for (const task of tasks) {
+    const endpoint = context.endpointOf(task.endpoint);
+    const result = await endpoint
+      .exec(["taskset", "-p", "-c", task.previous, String(task.tid)], {
+        allowFailure: true,
+        timeoutMs: STEP_TIMEOUT_MS,
+      })
+      .catch(() => null);
+    // A thread that has exited needs nothing restored.
+    if (result?.code !== 0 && (await readAffinity(endpoint, task)) !== null)
+      failures.push(`thread ${task.tid}: ${result?.stderr.trim() ?? "taskset failed"}`);
+  }
+  for (const irq of [...state.irqs].reverse()) {
+    const endpoint = context.endpointOf(irq.endpoint);
+    const path = `/proc/irq/${irq.irq}/smp_affinity_list`;
+    try {
+      await writeFile(endpoint, path, irq.previous);
+      const now = await readTrimmed(endpoint, path);
+      if (normalizeCpuList(now) !== normalizeCpuList(irq.previous))
+        failures.push(`IRQ ${irq.irq}: restored ${irq.previous}, reads ${now}`);
+    } catch (error) {
+      failures.push(`IRQ ${irq.irq}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length > 0) throw new RunError(`reverting cpu option ${state.option}: ${failures.join("; ")}`);
+}
