@@ -11,16 +11,25 @@ export {
 export type { ServiceDemand } from "./analysis/service-demand.js";
 export { type CellSummary, summarizeSamples } from "./analysis/summary.js";
 export {
+  type CompareRunsOptions,
+  compareRuns,
   DEFAULT_DB,
+  exportRun,
   listRuns,
+  type MatrixPlanOptions,
   type PlannedRun,
+  planMatrixFile,
   planRun,
+  type ReportOptions,
   type ResumeOptions,
   type RunOptions,
+  reportRun,
   resumeBenchmark,
   runBenchmark,
   showRun,
 } from "./api.js";
+export type { RunComparison } from "./compare/runs.js";
+export { doctor, type EndpointDoctor } from "./doctor.js";
 export * from "./domain/cell.js";
 export * from "./domain/sample.js";
 export * from "./domain/setup.js";
@@ -35,6 +44,8 @@ export { NetnsEndpoint } from "./endpoints/netns.js";
 export { SshEndpoint } from "./endpoints/ssh.js";
 export * from "./errors.js";
 export { type Lab, labDown, labStatus, labUp, openLab, setLinkOptions } from "./labs/netns-lab.js";
+export type { MatrixPlan } from "./matrix/plan.js";
+export { matrixJsonSchema } from "./matrix/schema.js";
 export { type CpuMonitor, startCpuMonitor } from "./monitors/cpu-monitor.js";
 export { type CellView, type RunView, runView } from "./report/run-view.js";
 export type { RunEvent } from "./run/runner.js";
