@@ -3,9 +3,10 @@
 
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
-import { type Document, isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
+import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../errors.js";
+import { fieldName, nodeOffset, type PathKey, show } from "../util/yaml-issues.js";
 import { ENDPOINT_ROLES, type Endpoint, type EndpointRole } from "./endpoint.js";
 import { LocalEndpoint } from "./local.js";
 import { NetnsEndpoint } from "./netns.js";
@@ -96,40 +97,13 @@ export interface EndpointsFile {
   hostOf: (guest: Endpoint) => string | undefined;
 }
 
-type PathKey = string | number;
-
-function fieldName(path: readonly PathKey[]): string {
-  return (
-    path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? k : `.${k}`)).join("") || "(document)"
-  );
-}
-
-function show(value: unknown): string {
-  return value === undefined ? "nothing" : JSON.stringify(value);
-}
-
-/** The deepest node along path that exists, or for a key of a map, the key itself. */
-function rangeStart(doc: Document, path: readonly PathKey[], key?: string): number {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth), true) as YamlNode | undefined;
-    if (!node) continue;
-    if (key !== undefined && depth === path.length && isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-      const keyNode = pair?.key as YamlNode | undefined;
-      if (keyNode?.range) return keyNode.range[0];
-    }
-    if (node.range) return node.range[0];
-  }
-  return 0;
-}
-
 /** Parses and validates an endpoints file's text; `file` is only used in messages. */
 export function parseEndpointsFile(text: string, file: string): EndpointSpec[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const issues: EndpointsFileIssue[] = [];
   const at = (path: readonly PathKey[], message: string, key?: string) => {
-    const { line, col } = lineCounter.linePos(rangeStart(doc, path, key));
+    const { line, col } = lineCounter.linePos(nodeOffset(doc, path, key));
     issues.push({ line, column: col, field: fieldName(key === undefined ? path : [...path, key]), message });
   };
   if (doc.errors.length > 0) {

@@ -12,6 +12,7 @@ import { type EndpointSpec, parseEndpointsFile } from "../endpoints/endpoints-fi
 import { LAB_NODES, validateLabName } from "../labs/topology.js";
 import { impossible, parseByteSize, parseRates, ratesFor } from "../plan/flags.js";
 import { normalizeCpuList } from "../setups/cpu-list.js";
+import { type PathKey, show, YamlIssues } from "../util/yaml-issues.js";
 import { expandMatrix } from "./expand.js";
 import {
   type CpuOption,
@@ -26,7 +27,6 @@ import {
   type TrafficOption,
 } from "./matrix.js";
 import { type MatrixInput, matrixSchema, type StepInput, type TrafficInput } from "./schema.js";
-import { type PathKey, show, YamlIssues } from "./yaml-issues.js";
 
 export interface ParseDependencies {
   /** Why a driver cannot do this traffic, or null (drivers/registry's whyUnsupported). */

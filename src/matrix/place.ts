@@ -6,9 +6,16 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { createEndpoint } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
-import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
-import { isRoot, LOOPBACK_SETUP, type PathProvider, RUN_LAB_NAME } from "../run/paths.js";
-import { resolveNetworkSetup } from "../setups/network.js";
+import { type Lab, openLab } from "../labs/netns-lab.js";
+import {
+  endpointsPaths,
+  isRoot,
+  LOOPBACK_SETUP,
+  labPaths,
+  loopbackPaths,
+  type PathProvider,
+  runLab,
+} from "../run/paths.js";
 import type { EndpointDirectory } from "./apply.js";
 import type { Matrix } from "./matrix.js";
 import { LOCAL_ENDPOINT } from "./parse.js";
@@ -30,22 +37,11 @@ function directoryOf(endpoints: Endpoint[], host: Endpoint): EndpointDirectory {
 }
 
 function onLab(lab: Lab, owned: boolean): MatrixPlace {
+  const provider = labPaths(lab, owned);
   // The lab's namespaces share this host's CPUs, IRQs and /proc: CPU setups act here, directly.
-  const local = new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
+  const local = provider.host!;
   return {
-    provider: {
-      resolve: async (setup) => resolveNetworkSetup(setup.network, { lab }),
-      host: local,
-      describe: () => ({
-        kind: "netns-lab",
-        lab: lab.name,
-        ephemeral: owned,
-        addresses: lab.topology.addresses,
-      }),
-      close: async () => {
-        if (owned) await labDown(lab.name);
-      },
-    },
+    provider,
     directory: directoryOf([...Object.values(lab.endpoints), local], local),
     endpoints: [local],
   };
@@ -58,42 +54,21 @@ export async function openMatrixPlace(matrix: Matrix, lab?: string): Promise<Mat
   if (where.kind === "file" || where.kind === "inline") {
     const endpoints = where.specs.map(createEndpoint);
     const hostOf = new Map(where.specs.map((spec) => [spec.name, spec.host]));
-    const host =
-      endpoints.find((e) => e.role === "host") ?? new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
-    const set = { endpoints, hostOf: (guest: Endpoint) => hostOf.get(guest.name) };
-    return {
-      provider: {
-        resolve: async (setup) => resolveNetworkSetup(setup.network, set),
-        host,
-        describe: () => ({
-          kind: where.kind === "file" ? "endpoints-file" : "matrix-endpoints",
-          ...(where.kind === "file" ? { file: where.file } : {}),
-          endpoints: endpoints.map((e) => `${e.name}:${e.kind}:${e.role}`),
-        }),
-        close: async () => {},
-      },
-      directory: directoryOf(endpoints, host),
-      endpoints,
-    };
+    const provider = endpointsPaths(
+      { endpoints, hostOf: (guest: Endpoint) => hostOf.get(guest.name) },
+      where.kind === "file" ? { kind: "endpoints-file", file: where.file } : { kind: "matrix-endpoints" },
+    );
+    const host = provider.host ?? new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
+    return { provider, directory: directoryOf(endpoints, host), endpoints };
   }
   if (matrix.network.every((option) => option.name === LOOPBACK_SETUP)) {
-    const local = new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
-    return {
-      provider: {
-        resolve: async (setup) => resolveNetworkSetup(setup.network),
-        host: local,
-        describe: () => ({ kind: "loopback" }),
-        close: async () => {},
-      },
-      directory: directoryOf([local], local),
-      endpoints: [local],
-    };
+    const provider = loopbackPaths();
+    const local = provider.host!;
+    return { provider, directory: directoryOf([local], local), endpoints: [local] };
   }
   if (!isRoot())
     throw new InputError(
       `${matrix.file}: its network setups need the netns lab, which needs root: run as root, or give endpoints (a file or a list)`,
     );
-  // Nobody else uses the run's own lab: if it exists, a killed run left it behind.
-  if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
-  return onLab(await labUp({ name: RUN_LAB_NAME }), true);
+  return onLab(await runLab(), true);
 }

@@ -52,8 +52,10 @@ export function validateSetupNames(names: string[]): void {
 
 export async function openPaths(options: PathOptions): Promise<PathProvider> {
   validateSetupNames(options.setups);
-  if (options.endpointsFile)
-    return endpointsPaths(await loadEndpointsFile(options.endpointsFile), options.endpointsFile);
+  if (options.endpointsFile) {
+    const set = await loadEndpointsFile(options.endpointsFile);
+    return endpointsPaths(set, { kind: "endpoints-file", file: options.endpointsFile });
+  }
   if (!options.lab && options.setups.every((name) => name === LOOPBACK_SETUP)) return loopbackPaths();
   if (options.lab) return labPaths(await openLab(options.lab), false);
   if (!isRoot()) {
@@ -62,22 +64,26 @@ export async function openPaths(options: PathOptions): Promise<PathProvider> {
       `setup ${needing} needs the netns lab, which needs root: run as root, or describe your machines with --endpoints FILE`,
     );
   }
-  // Nobody else uses the run's own lab: if it exists, a killed run left it behind.
-  if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
-  return labPaths(await labUp({ name: RUN_LAB_NAME }), true);
+  return labPaths(await runLab(), true);
 }
 
-function loopbackPaths(): PathProvider {
-  const host = new LocalEndpoint("local", "127.0.0.1", "host");
+/** The lab a run brings up for itself. Nobody else uses it: if it exists, a killed run left it behind. */
+export async function runLab(): Promise<Lab> {
+  if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
+  return labUp({ name: RUN_LAB_NAME });
+}
+
+export function loopbackPaths(): PathProvider {
   return {
     resolve: async (setup) => resolveNetworkSetup(setup.network),
-    host,
+    host: new LocalEndpoint("local", "127.0.0.1", "host"),
     describe: () => ({ kind: "loopback" }),
     close: async () => {},
   };
 }
 
-function labPaths(lab: Lab, owned: boolean): PathProvider {
+/** Paths on a lab; an `owned` lab (brought up for the run) is removed on close. */
+export function labPaths(lab: Lab, owned: boolean): PathProvider {
   return {
     resolve: async (setup) => resolveNetworkSetup(setup.network, { lab }),
     // The lab's namespaces share this host's CPUs and /proc: its CPU is read here, without a spawn per sample.
@@ -94,13 +100,13 @@ function labPaths(lab: Lab, owned: boolean): PathProvider {
   };
 }
 
-function endpointsPaths(set: EndpointSet, file: string): PathProvider {
+/** Paths between described machines; the host whose CPU is accounted is the one with role `host`. */
+export function endpointsPaths(set: EndpointSet, description: Record<string, unknown>): PathProvider {
   return {
     resolve: async (setup) => resolveNetworkSetup(setup.network, set),
     host: set.endpoints.find((endpoint) => endpoint.role === "host") ?? null,
     describe: () => ({
-      kind: "endpoints-file",
-      file,
+      ...description,
       endpoints: set.endpoints.map((e) => `${e.name}:${e.kind}:${e.role}`),
     }),
     close: async () => {},

@@ -1,5 +1,5 @@
 // Positions in a YAML document for error messages: file:line:column, the field's path, and what
-// was expected — the same form as the endpoints file's errors.
+// was expected — shared by the matrix and endpoints files.
 
 import { type Document, isMap, LineCounter, parseDocument, type Node as YamlNode } from "yaml";
 import type { z } from "zod";
@@ -34,6 +34,21 @@ export function show(value: unknown): string {
   return value === undefined ? "nothing" : JSON.stringify(value);
 }
 
+/** Offset of the deepest node along path that exists; with key, that key of the map. */
+export function nodeOffset(doc: Document, path: readonly PathKey[], key?: string): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true) as YamlNode | undefined;
+    if (!node) continue;
+    if (key !== undefined && depth === path.length && isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      const keyNode = pair?.key as YamlNode | undefined;
+      if (keyNode?.range) return keyNode.range[0];
+    }
+    if (node.range) return node.range[0];
+  }
+  return 0;
+}
+
 /** A parsed document and the issues found in it so far. */
 export class YamlIssues {
   readonly issues: FileIssue[] = [];
@@ -56,19 +71,8 @@ export class YamlIssues {
     }
   }
 
-  /** Offset of the deepest node along path that exists; with key, that key of the map. */
   offset(path: readonly PathKey[], key?: string): number {
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = this.doc.getIn(path.slice(0, depth), true) as YamlNode | undefined;
-      if (!node) continue;
-      if (key !== undefined && depth === path.length && isMap(node)) {
-        const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-        const keyNode = pair?.key as YamlNode | undefined;
-        if (keyNode?.range) return keyNode.range[0];
-      }
-      if (node.range) return node.range[0];
-    }
-    return 0;
+    return nodeOffset(this.doc, path, key);
   }
 
   at(path: readonly PathKey[], message: string, key?: string): void {
