@@ -65,12 +65,14 @@ export class AgentConnection {
           const line = buffered.slice(0, newline);
           buffered = buffered.slice(newline + 1);
           newline = buffered.indexOf("\n");
-          const message = JSON.parse(line) as {
-            hello?: string;
-            nonce?: string;
-            ok?: boolean;
-            error?: string;
-          };
+          let message: { hello?: string; nonce?: string; ok?: boolean; error?: string };
+          try {
+            message = JSON.parse(line);
+          } catch {
+            clearTimeout(timer);
+            fail("not a vnetbench agent");
+            return;
+          }
           if (stage === "hello") {
             if (message.hello !== "vnetbench-agent" || typeof message.nonce !== "string") {
               clearTimeout(timer);

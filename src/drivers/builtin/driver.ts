@@ -20,6 +20,9 @@ export interface AgentHandle {
 
 /** Starts `vnetbench agent` on an endpoint and waits for the line that says where it listens. */
 export async function startAgent(endpoint: Endpoint, listen: string): Promise<AgentHandle> {
+  // Over ssh the remote command's stdin is not ours (it feeds the watchdog that ends the command
+  // when the session closes), so there the agent is controlled over TCP and lives without --stdio.
+  const stdio = endpoint.kind !== "ssh";
   const process = endpoint.start([
     ...endpoint.vnetbenchCommand(),
     "agent",
@@ -27,7 +30,7 @@ export async function startAgent(endpoint: Endpoint, listen: string): Promise<Ag
     listen,
     "--port",
     "0",
-    "--stdio",
+    ...(stdio ? ["--stdio"] : []),
   ]);
   const stderr: string[] = [];
   process.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
