@@ -1,5 +1,6 @@
 // The operations the CLI offers, as functions another program can call.
 
+import type { CurvePoint } from "./analysis/peak-search.js";
 import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
@@ -28,6 +29,8 @@ import {
   quickSetupNames,
   validateSetupNames,
 } from "./run/paths.js";
+import { type PeakFlags, peakCellFromFlags, searchOptionsFromFlags } from "./run/peak-plan.js";
+import { executePeakRun } from "./run/peak-run.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
 import { type RunRecord, Store } from "./storage/store.js";
 
@@ -313,5 +316,61 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     return serializeRun(runView(store.getRun(resolveReference(store, reference))), format);
   } finally {
     store.close();
+  }
+}
+
+export interface PeakOptions extends PeakFlags {
+  db?: string;
+  tester?: string;
+  label?: string;
+  /** Search on this existing lab (from `vnetbench lab up`) instead of one brought up for the search. */
+  lab?: string;
+  /** Search between the machines an endpoints file describes. */
+  endpoints?: string;
+  /** The command line recorded with the run. */
+  command?: string[];
+  /** Each trial of the search, judged, as it ends. */
+  onPoint?: (point: CurvePoint) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Searches one cell's peak throughput and latency–load curve; stores it as a run of one cell at
+ * rate `peak` with one trial that carries the search, and returns that run.
+ */
+export async function peakSearch(options: PeakOptions): Promise<RunView> {
+  const cell = peakCellFromFlags(options, whyUnsupported);
+  const search = { ...searchOptionsFromFlags(options), onPoint: options.onPoint };
+  const paths: PathOptions = {
+    setups: [cell.setup.network],
+    lab: options.lab,
+    endpointsFile: options.endpoints,
+  };
+  const provider = await openPaths(paths);
+  try {
+    const store = openStore(options.db);
+    try {
+      const run = createRun(store, {
+        cells: [cell],
+        trials: 1,
+        label: options.label ?? "",
+        tester: options.tester ?? defaultTester(),
+        command: options.command ?? [],
+        metadata: { ...localHostMetadata(), paths, where: provider.describe() },
+      });
+      await executePeakRun(run.id, cell, {
+        store,
+        driverFor,
+        pathFor: (target) => provider.resolve(target.setup),
+        host: provider.host,
+        search,
+        signal: options.signal,
+      });
+      return runView(store.getRun(run.id));
+    } finally {
+      store.close();
+    }
+  } finally {
+    await provider.close();
   }
 }

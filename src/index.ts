@@ -8,6 +8,12 @@ export {
   mergeHistograms,
   summarizeLatency,
 } from "./analysis/latency.js";
+export {
+  type CurvePoint,
+  type PeakResult,
+  type PeakSearchOptions,
+  searchPeak,
+} from "./analysis/peak-search.js";
 export type { ServiceDemand } from "./analysis/service-demand.js";
 export { type CellSummary, summarizeSamples } from "./analysis/summary.js";
 export {
@@ -17,7 +23,9 @@ export {
   exportRun,
   listRuns,
   type MatrixPlanOptions,
+  type PeakOptions,
   type PlannedRun,
+  peakSearch,
   planMatrixFile,
   planRun,
   type ReportOptions,
@@ -48,6 +56,7 @@ export type { MatrixPlan } from "./matrix/plan.js";
 export { matrixJsonSchema } from "./matrix/schema.js";
 export { type CpuMonitor, startCpuMonitor } from "./monitors/cpu-monitor.js";
 export { type CellView, type RunView, runView } from "./report/run-view.js";
+export { runPeakTrial } from "./run/peak.js";
 export type { RunEvent } from "./run/runner.js";
 export { NETWORK_SETUPS, resolveNetworkSetup } from "./setups/network.js";
 export { type RunRecord, Store } from "./storage/store.js";

@@ -10,6 +10,7 @@ import { vnetbenchVersion } from "../run/metadata.js";
 import { registerCompareCommands } from "./compare-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
 import { registerLabCommands } from "./lab-commands.js";
+import { registerPeakCommand } from "./peak-command.js";
 import { printPlan, registerPlanCommand } from "./plan-command.js";
 import { progressReporter } from "./progress.js";
 
@@ -138,6 +139,8 @@ registerPlanCommand(program);
 
 registerLabCommands(program);
 registerDoctorCommand(program);
+
+registerPeakCommand(program);
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;

@@ -15,7 +15,8 @@ export interface TrialMeasurements {
   samples: readonly Sample[];
   cpu?: { hostSeconds: number } | null;
   serviceDemand?: { usPerTransaction?: number | null; usPerKB?: number | null } | null;
-  peak?: { messagesPerSecond: number } | null;
+  /** messagesPerSecond is null when the search found no peak of the system (e.g. generator-limited). */
+  peak?: { messagesPerSecond: number | null } | null;
 }
 
 export type MetricCategory = "latency" | "throughput" | "cpu" | "loss" | "peak";

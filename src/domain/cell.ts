@@ -1,6 +1,7 @@
 // Cell: one combination of the matrix; Trial: one timed execution of it.
 
 import type { CpuSummary } from "../analysis/cpu.js";
+import type { PeakResult } from "../analysis/peak-search.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
 import type { CpuSetupState } from "./cpu-setup.js";
 import type { Sample } from "./sample.js";
@@ -36,6 +37,8 @@ export interface Trial {
   cpuError?: string;
   /** The cell's CPU setup as read back from the machine before the trial (matrix runs). */
   cpuSetup?: CpuSetupState;
+  /** The peak search and its latency–load curve, for a cell whose rate is `peak`. */
+  peak?: PeakResult;
 }
 
 /** The cell key: every parameter that changes what is measured, in a fixed order. */

@@ -1,6 +1,7 @@
 // Driver names → drivers: the built-in engine and the field's own tools.
 
 import type { DriverName, Traffic } from "../domain/traffic.js";
+import { peakUnsupported } from "../run/peak.js";
 import { builtinDriver } from "./builtin/driver.js";
 import type { Driver } from "./driver.js";
 import { iperf3Driver } from "./iperf3/driver.js";
@@ -20,7 +21,8 @@ export function driverFor(name: DriverName): Driver {
   return DRIVERS[name];
 }
 
-/** The reason a driver cannot run the traffic, for planning. */
+/** The reason a driver cannot run the traffic, for planning; a `peak` rate is a search over paced rates. */
 export function whyUnsupported(traffic: Traffic): string | null {
-  return DRIVERS[traffic.driver].unsupported(traffic);
+  const unsupported = (t: Traffic) => DRIVERS[t.driver].unsupported(t);
+  return traffic.rate === "peak" ? peakUnsupported(traffic, unsupported) : unsupported(traffic);
 }

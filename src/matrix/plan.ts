@@ -6,6 +6,7 @@ import { whyUnsupported } from "../drivers/registry.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import type { TrialOrder } from "../plan/order.js";
+import { peakSearchSeconds } from "../run/peak.js";
 import { probeCpuOption } from "../setups/cpu.js";
 import { type EndpointDirectory, endpointLookup } from "./apply.js";
 import { expandMatrix, type MatrixCell } from "./expand.js";
@@ -65,7 +66,12 @@ export function estimateSeconds(
 ): number {
   if (cells.length === 0) return 0;
   const trafficS = cells.reduce(
-    (sum, cell) => sum + trials * (cell.traffic.durationS + cell.traffic.warmupS + TRIAL_OVERHEAD_S),
+    (sum, cell) =>
+      sum +
+      trials *
+        (cell.traffic.rate === "peak"
+          ? peakSearchSeconds(cell.traffic, TRIAL_OVERHEAD_S)
+          : cell.traffic.durationS + cell.traffic.warmupS + TRIAL_OVERHEAD_S),
     0,
   );
   const count = cells.length * trials;

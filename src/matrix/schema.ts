@@ -39,14 +39,18 @@ const cpuList = describe(
 );
 const seconds = (max: number) => z.number({ error: "expected a number of seconds" }).min(0).max(max);
 const size = oneOf(
-  "expected a message size in bytes between 1 and 65507 (e.g. 64, 1400 or 16k)",
-  (e) => z.int(e).min(1, e).max(65_507, e),
+  "expected a message size in bytes between 1 and 16777216 (e.g. 64, 1400 or 16k); a udp driver refuses more than 65507",
+  (e) =>
+    z
+      .int(e)
+      .min(1, e)
+      .max(16 * 1024 * 1024, e),
   (e) => z.string(e).regex(/^\d+[kK]?$/, e),
 );
 const rate = oneOf(
-  "expected a rate in messages/s (a number up to 10M, e.g. 1000 or 50k) or max",
+  "expected a rate in messages/s (a number up to 10M, e.g. 1000 or 50k), max, or peak (a peak-throughput search)",
   (e) => z.number(e).positive(e).max(10e6, e),
-  (e) => z.string(e).regex(/^(max|\d+(\.\d+)?[kKmM]?)$/, e),
+  (e) => z.string(e).regex(/^(max|peak|\d+(\.\d+)?[kKmM]?)$/, e),
 );
 const ratio = oneOf(
   "expected a ratio in [0, 1) such as 0.02 or 2%",
@@ -131,7 +135,7 @@ export const trafficSchema = strict({
   responseSizes: z.array(size).min(1).optional(),
   rates: describe(
     z.array(rate).min(1).optional(),
-    "offered loads for paced traffic and UDP streams (default 1000 / max)",
+    "offered loads for paced traffic and UDP streams (default 1000 / max); peak searches for the peak throughput",
   ),
   duration: describe(seconds(3600).min(0.1).optional(), "measured seconds per trial (default 5)"),
   warmup: describe(seconds(3600).optional(), "seconds before each measured window (default 1)"),

@@ -2,6 +2,7 @@
 // contract — fields are added, never renamed or removed.
 
 import type { CpuSummary } from "../analysis/cpu.js";
+import { type PeakSummary, summarizePeaks } from "../analysis/peak-summary.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
 import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
 import type { Cell, Trial } from "../domain/cell.js";
@@ -10,7 +11,12 @@ import type { StoredRun } from "../storage/store.js";
 
 export interface CellView extends Cell {
   trials: Trial[];
-  summary: CellSummary & { cpu: CpuSummary | null; serviceDemand: ServiceDemand | null };
+  summary: CellSummary & {
+    cpu: CpuSummary | null;
+    serviceDemand: ServiceDemand | null;
+    /** A cell at rate `peak`: the peak, the criterion that stopped the search, its precision and the latency–load curve. */
+    peak?: PeakSummary;
+  };
   /** Per-direction summaries of a bidirectional cell. */
   directions?: { forward: CellSummary; reverse: CellSummary };
 }
@@ -34,6 +40,8 @@ export function cellView(cell: Cell, trials: Trial[]): CellView {
     trials,
     summary: { ...summarizeSamples(samplesOf(trials)), ...summarizeTrialCpu(cell.traffic, trials) },
   };
+  const peak = summarizePeaks(trials);
+  if (peak) view.summary.peak = peak;
   if (cell.setup.direction === "bidirectional") {
     view.directions = {
       forward: summarizeSamples(samplesOf(trials)),

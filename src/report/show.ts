@@ -1,12 +1,13 @@
 // `vnetbench show` and `vnetbench runs` as text.
 
+import type { PeakResult } from "../analysis/peak-search.js";
 import type { RunRecord } from "../storage/store.js";
-import type { RunView } from "./run-view.js";
+import type { CellView, RunView } from "./run-view.js";
 import { fmt, formatTable, percent } from "./table.js";
 
 function describeTraffic(view: RunView["cells"][number]): string {
   const { traffic, setup } = view;
-  const rate = traffic.rate === "max" ? "" : ` @${traffic.rate}/s`;
+  const rate = traffic.rate === "max" ? "" : ` @${traffic.rate}${traffic.rate === "peak" ? "" : "/s"}`;
   return `${setup.network} ${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}`;
 }
 
@@ -51,7 +52,30 @@ export function formatRun(view: RunView): string {
     ],
     rows,
   );
-  return [...header, "", table].join("\n");
+  const peaks = view.cells.flatMap((cell) =>
+    cell.summary.peak ? [formatPeak(cell, cell.summary.peak)] : [],
+  );
+  return [...header, "", table, ...(peaks.length > 0 ? ["", ...peaks] : [])].join("\n");
+}
+
+/** One line: the peak (or why there is none), the criterion that stopped the search, its precision. */
+export function formatPeak(cell: CellView, peak: PeakResult): string {
+  const limits = peak.limits;
+  const why: Record<PeakResult["criterion"], string> = {
+    "delivered-rate": `delivered < ${percent(limits?.deliveredFraction ?? 0.99)} of offered`,
+    loss: `loss > ${percent(limits?.lossGoal ?? 0)}`,
+    latency: `p99 > ${limits?.latencyFactor ?? "k"} × ${fmt(limits?.unloadedP99Us)} µs unloaded`,
+    "generator-limited": peak.generatorLimited?.reason ?? "the generator could not keep up",
+    "max-rate": `nothing up to ${fmt(peak.bounds.good)} msg/s was too much`,
+    "min-rate": "the path did not keep up even at the lowest rate",
+    "trial-limit": "the search ran out of trials",
+  };
+  const found =
+    peak.messagesPerSecond === null
+      ? `no peak (${peak.criterion}: ${why[peak.criterion]}; kept up to ${fmt(peak.bounds.good)} msg/s)`
+      : `${fmt(peak.messagesPerSecond)} msg/s, stopped by ${peak.criterion} (${why[peak.criterion]}) at ${fmt(peak.bounds.bad)} msg/s`;
+  const knee = peak.knee ? `; knee ${fmt(peak.knee.messagesPerSecond)} msg/s` : "";
+  return `peak ${describeTraffic(cell)}: ${found}; precision ${percent(peak.precision)}, ${peak.trials} trials${knee}`;
 }
 
 export function formatRuns(runs: RunRecord[]): string {

@@ -11,6 +11,7 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { RunError } from "../errors.js";
 import { scheduleTrials, type TrialOrder } from "../plan/order.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
+import { peakSearchSeconds, runPeakTrial } from "./peak.js";
 import { measureWithCpu } from "./trial-cpu.js";
 
 export type RunEvent =
@@ -98,6 +99,7 @@ export function createRun(store: Store, plan: NewRun): RunRecord {
 
 /** Seconds one trial is expected to take before any has been timed. */
 function expectedTrialS(cell: Cell): number {
+  if (cell.traffic.rate === "peak") return peakSearchSeconds(cell.traffic, 0.3);
   return cell.traffic.durationS + cell.traffic.warmupS + 0.3;
 }
 
@@ -214,11 +216,19 @@ async function runOneTrial(
     const running = session;
     const setupState =
       (await deps.setups?.enter(cell, { generatorPids: running.generatorPids?.() ?? [] })) ?? {};
-    const measured = await measureWithCpu(
-      cell.traffic,
-      { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
-      () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
-    );
+    // A cell at rate `peak` is one search: its trial carries the latency–load curve and the peak.
+    const measured =
+      cell.traffic.rate === "peak"
+        ? await runPeakTrial(running, cell.traffic, {
+            host: deps.host ?? null,
+            direction: cell.setup.direction,
+            signal: deps.signal,
+          })
+        : await measureWithCpu(
+            cell.traffic,
+            { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
+            () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
+          );
     return {
       cellKey: cell.key,
       trial,

@@ -31,7 +31,7 @@ const EXPECTED: Record<string, [number, number, string, string]> = {
     4,
     59,
     "categories.traffic[0].sizes[1]",
-    "expected a message size in bytes between 1 and 65507",
+    "expected a message size in bytes between 1 and 16777216",
   ],
   "bad-protocol.yaml": [
     4,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Traffic } from "../../../src/domain/traffic.js";
 import { builtinDriver } from "../../../src/drivers/builtin/driver.js";
+import { whyUnsupported } from "../../../src/drivers/registry.js";
 import { InputError } from "../../../src/errors.js";
 import { cellsFromFlags, parseByteSize, parseRates, setupsFromFlags } from "../../../src/plan/flags.js";
 
@@ -115,5 +116,29 @@ test("paced traffic below the sequence header size is refused by the builtin dri
   assert.throws(
     () => cellsFromFlags({ pattern: "paced", size: "8", rate: "100" }, builtin, loopback),
     /at least 16 bytes/,
+  );
+});
+
+test("--rate peak plans a peak search for paced traffic; closed-loop patterns keep their own pace", () => {
+  const { cells } = cellsFromFlags(
+    { protocol: "udp", pattern: "paced,rr", rate: "peak", size: "64" },
+    whyUnsupported,
+    loopback,
+  );
+  assert.deepEqual(
+    cells.map((cell) => [cell.traffic.pattern, cell.traffic.rate]),
+    [
+      ["paced", "peak"],
+      ["rr", "max"],
+    ],
+  );
+  assert.throws(
+    () =>
+      cellsFromFlags(
+        { protocol: "udp", pattern: "paced", rate: "peak", driver: "iperf3" },
+        whyUnsupported,
+        loopback,
+      ),
+    /iperf3/,
   );
 });
