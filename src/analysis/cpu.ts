@@ -9,8 +9,6 @@ export interface CpuSummary {
   byCategory: CategorySeconds;
   /** CPU-seconds of the traffic generator's own processes on the host. */
   generatorSeconds: number;
-  /** The generator's user-space part (its own logic and pacing), null when it could not be split. */
-  generatorUserSeconds: number | null;
   /** hostSeconds / wallSeconds. */
   perWallSecond: number;
   steal: { seconds: number; fraction: number; flagged: boolean };
@@ -35,7 +33,6 @@ export function summarizeCpu(report: CpuReport): CpuSummary {
     hostSeconds: report.hostSeconds,
     byCategory: { ...report.byCategory },
     generatorSeconds: report.generatorSeconds,
-    generatorUserSeconds: report.generator?.userSeconds ?? null,
     perWallSecond: report.perWallSecond,
     steal: { seconds: report.steal.seconds, fraction: report.steal.fraction, flagged: report.steal.flagged },
     wallSeconds: report.wallSeconds,
@@ -77,9 +74,6 @@ export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
     hostSeconds,
     byCategory,
     generatorSeconds: total((s) => s.generatorSeconds),
-    generatorUserSeconds: trials.every((s) => s.generatorUserSeconds !== null)
-      ? total((s) => s.generatorUserSeconds!)
-      : null,
     perWallSecond: wallSeconds > 0 ? hostSeconds / wallSeconds : 0,
     steal: {
       seconds: stealSeconds,

@@ -8,9 +8,9 @@ export interface ServiceDemand {
   /** Cycles per transaction or per KB; null when cycles could not be counted. */
   cyclesPerUnit: number | null;
   /**
-   * The same without the traffic generator's user-space CPU (its own logic and pacing): what the
-   * path cost — kernel, bridge, vhost, qemu, and the system calls the generator made — when the
-   * generator runs on the host itself, as on a one-host lab.
+   * The same counting only the host CPU outside the traffic generator's processes: what the path
+   * cost when the generator shares the host, as on a one-host lab. Kernel work done in the
+   * generator's own system calls (sending, receiving) is charged to it, so it is left out too.
    */
   withoutGenerator?: { usPerTransaction?: number; usPerKB?: number };
 }

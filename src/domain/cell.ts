@@ -32,8 +32,8 @@ export interface Trial {
   serviceDemand?: ServiceDemand | null;
   /** Host CPU-seconds scaled to the samples' measured window, for pooling service demand. */
   windowCpuSeconds?: number | null;
-  /** The traffic generator's user-space share of windowCpuSeconds (its logic and pacing, not the path). */
-  windowGeneratorUserSeconds?: number | null;
+  /** The traffic generator's processes' share of windowCpuSeconds. */
+  windowGeneratorSeconds?: number | null;
   cpuError?: string;
   /** The cell's CPU setup as read back from the machine before the trial (matrix runs). */
   cpuSetup?: CpuSetupState;

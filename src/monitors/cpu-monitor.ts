@@ -10,7 +10,7 @@ import { parsePerfStat, summarizePerf } from "./perf-stat.js";
 import { type InterruptLine, type PerCpuCounts, parseInterrupts, parseSoftirqs } from "./proc-interrupts.js";
 import { type CpuTicks, parseProcStat } from "./proc-stat.js";
 import { listTasks, type ProcessSelector, resolvePids } from "./processes.js";
-import { TaskLedger, type TaskTicks } from "./task-ledger.js";
+import { TaskLedger } from "./task-ledger.js";
 import { parseSchedstat, parseTaskStat } from "./task-stat.js";
 import { buildTimeline, downsampleTimeline } from "./timeline.js";
 
@@ -90,7 +90,7 @@ export async function startCpuMonitor(
 
   // The window opens here: baseline of every counter, then the first stat reading defines t = 0.
   const startCounters = await counters();
-  for (const task of known) ledger.add(task.identity, task.runNs, false, task.ticks);
+  for (const task of known) ledger.add(task.identity, task.runNs, false);
   t0 = clock();
   await sample(true);
   const shift = samples[0]!.t;
@@ -130,7 +130,6 @@ export async function startCpuMonitor(
       clearTimeout(timer);
       await inFlight;
       await sample(true);
-      await readTaskTicks(endpoint, ledger);
       const endCounters = await counters();
       // Threads and matching processes that appeared during the window: their whole run time counts.
       await discoverTasks(endpoint, groups, ledger, true);
@@ -191,7 +190,6 @@ async function alignedStat(readStat: () => Promise<StatSample>): Promise<StatSam
 interface DiscoveredTask {
   identity: { group: string; pid: number; tid: number; name: string };
   runNs: number;
-  ticks: TaskTicks;
 }
 
 /**
@@ -218,10 +216,8 @@ async function discoverTasks(
               endpoint.readFile(`${dir}/stat`),
               endpoint.readFile(`${dir}/schedstat`),
             ]);
-            const parsed = parseTaskStat(stat);
-            const identity = { group: group.name, pid, tid, name: parsed.name };
-            const ticks = { user: parsed.utimeTicks, system: parsed.stimeTicks };
-            return { identity, runNs: parseSchedstat(schedstat).runNs, ticks };
+            const identity = { group: group.name, pid, tid, name: parseTaskStat(stat).name };
+            return { identity, runNs: parseSchedstat(schedstat).runNs };
           } catch {
             return null; // exited between the listing and the read
           }
@@ -229,22 +225,8 @@ async function discoverTasks(
     );
     for (const task of read) if (task) found.push(task);
   }
-  if (started) for (const task of found) ledger.add(task.identity, task.runNs, true, task.ticks);
+  if (started) for (const task of found) ledger.add(task.identity, task.runNs, true);
   return found;
-}
-
-/** The user/system ticks of every followed thread, read once at each end of the window. */
-async function readTaskTicks(endpoint: Endpoint, ledger: TaskLedger): Promise<void> {
-  await Promise.all(
-    ledger.live().map(async ({ group, pid, tid }) => {
-      try {
-        const stat = parseTaskStat(await endpoint.readFile(`/proc/${pid}/task/${tid}/stat`));
-        ledger.updateTicks(group, tid, { user: stat.utimeTicks, system: stat.stimeTicks });
-      } catch {
-        ledger.markExited(group, tid);
-      }
-    }),
-  );
 }
 
 async function readTasks(endpoint: Endpoint, ledger: TaskLedger): Promise<void> {

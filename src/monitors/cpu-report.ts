@@ -32,8 +32,6 @@ export interface AttributedProcess {
   name: string;
   pids: number[];
   seconds: number;
-  /** The user-space part of seconds (split by the threads' utime/stime ticks); null without ticks. */
-  userSeconds: number | null;
   threads: AttributedThread[];
 }
 

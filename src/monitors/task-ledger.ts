@@ -10,17 +10,9 @@ export interface TaskIdentity {
   name: string;
 }
 
-/** utime and stime of a thread, in clock ticks (/proc/PID/task/TID/stat). */
-export interface TaskTicks {
-  user: number;
-  system: number;
-}
-
 interface TaskState extends TaskIdentity {
   firstNs: number;
   lastNs: number;
-  firstTicks: TaskTicks;
-  lastTicks: TaskTicks;
   started: boolean;
   exited: boolean;
 }
@@ -41,13 +33,11 @@ export class TaskLedger {
    * Starts following a task. One present when the window opened counts from runNs; one that started
    * inside the window (`started`) counts its whole run time, so runNs is added to the current interval.
    */
-  add(task: TaskIdentity, runNs: number, started: boolean, ticks: TaskTicks): void {
+  add(task: TaskIdentity, runNs: number, started: boolean): void {
     this.tasks.set(key(task.group, task.tid), {
       ...task,
       firstNs: started ? 0 : runNs,
       lastNs: runNs,
-      firstTicks: started ? { user: 0, system: 0 } : ticks,
-      lastTicks: ticks,
       started,
       exited: false,
     });
@@ -56,10 +46,7 @@ export class TaskLedger {
 
   /** The window opens now: run time so far is not counted, for every task followed. */
   openWindow(): void {
-    for (const task of this.tasks.values()) {
-      task.firstNs = task.lastNs;
-      task.firstTicks = task.lastTicks;
-    }
+    for (const task of this.tasks.values()) task.firstNs = task.lastNs;
     this.interval = new Map();
   }
 
@@ -77,12 +64,6 @@ export class TaskLedger {
     }
     this.addToInterval(group, runNs - task.lastNs);
     task.lastNs = runNs;
-  }
-
-  /** Records a thread's utime/stime ticks (read when the window opens and when it closes). */
-  updateTicks(group: string, tid: number, ticks: TaskTicks): void {
-    const task = this.tasks.get(key(group, tid));
-    if (task && !task.exited) task.lastTicks = ticks;
   }
 
   /** The task could not be read any more: it exited; its time up to the last reading stays counted. */
@@ -116,21 +97,10 @@ export class TaskLedger {
         exited: t.exited,
       }))
       .sort((a, b) => b.seconds - a.seconds);
-    // Ticks are coarse but unbiased between user and system: their ratio splits the exact run time.
-    let userTicks = 0;
-    let allTicks = 0;
-    for (const t of this.tasks.values()) {
-      if (t.group !== group) continue;
-      const user = t.lastTicks.user - t.firstTicks.user;
-      userTicks += user;
-      allTicks += user + t.lastTicks.system - t.firstTicks.system;
-    }
-    const seconds = threads.reduce((s, t) => s + t.seconds, 0);
     return {
       name: group,
       pids: [...new Set(threads.map((t) => t.pid))].sort((a, b) => a - b),
-      seconds,
-      userSeconds: allTicks > 0 ? (seconds * userTicks) / allTicks : null,
+      seconds: threads.reduce((s, t) => s + t.seconds, 0),
       threads,
     };
   }

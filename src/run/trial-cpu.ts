@@ -13,8 +13,8 @@ export interface TrialCpu {
   serviceDemand: ServiceDemand | null;
   /** Host CPU-seconds over the samples' measured window (perWallSecond × window), for pooling. */
   windowCpuSeconds: number | null;
-  /** The generator's user-space share of windowCpuSeconds. */
-  windowGeneratorUserSeconds?: number | null;
+  /** The generator's processes' share of windowCpuSeconds. */
+  windowGeneratorSeconds?: number | null;
   /** Why CPU could not be measured, when it could not. */
   cpuError?: string;
 }
@@ -25,21 +25,20 @@ export interface CpuOptions {
   generatorPids?: number[];
 }
 
-/** Service demand of the host's CPU over a window, with and without the generator's user-space share. */
+/** Service demand of the host's CPU over a window, with and without the generator's processes. */
 function demandOf(
   traffic: Traffic,
   samples: readonly Sample[],
   hostSeconds: number,
-  generatorUserSeconds: number | null,
+  generatorSeconds: number,
   cycles: number | null,
 ): ServiceDemand | null {
   const work = workOf(traffic, samples);
   const transactional = isTransactional(traffic.pattern);
   try {
     const demand = serviceDemand({ hostSeconds, cycles }, work, transactional);
-    if (generatorUserSeconds === null) return demand;
     const { usPerTransaction, usPerKB } = serviceDemand(
-      { hostSeconds: Math.max(0, hostSeconds - generatorUserSeconds), cycles: null },
+      { hostSeconds: Math.max(0, hostSeconds - generatorSeconds), cycles: null },
       work,
       transactional,
     );
@@ -90,11 +89,10 @@ export async function measureWithCpu(
     const cpu = summarizeCpu(await (await (monitor as Promise<CpuMonitor>)).stop());
     const windowS = Math.max(...samples.map((sample) => sample.durationS));
     const windowCpuSeconds = cpu.perWallSecond * windowS;
-    const windowGeneratorUserSeconds =
-      cpu.generatorUserSeconds === null ? null : (cpu.generatorUserSeconds / cpu.wallSeconds) * windowS;
+    const windowGeneratorSeconds = (cpu.generatorSeconds / cpu.wallSeconds) * windowS;
     const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.wallSeconds) * windowS;
-    const demand = demandOf(traffic, samples, windowCpuSeconds, windowGeneratorUserSeconds, cycles);
-    return { samples, cpu, serviceDemand: demand, windowCpuSeconds, windowGeneratorUserSeconds };
+    const demand = demandOf(traffic, samples, windowCpuSeconds, windowGeneratorSeconds, cycles);
+    return { samples, cpu, serviceDemand: demand, windowCpuSeconds, windowGeneratorSeconds };
   } catch (error) {
     return {
       samples,
@@ -117,9 +115,7 @@ export function summarizeTrialCpu(
   if (measured.length === 0) return { cpu: null, serviceDemand: null };
   const cpu = mergeCpuSummaries(measured.map((trial) => trial.cpu!));
   const windowCpu = measured.reduce((sum, trial) => sum + trial.windowCpuSeconds!, 0);
-  const windowGenerator = measured.every((trial) => trial.windowGeneratorUserSeconds != null)
-    ? measured.reduce((sum, trial) => sum + trial.windowGeneratorUserSeconds!, 0)
-    : null;
+  const windowGenerator = measured.reduce((sum, trial) => sum + (trial.windowGeneratorSeconds ?? 0), 0);
   const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.hostSeconds) * windowCpu;
   const samples = measured.flatMap((trial) => trial.samples);
   return { cpu, serviceDemand: demandOf(traffic, samples, windowCpu, windowGenerator, cycles) };

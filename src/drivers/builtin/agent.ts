@@ -313,7 +313,13 @@ export class Agent {
       this.peers.set(key, peer);
       peer.catch(() => this.peers.delete(key));
     }
-    const sample = await runPattern({ agent: await peer, host, traffic: request.traffic });
+    const sample = await runPattern({
+      agent: await peer,
+      host,
+      traffic: request.traffic,
+      // A paced sender may sleep through its idle gaps only if this agent answers no traffic itself.
+      mayBlock: () => this.sessions.size === 0,
+    });
     return { id: request.id, ok: true, sample };
   }
 

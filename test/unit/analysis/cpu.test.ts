@@ -14,7 +14,6 @@ function trial(hostSeconds: number, wallSeconds: number, extra: Partial<CpuSumma
       steal: 0,
     },
     generatorSeconds: 0.1,
-    generatorUserSeconds: 0.06,
     perWallSecond: hostSeconds / wallSeconds,
     steal: { seconds: 0, fraction: 0, flagged: false },
     wallSeconds,
@@ -67,11 +66,4 @@ test("cycles merge when every trial counted them, with MHz from the sums", () =>
   assert.equal(merged.effectiveMhz, 2600);
   assert.equal(mergeCpuSummaries([trial(1, 1, { cycles: 1e9 }), trial(1, 1)]).cycles, null);
   assert.throws(() => mergeCpuSummaries([]), /zero trials/);
-});
-
-test("the generator's user time sums over trials, and stays unknown if any trial could not split it", () => {
-  const known = mergeCpuSummaries([trial(1, 1), trial(2, 1)]);
-  assert.ok(Math.abs(known.generatorUserSeconds! - 0.12) < 1e-12);
-  const unknown = mergeCpuSummaries([trial(1, 1), trial(2, 1, { generatorUserSeconds: null })]);
-  assert.equal(unknown.generatorUserSeconds, null);
 });

@@ -3,12 +3,11 @@ import { test } from "node:test";
 import { TaskLedger } from "../../../src/monitors/task-ledger.js";
 
 const thread = (tid: number, name = "worker") => ({ group: "qemu", pid: 100, tid, name });
-const NO_TICKS = { user: 0, system: 0 };
 
 test("counts run time from the window's opening, per thread and per interval", () => {
   const ledger = new TaskLedger();
-  ledger.add(thread(100, "qemu-system-x86"), 5e9, false, NO_TICKS);
-  ledger.add(thread(101, "CPU 0/KVM"), 1e9, false, NO_TICKS);
+  ledger.add(thread(100, "qemu-system-x86"), 5e9, false);
+  ledger.add(thread(101, "CPU 0/KVM"), 1e9, false);
   ledger.update("qemu", 100, 5.1e9); // before the window opens
   ledger.openWindow();
   ledger.update("qemu", 100, 5.3e9);
@@ -30,14 +29,14 @@ test("counts run time from the window's opening, per thread and per interval", (
 test("a thread started inside the window counts its whole run time", () => {
   const ledger = new TaskLedger();
   ledger.openWindow();
-  ledger.add(thread(102, "vhost-100"), 0.25e9, true, NO_TICKS);
+  ledger.add(thread(102, "vhost-100"), 0.25e9, true);
   assert.deepEqual(ledger.takeInterval(), { qemu: 0.25 });
   assert.equal(ledger.process("qemu").threads[0]!.started, true);
 });
 
 test("an exited thread keeps the time seen until its last reading", () => {
   const ledger = new TaskLedger();
-  ledger.add(thread(103), 1e9, false, NO_TICKS);
+  ledger.add(thread(103), 1e9, false);
   ledger.openWindow();
   ledger.update("qemu", 103, 1.2e9);
   ledger.markExited("qemu", 103);
@@ -49,30 +48,10 @@ test("an exited thread keeps the time seen until its last reading", () => {
 
 test("run time going backwards (a reused TID) keeps the old total and is flagged", () => {
   const ledger = new TaskLedger();
-  ledger.add(thread(104), 2e9, false, NO_TICKS);
+  ledger.add(thread(104), 2e9, false);
   ledger.openWindow();
   ledger.update("qemu", 104, 2.5e9);
   ledger.update("qemu", 104, 0.1e9);
   assert.ok(Math.abs(ledger.process("qemu").seconds - 0.5) < 1e-12);
   assert.match(ledger.warnings[0]!, /thread 104 \(worker\) run time went backwards/);
-});
-
-test("user and system ticks split the exact run time; without ticks the split is unknown", () => {
-  const ledger = new TaskLedger();
-  ledger.add(thread(105), 1e9, false, { user: 10, system: 5 });
-  ledger.add(thread(106), 1e9, false, { user: 0, system: 0 });
-  ledger.openWindow();
-  ledger.update("qemu", 105, 1.6e9);
-  ledger.update("qemu", 106, 1.2e9);
-  ledger.updateTicks("qemu", 105, { user: 55, system: 20 }); // +45 user, +15 system
-  ledger.updateTicks("qemu", 106, { user: 0, system: 20 }); // +20 system
-  const qemu = ledger.process("qemu");
-  assert.ok(Math.abs(qemu.seconds - 0.8) < 1e-12);
-  // 45 of 80 ticks were user time: 0.8 s × 45/80
-  assert.ok(Math.abs(qemu.userSeconds! - 0.45) < 1e-12);
-  const quiet = new TaskLedger();
-  quiet.add(thread(107), 1e9, false, NO_TICKS);
-  quiet.openWindow();
-  quiet.update("qemu", 107, 1.001e9);
-  assert.equal(quiet.process("qemu").userSeconds, null);
 });

@@ -129,7 +129,6 @@ export function cpuSummary(hostSeconds: number, wallSeconds = 1): CpuSummary {
       steal: 0,
     },
     generatorSeconds: hostSeconds * 0.4,
-    generatorUserSeconds: hostSeconds * 0.3,
     perWallSecond: hostSeconds / wallSeconds,
     steal: { seconds: 0, fraction: 0, flagged: false },
     wallSeconds,
