@@ -252,6 +252,7 @@ export async function inspectPage(
     throw new Error(`${(error as Error).message}\nchromium stderr (tail):\n${stderr}`);
   } finally {
     await stop(child);
-    await rm(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing the profile for a moment after it exits.
+    await rm(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
