@@ -5,8 +5,7 @@
 import { createInterface } from "node:readline";
 
 const [busyUs, idleUs, durationMs] = process.argv.slice(2).map(Number);
-// BUSY_US 0 is a pure sleeper: it measures what sleeping and waking costs the host.
-if (!(busyUs >= 0) || !(idleUs >= 0) || busyUs + idleUs === 0 || !(durationMs > 0)) {
+if (!(busyUs > 0) || !(idleUs >= 0) || !(durationMs > 0)) {
   console.error("usage: burner.mjs BUSY_US IDLE_US DURATION_MS");
   process.exit(2);
 }
@@ -19,7 +18,7 @@ function burn() {
   let cycles = 0;
   for (let t = start; t < end; t = nowUs()) {
     const busyEnd = Math.min(end, t + busyUs);
-    while (busyUs > 0 && nowUs() < busyEnd);
+    while (nowUs() < busyEnd);
     // Atomics.wait sleeps in the kernel (futex) for a fractional-millisecond timeout.
     if (idleUs > 0) Atomics.wait(sleeper, 0, 0, idleUs / 1e3);
     cycles++;
