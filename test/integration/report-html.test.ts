@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -14,8 +14,10 @@ import { chromiumMissing, inspectPage } from "../helpers/chromium.js";
 
 const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "vnb-report-"));
-// Kept after the test, so the screenshot can be looked at.
-const shots = mkdtempSync(join(tmpdir(), "vnb-report-shots-"));
+// Kept after the test so the screenshot can be looked at; one place, replaced by each run.
+const shots = join(tmpdir(), "vnetbench-report-screenshots");
+rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots);
 const db = join(work, "runs.db");
 after(() => rmSync(work, { recursive: true, force: true }));
 
