@@ -86,17 +86,20 @@ export function verdictSummary(comparison: RunComparison): string {
 
 const HEADERS = ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"];
 
-function metricRow(cell: CellComparison, m: MetricComparison, first: boolean): string[] {
+/** The cells every output shows for one metric, between the cell's name and its verdict. */
+export function metricFigures(m: MetricComparison): string[] {
   return [
-    first ? cell.name : "",
     METRICS[m.metric].label,
     formatValue(m, m.baseline.median),
     formatValue(m, m.candidate.median),
     formatChange(m, m.estimate),
     formatInterval(m),
     formatP(m.pAdjusted),
-    formatVerdict(m),
   ];
+}
+
+function metricRow(cell: CellComparison, m: MetricComparison, first: boolean): string[] {
+  return [first ? cell.name : "", ...metricFigures(m), formatVerdict(m)];
 }
 
 /** The terminal output of `vnetbench compare` (warnings are printed apart, on stderr). */

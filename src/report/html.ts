@@ -4,17 +4,13 @@
 import type { MetricComparison } from "../compare/compare.js";
 import { describeSetup } from "../compare/describe.js";
 import { FINGERPRINT_FIELDS } from "../compare/fingerprint.js";
-import { METRICS } from "../compare/metrics.js";
 import {
   describeFingerprint,
   describeRun,
   describeThresholds,
-  formatChange,
-  formatInterval,
-  formatP,
-  formatValue,
   formatVerdict,
   groupCells,
+  metricFigures,
   unchangedLine,
   verdictSummary,
 } from "../compare/report.js";
@@ -266,16 +262,7 @@ async function comparisonSection(comparison: RunComparison, figure: Figure): Pro
   const fingerprintClass = comparison.fingerprint.matches ? "" : ` class="bad"`;
   const tables = [...groupCells(comparison.cells)].map(([group, cells]) => {
     const rows = cells.flatMap((cell) =>
-      cell.metrics.map((m, i): Cell[] => [
-        i === 0 ? cell.name : "",
-        METRICS[m.metric].label,
-        formatValue(m, m.baseline.median),
-        formatValue(m, m.candidate.median),
-        formatChange(m, m.estimate),
-        formatInterval(m),
-        formatP(m.pAdjusted),
-        verdictCell(m),
-      ]),
+      cell.metrics.map((m, i): Cell[] => [i === 0 ? cell.name : "", ...metricFigures(m), verdictCell(m)]),
     );
     return `<h3>${escapeHtml(group)}</h3><p class="note">${escapeHtml(unchangedLine(cells))}</p>
 ${htmlTable(["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"], rows, 2)}`;

@@ -2,18 +2,14 @@
 // mailing-list post. Pure: returns a string.
 
 import type { MetricComparison } from "../compare/compare.js";
-import { METRICS } from "../compare/metrics.js";
 import {
   changedMetrics,
   describeFingerprint,
   describeRun,
   describeThresholds,
-  formatChange,
-  formatInterval,
-  formatP,
-  formatValue,
   formatVerdict,
   groupCells,
+  metricFigures,
   unchangedLine,
   verdictSummary,
 } from "../compare/report.js";
@@ -38,16 +34,7 @@ function verdictCell(m: MetricComparison): string {
 
 function rows(cells: CellComparison[]): string[][] {
   return cells.flatMap((cell) =>
-    changedMetrics(cell).map((m, i) => [
-      i === 0 ? cell.name : "",
-      METRICS[m.metric].label,
-      formatValue(m, m.baseline.median),
-      formatValue(m, m.candidate.median),
-      formatChange(m, m.estimate),
-      formatInterval(m),
-      formatP(m.pAdjusted),
-      verdictCell(m),
-    ]),
+    changedMetrics(cell).map((m, i) => [i === 0 ? cell.name : "", ...metricFigures(m), verdictCell(m)]),
   );
 }
 
