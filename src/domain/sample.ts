@@ -46,6 +46,8 @@ export interface Sample {
   histogram: string | null;
   loss: LossSummary;
   lateness: Lateness | null;
+  /** How long answers waited to be read after they could have been (open-loop receive side), microseconds. */
+  receiveLag?: Lateness | null;
   /** The generator could not keep its schedule or saturated its CPU: latency would be the tool's, not the path's. */
   generatorLimited: boolean;
   warnings: string[];

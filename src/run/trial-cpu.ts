@@ -7,6 +7,7 @@ import type { Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
+import type { CpuReport } from "../monitors/cpu-report.js";
 
 export interface TrialCpu {
   cpu: CpuSummary | null;
@@ -57,27 +58,37 @@ function workOf(traffic: Traffic, samples: readonly Sample[]): { transactions?: 
 
 /**
  * Runs the trial with a CPU monitor on the host that opens when the warm-up ends and closes when
- * the trial does.
+ * the measured window does — not when the trial returns: an open-loop trial then waits for its
+ * last answers, and that drain's near-idle CPU would dilute the window's.
  */
 export async function measureWithCpu(
   traffic: Traffic,
   options: CpuOptions,
   run: () => Promise<Sample[]>,
+  startMonitor: typeof startCpuMonitor = startCpuMonitor,
 ): Promise<{ samples: Sample[] } & TrialCpu> {
   const { host } = options;
   if (!host) return { samples: await run(), cpu: null, serviceDemand: null, windowCpuSeconds: null };
   let monitor: Promise<CpuMonitor> | null = null;
-  const timer = setTimeout(() => {
-    monitor = startCpuMonitor(host, { intervalMs: options.intervalMs, generatorPids: options.generatorPids });
+  let stopped: Promise<CpuReport> | null = null;
+  const stop = () => {
+    stopped ??= monitor ? monitor.then((started) => started.stop()) : null;
+    stopped?.catch(() => {});
+  };
+  const opens = setTimeout(() => {
+    monitor = startMonitor(host, { intervalMs: options.intervalMs, generatorPids: options.generatorPids });
     monitor.catch(() => {});
   }, traffic.warmupS * 1000);
+  const closes = setTimeout(stop, (traffic.warmupS + traffic.durationS) * 1000);
   let samples: Sample[];
   try {
     samples = await run();
   } finally {
-    clearTimeout(timer);
+    clearTimeout(opens);
+    clearTimeout(closes);
   }
-  if (!monitor)
+  stop();
+  if (!stopped)
     return {
       samples,
       cpu: null,
@@ -86,7 +97,7 @@ export async function measureWithCpu(
       cpuError: "trial ended before its warm-up did",
     };
   try {
-    const cpu = summarizeCpu(await (await (monitor as Promise<CpuMonitor>)).stop());
+    const cpu = summarizeCpu(await (stopped as Promise<CpuReport>));
     const windowS = Math.max(...samples.map((sample) => sample.durationS));
     const windowCpuSeconds = cpu.perWallSecond * windowS;
     const windowGeneratorSeconds = (cpu.generatorSeconds / cpu.wallSeconds) * windowS;

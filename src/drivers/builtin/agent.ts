@@ -45,6 +45,7 @@ interface DataSession {
 }
 
 const AUTH_TIMEOUT_MS = 5_000;
+const UDP_RESPONSE_RING = 256;
 /** Bytes written per system call by stream senders: messages are batched up to this size. */
 export const STREAM_BATCH_BYTES = 64 * 1024;
 
@@ -201,6 +202,8 @@ function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
   const counters: Counters = { bytes: 0, messages: 0, sequence: new SequenceTracker(), source: null };
   const socket = dgram.createSocket({ type: net.isIPv6(host) ? "udp6" : "udp4", recvBufferSize: 4 << 20 });
   const header = headerBytes(request);
+  const responses = Array.from({ length: UDP_RESPONSE_RING }, () => Buffer.alloc(request.responseSize, 0x5a));
+  let nextResponse = 0;
   socket.on("message", (message, remote) => {
     if (request.pattern === "maerts") {
       // Any datagram from the client starts (or restarts) the flow towards it; counters count what was sent.
@@ -217,8 +220,8 @@ function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
       return;
     }
     counters.messages++;
-    const response = Buffer.allocUnsafe(request.responseSize);
-    response.fill(0x5a, header);
+    // Answers come from a ring: a send the kernel could not take at once still owns its buffer.
+    const response = responses[nextResponse++ % responses.length]!;
     message.copy(response, 0, 0, header);
     socket.send(response, remote.port, remote.address);
   });
@@ -373,6 +376,7 @@ export class Agent {
       case "mark": {
         const session = this.sessions.get(request.session);
         if (!session) return { id: request.id, ok: false, error: `no session ${request.session}` };
+        if (request.stop) session.counters.source?.stop();
         return { id: request.id, ok: true, mark: markOf(session.counters, session.messageSize) };
       }
       case "close":

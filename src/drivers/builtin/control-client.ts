@@ -105,8 +105,11 @@ export class AgentConnection {
     }));
   }
 
-  mark(session: number): Promise<Mark> {
-    return this.request({ op: "mark", session }).then((response) => response.mark!);
+  /** The session's counters now; with `stopSending`, a sending agent stops first (udp maerts). */
+  mark(session: number, stopSending = false): Promise<Mark> {
+    return this.request({ op: "mark", session, ...(stopSending ? { stop: true } : {}) }).then(
+      (response) => response.mark!,
+    );
   }
 
   closeSession(session: number): Promise<void> {

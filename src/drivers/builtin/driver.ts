@@ -7,6 +7,7 @@ import type { LongRunning } from "../../util/process.js";
 import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
 import { AgentConnection } from "./control-client.js";
 import { HEADER_BYTES } from "./protocol.js";
+import { UDP_RR_SEQ_BYTES } from "./rr.js";
 
 const AGENT_START_TIMEOUT_MS = 15_000;
 const MAX_UDP_PAYLOAD = 65_507;
@@ -100,6 +101,13 @@ export const builtinDriver: Driver = {
     }
     if (protocol === "udp" && Math.max(traffic.requestSize, traffic.responseSize) > MAX_UDP_PAYLOAD) {
       return `a udp message carries at most ${MAX_UDP_PAYLOAD} bytes (got ${traffic.requestSize}/${traffic.responseSize})`;
+    }
+    if (
+      protocol === "udp" &&
+      pattern === "rr" &&
+      Math.min(traffic.requestSize, traffic.responseSize) < UDP_RR_SEQ_BYTES
+    ) {
+      return `pattern udp rr carries a ${UDP_RR_SEQ_BYTES}-byte sequence number: sizes must be at least ${UDP_RR_SEQ_BYTES} bytes`;
     }
     const needsHeader = pattern === "paced" || (protocol === "udp" && pattern !== "rr");
     if (needsHeader && Math.min(traffic.requestSize, traffic.responseSize) < HEADER_BYTES) {

@@ -1,74 +1,83 @@
 // Open-loop load at an offered rate (wrk2-style): message i is due at start + i/rate whatever
 // happened to earlier ones, and its latency is measured from that intended time, so a stalled
-// path cannot hide its queueing (no coordinated omission). The sender spins through the event
-// loop near each due time (timers alone fire ~1 ms late) and its own lateness is recorded. When
-// its newest message has been answered, nothing is expected, so it sleeps in the kernel
-// (Atomics.wait, ~0.1 ms late here) until shortly before the next due time instead of spinning.
+// path cannot hide its queueing (no coordinated omission). A sender thread writes the messages
+// (paced-sender.ts); this thread only reads answers, so neither waits for the other. What the
+// tool itself adds — the sender's lateness, answers waiting to be read — is measured apart, and a
+// trial where it moves the reported p99 by more than the noise is flagged generator-limited.
 
 import type dgram from "node:dgram";
 import type net from "node:net";
-import { newLatencyHistogram, recordNs } from "../../analysis/latency.js";
-import { SequenceTracker } from "../../analysis/sequence.js";
+import { Worker } from "node:worker_threads";
+import { decodeHistogram } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
-import { HEADER_BYTES, readIntendedUs, readSeq, writeHeader } from "./protocol.js";
+import { OpenLoopLedger } from "./open-loop-ledger.js";
+import type { SenderPlan, SenderResult } from "./paced-sender.js";
+import { HEADER_BYTES, readIntendedUs, readLatenessNs, readSeq } from "./protocol.js";
 import {
   abortable,
   connectTcp,
   connectUdp,
+  descriptorOf,
   nowNs,
   type PatternContext,
   sampleFrom,
   TrialClock,
 } from "./trial.js";
 
-/** Sleep with a timer only when the next message is further away than this; spin otherwise. */
-const SPIN_WINDOW_NS = 2e6;
-/** An idle sender's sleep ends this long before the due time (Atomics.wait wakes ~90 µs late, p99 ~200 µs, rarely 1–3 ms here), so only rates under 1000/s sleep at all. */
-const SLEEP_MARGIN_NS = 1e6;
-/** After the last message, answers are awaited this long at least (and 4 × the worst seen). */
+/** After the last send, answers are awaited this long at least (and 4 × the worst seen), unless all have come. */
 const DRAIN_FLOOR_NS = 100e6;
 const DRAIN_CEILING_NS = 2e9;
+/** A sender this far behind its schedule at the window's end gives up on the rest. */
+const GIVE_UP_AFTER_NS = 1e9;
 
-interface Transport {
-  send(message: Buffer): void;
-  /** Registers the handler for each complete response (its first HEADER_BYTES bytes at least). */
-  onResponse(handler: (response: Buffer, offset: number) => void): void;
-  onFailure(handler: (error: Error) => void): void;
-  close(): void;
-}
+/** The sender thread's module, compiled or (under tsx) as source. */
+const SENDER_URL = new URL(
+  import.meta.url.endsWith(".ts") ? "./paced-sender.ts" : "./paced-sender.js",
+  import.meta.url,
+);
 
-async function udpTransport(host: string, port: number): Promise<Transport> {
-  const socket: dgram.Socket = await connectUdp(host, port);
-  return {
-    send: (message) => socket.send(message),
-    onResponse: (handler) => socket.on("message", (message) => handler(message, 0)),
-    onFailure: (handler) => socket.on("error", handler),
-    close: () => socket.close(),
+/** Hands each complete answer's header to `onAnswer`, reading TCP into one static buffer. */
+function tcpAnswers(
+  responseSize: number,
+  onAnswer: (header: Buffer) => void,
+): (chunk: Buffer, bytes: number) => void {
+  const header = Buffer.alloc(HEADER_BYTES);
+  let position = 0; // bytes of the current answer read so far
+  return (chunk, bytes) => {
+    let offset = 0;
+    while (offset < bytes) {
+      if (position === 0 && bytes - offset >= responseSize) {
+        onAnswer(chunk.subarray(offset, offset + HEADER_BYTES));
+        offset += responseSize;
+        continue;
+      }
+      if (position < HEADER_BYTES) {
+        const take = Math.min(HEADER_BYTES - position, bytes - offset);
+        chunk.copy(header, position, offset, offset + take);
+      }
+      const take = Math.min(responseSize - position, bytes - offset);
+      position += take;
+      offset += take;
+      if (position === responseSize) {
+        position = 0;
+        onAnswer(header);
+      }
+    }
   };
 }
 
-async function tcpTransport(host: string, port: number, responseSize: number): Promise<Transport> {
-  const socket: net.Socket = await connectTcp(host, port);
-  let pending: Buffer = Buffer.alloc(0);
+function startSender(plan: SenderPlan): { done: Promise<SenderResult>; stop(): void } {
+  const worker = new Worker(SENDER_URL, { workerData: { paced: plan } });
+  const done = new Promise<SenderResult>((resolve, reject) => {
+    worker.once("message", (result: SenderResult) => resolve(result));
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`paced sender thread exited (${code}) without a result`)));
+  });
   return {
-    send: (message) => socket.write(message),
-    onResponse: (handler) =>
-      socket.on("data", (chunk: Buffer) => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        let offset = 0;
-        while (pending.length - offset >= responseSize) {
-          handler(pending, offset);
-          offset += responseSize;
-        }
-        pending = pending.subarray(offset);
-      }),
-    onFailure: (handler) => {
-      socket.on("error", handler);
-      socket.on("close", () => handler(new Error("agent closed the data connection")));
-    },
-    close: () => {
-      socket.removeAllListeners("close");
-      socket.destroy();
+    done,
+    stop() {
+      Atomics.store(new Int32Array(plan.control), 0, 1);
+      Atomics.notify(new Int32Array(plan.control), 0);
     },
   };
 }
@@ -88,85 +97,102 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     responseSize,
     rate: 0,
   });
-  const transport =
-    protocol === "udp"
-      ? await udpTransport(ctx.host, port)
-      : await tcpTransport(ctx.host, port, responseSize);
   const intervalNs = 1e9 / rate;
-  const clock = new TrialClock(ctx.traffic, nowNs() + 1e6);
+  let ledger: OpenLoopLedger | null = null;
+  const onAnswer = (header: Buffer, readNs: number) =>
+    ledger?.record(readSeq(header), readIntendedUs(header), readLatenessNs(header), readNs);
+  const onRead = () => {
+    const readNs = nowNs();
+    ledger?.readStarted(readNs);
+    return readNs;
+  };
+  let socket: net.Socket | dgram.Socket;
+  if (protocol === "udp") {
+    const udp = await connectUdp(ctx.host, port);
+    udp.on("message", (message) => {
+      const readNs = onRead();
+      onAnswer(message, readNs);
+      ledger?.readFinished(nowNs());
+    });
+    socket = udp;
+  } else {
+    const parse = tcpAnswers(responseSize, (header) => onAnswer(header, readAt));
+    let readAt = 0;
+    socket = await connectTcp(ctx.host, port, (bytes, chunk) => {
+      readAt = onRead();
+      parse(chunk, bytes);
+      ledger?.readFinished(nowNs());
+    });
+  }
+  const clock = new TrialClock(ctx.traffic, nowNs() + 5e6);
   const firstMeasured = Math.ceil((clock.measureFromNs - clock.startNs) / intervalNs);
   const total = Math.ceil((clock.endNs - clock.startNs) / intervalNs);
-  const latency = newLatencyHistogram();
-  const lateness = newLatencyHistogram();
-  const sequence = new SequenceTracker();
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  let worstNs = 0;
-  let next = 0;
-  let newestAnswered = -1;
-
+  const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total);
+  ledger = ledgerOfTrial;
+  const sender = startSender({
+    fd: descriptorOf(socket),
+    requestSize,
+    intervalNs,
+    startNs: clock.startNs,
+    total,
+    firstMeasured,
+    giveUpNs: clock.endNs + GIVE_UP_AFTER_NS,
+    control: new SharedArrayBuffer(4),
+  });
+  let sent: SenderResult;
   try {
-    await new Promise<void>((resolve, reject) => {
+    sent = await new Promise<SenderResult>((resolve, reject) => {
       const unlisten = abortable(ctx.signal, reject);
-      transport.onFailure((error) => reject(new Error(`data connection lost mid-trial: ${error.message}`)));
-      transport.onResponse((response, offset) => {
-        const arrivedNs = nowNs();
-        const seq = readSeq(response, offset);
-        if (seq > newestAnswered) newestAnswered = seq;
-        if (seq < firstMeasured || seq >= total) return;
-        if (!sequence.record(seq - firstMeasured)) return;
-        const ns = arrivedNs - (clock.startNs + readIntendedUs(response, offset) * 1000);
-        recordNs(latency, ns);
-        if (ns > worstNs) worstNs = ns;
-      });
-      const drain = () => {
-        const waitNs = Math.min(DRAIN_CEILING_NS, Math.max(DRAIN_FLOOR_NS, 4 * worstNs));
-        setTimeout(() => {
-          unlisten();
-          resolve();
-        }, waitNs / 1e6);
-      };
-      const tick = () => {
-        const now = nowNs();
-        while (next < total && clock.startNs + next * intervalNs <= now) {
-          const intendedNs = next * intervalNs;
-          // Lateness is how long after its due time a message starts leaving; the send itself is path cost.
-          if (next >= firstMeasured) recordNs(lateness, nowNs() - (clock.startNs + intendedNs));
-          const message = Buffer.allocUnsafe(requestSize);
-          message.fill(0x5a, HEADER_BYTES);
-          writeHeader(message, next, intendedNs / 1000);
-          transport.send(message);
-          next++;
-        }
-        if (next >= total) return drain();
-        const waitNs = clock.startNs + next * intervalNs - nowNs();
-        // Blocking is safe once the newest message is answered: an older one still missing is lost
-        // (or so late that sleeping through it does not matter).
-        const idle = newestAnswered >= next - 1 && (ctx.mayBlock?.() ?? false);
-        if (idle && waitNs > SLEEP_MARGIN_NS) {
-          Atomics.wait(sleeper, 0, 0, (waitNs - SLEEP_MARGIN_NS) / 1e6);
-          setImmediate(tick);
-        } else if (waitNs > SPIN_WINDOW_NS) setTimeout(tick, (waitNs - SPIN_WINDOW_NS) / 1e6);
-        else setImmediate(tick);
-      };
-      tick();
+      socket.on("error", (error: Error) =>
+        reject(new Error(`data connection lost mid-trial: ${error.message}`)),
+      );
+      if (protocol === "tcp") socket.on("close", () => reject(new Error("agent closed the data connection")));
+      sender.done.then((result) => {
+        if (result.error) return reject(new Error(`paced sender failed: ${result.error}`));
+        // Every measured message answered ends the wait at once; otherwise the stragglers get a while.
+        const deadline =
+          nowNs() + Math.min(DRAIN_CEILING_NS, Math.max(DRAIN_FLOOR_NS, 4 * ledgerOfTrial.worstNs));
+        const wait = () => {
+          if (ledgerOfTrial.sequence.received >= result.sentMeasured || nowNs() >= deadline) {
+            unlisten();
+            resolve(result);
+          } else setTimeout(wait, 5);
+        };
+        wait();
+      }, reject);
     });
   } finally {
-    transport.close();
+    sender.stop();
+    await sender.done.catch(() => {});
+    if (protocol === "tcp") {
+      const tcp = socket as net.Socket;
+      tcp.removeAllListeners("close");
+      tcp.destroy();
+    } else (socket as dgram.Socket).close();
     await ctx.agent.closeSession(session).catch(() => {});
   }
-  const sent = total - firstMeasured;
-  const durationS = (clock.endNs - clock.measureFromNs) / 1e9;
-  const sample = sampleFrom({
+  // A sender that fell behind took longer than the window to send it: its rate is what it achieved.
+  const sendSpanNs = sent.lastSentNs - clock.measureFromNs + intervalNs;
+  const durationS = Math.max(clock.endNs - clock.measureFromNs, sendSpanNs) / 1e9;
+  const received = ledgerOfTrial.sequence.received;
+  const warnings =
+    sent.socketFull > 0
+      ? [`the socket's send buffer was full ${sent.socketFull} times: the sender waited`]
+      : [];
+  return sampleFrom({
     durationS,
-    messagesSent: sent,
-    messagesReceived: sequence.received,
-    bytesSent: sent * requestSize,
-    bytesReceived: sequence.received * responseSize,
-    bytesDelivered: sequence.received * (requestSize + responseSize),
-    duplicates: sequence.duplicates,
-    reordered: sequence.reordered,
-    histogram: latency,
-    lateness,
+    messagesSent: sent.sentMeasured,
+    messagesReceived: received,
+    bytesSent: sent.sentMeasured * requestSize,
+    bytesReceived: received * responseSize,
+    bytesDelivered: received * (requestSize + responseSize),
+    duplicates: ledgerOfTrial.sequence.duplicates,
+    reordered: ledgerOfTrial.sequence.reordered,
+    histogram: ledgerOfTrial.latency,
+    lateness: sent.lateness ? decodeHistogram(sent.lateness) : undefined,
+    receiveLag: ledgerOfTrial.receiveLag,
+    pathLatency: ledgerOfTrial.path,
+    offeredRate: rate,
+    warnings,
   });
-  return sample;
 }

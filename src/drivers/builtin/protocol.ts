@@ -8,7 +8,7 @@ import type { Pattern, Protocol, Traffic } from "../../domain/traffic.js";
 
 export const PROTOCOL_VERSION = 1;
 
-/** Bytes of the header carried by sequenced messages: u32 sequence, u32 spare, f64 intended send time (µs). */
+/** Bytes of the header carried by sequenced messages: u32 sequence, u32 sender lateness (ns), f64 intended send time (µs). */
 export const HEADER_BYTES = 16;
 
 export interface OpenRequest {
@@ -23,6 +23,8 @@ export interface OpenRequest {
 export interface MarkRequest {
   op: "mark";
   session: number;
+  /** Stop the agent's own sender before reading its counters, so the count is final. */
+  stop?: boolean;
 }
 export interface CloseRequest {
   op: "close";
@@ -96,14 +98,19 @@ export function sendLine(stream: Writable, message: unknown): void {
   stream.write(`${JSON.stringify(message)}\n`);
 }
 
-export function writeHeader(buffer: Buffer, seq: number, intendedUs: number): void {
+export function writeHeader(buffer: Buffer, seq: number, intendedUs: number, latenessNs = 0): void {
   buffer.writeUInt32LE(seq, 0);
-  buffer.writeUInt32LE(0, 4);
+  buffer.writeUInt32LE(latenessNs, 4);
   buffer.writeDoubleLE(intendedUs, 8);
 }
 
 export function readSeq(buffer: Buffer, offset = 0): number {
   return buffer.readUInt32LE(offset);
+}
+
+/** How late the sender wrote the message, ns (so the receiver knows when it really left). */
+export function readLatenessNs(buffer: Buffer, offset = 0): number {
+  return buffer.readUInt32LE(offset + 4);
 }
 
 export function readIntendedUs(buffer: Buffer, offset = 0): number {

@@ -5,7 +5,7 @@ import type dgram from "node:dgram";
 import type net from "node:net";
 import { newLatencyHistogram, recordNs } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
-import { readSeq, writeHeader } from "./protocol.js";
+import { readSeq } from "./protocol.js";
 import {
   abortable,
   connectTcp,
@@ -22,6 +22,8 @@ class Transactions {
   readonly clock: TrialClock;
   sentAtNs = 0;
   measured = 0;
+  /** Sum of measured round trips, so the mean costs nothing to read (a histogram's walks every bucket). */
+  totalNs = 0;
   lost = 0;
   firstMeasuredNs = 0;
   lastCompletedNs = 0;
@@ -35,6 +37,7 @@ class Transactions {
     if (this.sentAtNs >= this.clock.measureFromNs) {
       if (this.measured === 0) this.firstMeasuredNs = this.sentAtNs;
       recordNs(this.histogram, atNs - this.sentAtNs);
+      this.totalNs += atNs - this.sentAtNs;
       this.measured++;
       this.lastCompletedNs = atNs;
     }
@@ -99,6 +102,9 @@ export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
   return transactions.sample(ctx);
 }
 
+/** Every udp request and answer starts with its u32 sequence number. */
+export const UDP_RR_SEQ_BYTES = 4;
+
 /** A request not answered within this many mean round trips (and at least the floor) is lost. */
 const UDP_LOSS_TIMEOUT_RTTS = 20;
 const UDP_LOSS_TIMEOUT_FLOOR_NS = 50e6;
@@ -113,10 +119,11 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
     rate: 0,
   });
   const socket: dgram.Socket = await connectUdp(ctx.host, port);
+  if (Math.min(requestSize, responseSize) < UDP_RR_SEQ_BYTES)
+    throw new Error(
+      `udp rr carries a ${UDP_RR_SEQ_BYTES}-byte sequence number: sizes must be ≥ ${UDP_RR_SEQ_BYTES}`,
+    );
   const request = Buffer.alloc(requestSize, 0x5a);
-  // With room for a sequence number both ways, a late answer to a lost request is not mistaken
-  // for the answer to the current one.
-  const sequenced = requestSize >= 16 && responseSize >= 4;
   const transactions = new Transactions(ctx);
   let seq = 0;
   let watchdog: NodeJS.Timeout | undefined;
@@ -124,7 +131,7 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
     await new Promise<void>((resolve, reject) => {
       const unlisten = abortable(ctx.signal, reject);
       const send = () => {
-        if (sequenced) writeHeader(request, seq, 0);
+        request.writeUInt32LE(seq, 0);
         transactions.sentAtNs = nowNs();
         socket.send(request);
       };
@@ -134,14 +141,15 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
       };
       socket.on("error", (error) => reject(new Error(`data socket failed mid-trial: ${error.message}`)));
       socket.on("message", (message) => {
-        if (sequenced && readSeq(message) !== seq) return;
+        // A late answer to a request already given up on is not the answer to the current one.
+        if (readSeq(message) !== seq) return;
         seq++;
         if (!transactions.complete(nowNs())) return finish();
         send();
       });
       watchdog = setInterval(() => {
         const now = nowNs();
-        const meanNs = transactions.histogram.totalCount > 0 ? transactions.histogram.mean : 0;
+        const meanNs = transactions.measured > 0 ? transactions.totalNs / transactions.measured : 0;
         const timeoutNs = Math.max(UDP_LOSS_TIMEOUT_FLOOR_NS, UDP_LOSS_TIMEOUT_RTTS * meanNs);
         if (now - transactions.sentAtNs < timeoutNs) return;
         if (transactions.sentAtNs >= transactions.clock.measureFromNs) transactions.lost++;

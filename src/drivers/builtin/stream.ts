@@ -198,13 +198,15 @@ export function runUdpMaerts(ctx: PatternContext): Promise<Sample> {
   return withSession(ctx.agent, open, async (session, port) => {
     const socket: dgram.Socket = await connectUdp(ctx.host, port);
     const failure: { error: Error | null } = { error: null };
-    let sequence = new SequenceTracker();
+    // Only datagrams the agent sent inside the window count, by sequence number: [from, to).
+    const sequence = new SequenceTracker();
+    let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
     let bytes = 0;
-    let measuring = false;
     socket.on("message", (message) => {
-      if (!measuring) return;
-      bytes += message.length;
-      if (message.length >= 4) sequence.record(readSeq(message));
+      if (message.length < 4) return;
+      const seq = readSeq(message);
+      if (seq < window.from || seq >= window.to) return;
+      if (sequence.record(seq - window.from)) bytes += message.length;
     });
     socket.on("error", (error) => {
       failure.error = new Error(`data socket failed mid-trial: ${error.message}`);
@@ -214,17 +216,19 @@ export function runUdpMaerts(ctx: PatternContext): Promise<Sample> {
     try {
       await until(clock.measureFromNs, ctx, failure);
       const first = await ctx.agent.mark(session);
-      sequence = new SequenceTracker();
-      measuring = true;
+      window = { from: first.messages, to: Number.POSITIVE_INFINITY };
       await until(clock.endNs, ctx, failure);
-      const last = await ctx.agent.mark(session);
+      // The sender stops first, so what is counted after it is exactly what it sent in the window.
+      const last = await ctx.agent.mark(session, true);
+      window = { from: first.messages, to: last.messages };
       await sleep(UDP_SETTLE_MS);
-      measuring = false;
       const sent = last.messages - first.messages;
+      const received = sequence.received;
+      window = { from: 0, to: 0 };
       return sampleFrom({
         durationS: Number(BigInt(last.atNs) - BigInt(first.atNs)) / 1e9,
         messagesSent: sent,
-        messagesReceived: Math.min(sent, sequence.received),
+        messagesReceived: received,
         bytesSent: sent * responseSize,
         bytesReceived: bytes,
         bytesDelivered: bytes,

@@ -13,8 +13,15 @@ export function nowNs(): number {
   return Number(process.hrtime.bigint());
 }
 
-/** Lateness p99 above which an open-loop sender is too late for its latency to mean the path's. */
-export const GENERATOR_LATENESS_P99_US = 250;
+/**
+ * The share of the path's own p99 by which the tool's delays (sender lateness, answers waiting to
+ * be read) may move the reported p99 before a trial is flagged generator-limited, with a floor
+ * in µs below which no shift counts (the clock and the histogram's precision).
+ */
+export const GENERATOR_P99_SHIFT = 0.05;
+export const GENERATOR_P99_SHIFT_FLOOR_US = 5;
+/** An open-loop sender that achieved less than this share of the offered rate fell behind. */
+export const SENT_FRACTION_OF_OFFERED = 0.99;
 
 export interface PatternContext {
   agent: AgentConnection;
@@ -43,21 +50,22 @@ export class TrialClock {
 const RECEIVE_BUFFER_BYTES = 256 * 1024;
 
 /**
- * Connects a data socket. With `onBytes`, received data is only counted: it is read into one
- * static buffer instead of a new Buffer per read, which keeps the receiver's CPU on the path.
+ * Connects a data socket. With `onBytes`, received data is read into one static buffer (passed
+ * along, valid until the callback returns) instead of a new Buffer per read, which keeps the
+ * receiver's CPU on the path.
  */
 export function connectTcp(
   host: string,
   port: number,
-  onBytes?: (bytes: number) => void,
+  onBytes?: (bytes: number, buffer: Buffer) => void,
   timeoutMs = 5_000,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const onread = onBytes
       ? {
           buffer: Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES),
-          callback: (bytes: number) => {
-            onBytes(bytes);
+          callback: (bytes: number, buffer: Buffer) => {
+            onBytes(bytes, buffer);
             return true; // false would pause the socket
           },
         }
@@ -93,6 +101,19 @@ export function connectUdp(host: string, port: number): Promise<dgram.Socket> {
   });
 }
 
+/** The kernel descriptor of a connected data socket, so another thread can write to it directly. */
+export function descriptorOf(socket: net.Socket | dgram.Socket): number {
+  const handle =
+    socket instanceof net.Socket
+      ? (socket as unknown as { _handle?: { fd?: number } })._handle
+      : (socket as unknown as Record<symbol, { handle?: { fd?: number } }>)[
+          Object.getOwnPropertySymbols(socket).find((key) => key.description === "state symbol")!
+        ]?.handle;
+  const fd = handle?.fd;
+  if (typeof fd !== "number" || fd < 0) throw new Error("data socket has no descriptor to send from");
+  return fd;
+}
+
 /** Rejects when the abort signal fires, so a cancelled run stops at once. */
 export function abortable(signal: AbortSignal | undefined, onAbort: (reason: Error) => void): () => void {
   if (!signal) return () => {};
@@ -114,27 +135,52 @@ export interface Counts {
   duplicates?: number;
   histogram?: LatencyHistogram;
   lateness?: LatencyHistogram;
+  /** Open loop: how long answers waited to be read, and latency with the tool's delays taken out. */
+  receiveLag?: LatencyHistogram;
+  pathLatency?: LatencyHistogram;
+  /** Open loop: the offered rate, messages/s. */
+  offeredRate?: number;
   warnings?: string[];
+}
+
+function toolDelayOf(histogram: LatencyHistogram | undefined): Lateness | null {
+  if (!histogram || histogram.totalCount === 0) return null;
+  return {
+    p50Us: histogram.getValueAtPercentile(50) / 1000,
+    p99Us: histogram.getValueAtPercentile(99) / 1000,
+    maxUs: histogram.maxValue / 1000,
+  };
+}
+
+/** Why an open-loop trial's figures are the generator's rather than the path's, or null. */
+export function generatorLimitOf(counts: Counts): string | null {
+  const reasons: string[] = [];
+  if (counts.offeredRate && counts.durationS > 0) {
+    const sentRate = counts.messagesSent / counts.durationS;
+    if (sentRate < SENT_FRACTION_OF_OFFERED * counts.offeredRate)
+      reasons.push(`the sender achieved ${sentRate.toFixed(0)} of ${counts.offeredRate} messages/s offered`);
+  }
+  const reported = counts.histogram?.totalCount ? counts.histogram.getValueAtPercentile(99) / 1000 : null;
+  const path = counts.pathLatency?.totalCount ? counts.pathLatency.getValueAtPercentile(99) / 1000 : null;
+  if (reported !== null && path !== null) {
+    const shiftUs = reported - path;
+    if (shiftUs > Math.max(GENERATOR_P99_SHIFT_FLOOR_US, GENERATOR_P99_SHIFT * path)) {
+      const late = toolDelayOf(counts.lateness)?.p99Us ?? 0;
+      const lag = toolDelayOf(counts.receiveLag)?.p99Us ?? 0;
+      reasons.push(
+        `the tool's own delays (sender lateness p99 ${late.toFixed(0)} µs, receive lag p99 ${lag.toFixed(0)} µs) ` +
+          `move latency p99 from ${path.toFixed(0)} to ${reported.toFixed(0)} µs, more than ${GENERATOR_P99_SHIFT * 100} %`,
+      );
+    }
+  }
+  return reasons.length > 0 ? `generator-limited: ${reasons.join("; ")}` : null;
 }
 
 export function sampleFrom(counts: Counts): Sample {
   const durationS = counts.durationS > 0 ? counts.durationS : Number.NaN;
   const warnings = [...(counts.warnings ?? [])];
-  let lateness: Lateness | null = null;
-  let generatorLimited = false;
-  if (counts.lateness && counts.lateness.totalCount > 0) {
-    lateness = {
-      p50Us: counts.lateness.getValueAtPercentile(50) / 1000,
-      p99Us: counts.lateness.getValueAtPercentile(99) / 1000,
-      maxUs: counts.lateness.maxValue / 1000,
-    };
-    if (lateness.p99Us > GENERATOR_LATENESS_P99_US) {
-      generatorLimited = true;
-      warnings.push(
-        `sender lateness p99 ${lateness.p99Us.toFixed(0)} µs exceeds ${GENERATOR_LATENESS_P99_US} µs: latency reflects the generator, not the path`,
-      );
-    }
-  }
+  const limit = generatorLimitOf(counts);
+  if (limit) warnings.push(limit);
   const histogram = counts.histogram && counts.histogram.totalCount > 0 ? counts.histogram : null;
   return {
     driver: "builtin",
@@ -149,8 +195,9 @@ export function sampleFrom(counts: Counts): Sample {
     latencyUs: histogram ? summarizeLatency(histogram) : null,
     histogram: histogram ? encodeHistogram(histogram) : null,
     loss: lossOf(counts.messagesSent, counts.messagesReceived, counts.reordered ?? 0, counts.duplicates ?? 0),
-    lateness,
-    generatorLimited,
+    lateness: toolDelayOf(counts.lateness),
+    ...(counts.receiveLag ? { receiveLag: toolDelayOf(counts.receiveLag) } : {}),
+    generatorLimited: limit !== null,
     warnings,
   };
 }

@@ -1,0 +1,68 @@
+// What an open-loop receiver makes of each answer it reads: latency from the intended send time
+// (no coordinated omission), the receive lag (how long the answer may have waited behind this
+// thread's own work before it was read), and the latency with the tool's own delays taken out,
+// which tells how far the generator moved the reported tail.
+
+import { newLatencyHistogram, recordNs } from "../../analysis/latency.js";
+import { SequenceTracker } from "../../analysis/sequence.js";
+
+/** Two callbacks closer than this ran back to back: the thread never went idle between them. */
+const BACK_TO_BACK_NS = 20e3;
+
+export class OpenLoopLedger {
+  /** From the intended send time to the read: the latency reported. */
+  readonly latency = newLatencyHistogram();
+  /** From the actual send to the read, less the receive lag: the path's own share. */
+  readonly path = newLatencyHistogram();
+  readonly receiveLag = newLatencyHistogram();
+  readonly sequence = new SequenceTracker();
+  /** Highest sequence number answered, measured or not. */
+  newest = -1;
+  worstNs = 0;
+  private minFlightNs = Number.POSITIVE_INFINITY;
+  private busyFromNs = 0;
+  private busyUntilNs = Number.NEGATIVE_INFINITY;
+  private backToBack = false;
+
+  constructor(
+    private readonly startNs: number,
+    private readonly firstMeasured: number,
+    private readonly total: number,
+  ) {}
+
+  /** This thread starts handling a read at `nowNs`; call it before `record` for what it read. */
+  readStarted(nowNs: number): void {
+    this.backToBack = nowNs - this.busyUntilNs <= BACK_TO_BACK_NS;
+    if (!this.backToBack) this.busyFromNs = nowNs;
+  }
+
+  /** This thread finished handling a read at `nowNs`. */
+  readFinished(nowNs: number): void {
+    this.busyUntilNs = nowNs;
+  }
+
+  /**
+   * One answer, read at `readNs`. After an idle moment the thread was waiting in the kernel and
+   * read it as soon as it came: no lag of ours. Back to back with earlier work, it may have waited
+   * since it could first have arrived (its send plus the fastest flight seen), but not from before
+   * that busy stretch began.
+   */
+  record(seq: number, intendedUs: number, latenessNs: number, readNs: number): void {
+    if (seq > this.newest) this.newest = seq;
+    if (seq < this.firstMeasured || seq >= this.total) return;
+    if (!this.sequence.record(seq - this.firstMeasured)) return;
+    const intendedNs = this.startNs + intendedUs * 1000;
+    const sentNs = intendedNs + latenessNs;
+    const flightNs = readNs - sentNs;
+    const fastestNs = Number.isFinite(this.minFlightNs) ? this.minFlightNs : flightNs;
+    const lagNs = this.backToBack
+      ? Math.min(flightNs - fastestNs, Math.max(0, readNs - Math.max(sentNs + fastestNs, this.busyFromNs)))
+      : 0;
+    if (lagNs <= 0 && flightNs < this.minFlightNs) this.minFlightNs = flightNs;
+    const latencyNs = readNs - intendedNs;
+    recordNs(this.latency, latencyNs);
+    recordNs(this.receiveLag, Math.max(0, lagNs));
+    recordNs(this.path, flightNs - Math.max(0, lagNs));
+    if (latencyNs > this.worstNs) this.worstNs = latencyNs;
+  }
+}
