@@ -4,7 +4,7 @@ import type { CurvePoint } from "./analysis/peak-search.js";
 import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
-import { driverFor, whyUnsupported } from "./drivers/registry.js";
+import { autoDriver, driverFor, whyUnsupported } from "./drivers/registry.js";
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
@@ -90,7 +90,7 @@ export function planRun(options: RunOptions): PlannedRun {
     if (options.duration !== undefined) parseSeconds("duration", options.duration, 0.1);
     return { cells: quickCells(setups), trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [] };
   }
-  const { cells, skipped } = cellsFromFlags(options, whyUnsupported, setups);
+  const { cells, skipped } = cellsFromFlags(options, whyUnsupported, setups, autoDriver);
   return { cells, trials: parseTrials(options.trials, 3), skipped };
 }
 

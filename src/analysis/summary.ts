@@ -14,6 +14,8 @@ export interface CellSummary {
   loss: LossSummary;
   /** Worst sender lateness p99 over the trials, µs (open-loop patterns). */
   latenessP99Us: number | null;
+  /** Worst receive lag p99 over the trials, µs: how long answers waited to be read (open-loop patterns). */
+  receiveLagP99Us: number | null;
   generatorLimited: boolean;
   warnings: string[];
 }
@@ -31,18 +33,25 @@ export function summarizeSamples(samples: readonly Sample[]): CellSummary {
   const sum = (pick: (sample: Sample) => number) =>
     samples.reduce((total, sample) => total + pick(sample), 0);
   const lateness = samples.flatMap((sample) => (sample.lateness ? [sample.lateness.p99Us] : []));
+  const receiveLag = samples.flatMap((sample) => (sample.receiveLag ? [sample.receiveLag.p99Us] : []));
   return {
     trials: samples.length,
     latencyUs: merged ? summarizeLatency(merged) : null,
     messagesPerSecond: durationS > 0 ? sum((s) => s.messagesReceived) / durationS : null,
     throughputMbps: durationS > 0 ? sum((s) => s.throughputMbps * s.durationS) / durationS : null,
-    loss: lossOf(
-      sum((s) => s.loss.sent),
-      sum((s) => s.loss.received),
-      sum((s) => s.loss.reordered),
-      sum((s) => s.loss.duplicates),
-    ),
+    loss: {
+      ...lossOf(
+        sum((s) => s.loss.sent),
+        sum((s) => s.loss.received),
+        sum((s) => s.loss.reordered),
+        sum((s) => s.loss.duplicates),
+      ),
+      ...(samples.some((s) => s.loss.socketDrops !== undefined)
+        ? { socketDrops: sum((s) => s.loss.socketDrops ?? 0) }
+        : {}),
+    },
     latenessP99Us: lateness.length > 0 ? Math.max(...lateness) : null,
+    receiveLagP99Us: receiveLag.length > 0 ? Math.max(...receiveLag) : null,
     generatorLimited: samples.some((sample) => sample.generatorLimited),
     warnings: [...new Set(samples.flatMap((sample) => sample.warnings))],
   };

@@ -50,7 +50,10 @@ program
   .option("--duration <seconds>", "measured seconds per trial")
   .option("--warmup <seconds>", "warm-up seconds before each measured window")
   .option("--trials <n>", "trials (repetitions) per cell")
-  .option("--driver <list>", "traffic generator: builtin")
+  .option(
+    "--driver <list>",
+    "traffic generator: builtin (default), sockperf, iperf3, ping, netperf, or auto (paced traffic through sockperf where installed)",
+  )
   .option(
     "--setup <list>",
     "network setups: loopback, host-to-guest, guest-to-host, ext-to-guest, ext-to-host, host-to-ext, guest-to-guest, guest-to-guest-remote",

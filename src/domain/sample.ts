@@ -18,6 +18,8 @@ export interface LossSummary {
   ratio: number;
   reordered: number;
   duplicates: number;
+  /** Datagrams dropped at a receiving socket on either end (its buffer full): the tool's, not the path's; counted in the loss above. */
+  socketDrops?: number;
 }
 
 /** How late an open-loop sender was against its schedule, microseconds. */

@@ -13,6 +13,9 @@ export type Pattern = (typeof PATTERNS)[number];
 
 export const DRIVERS = ["builtin", "sockperf", "iperf3", "ping", "netperf"] as const;
 export type DriverName = (typeof DRIVERS)[number];
+/** What a user may ask for: a driver, or `auto` (the reference tool where the built-in engine is known to add its own tail). */
+export const DRIVER_CHOICES = [...DRIVERS, "auto"] as const;
+export type DriverChoice = (typeof DRIVER_CHOICES)[number];
 
 /** Offered load in messages per second, `max` (as fast as the pattern goes) or `peak` (search). */
 export type Rate = number | "max" | "peak";

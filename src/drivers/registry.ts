@@ -1,5 +1,7 @@
 // Driver names → drivers: the built-in engine and the field's own tools.
 
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
 import type { DriverName, Traffic } from "../domain/traffic.js";
 import { peakUnsupported } from "../run/peak.js";
 import { builtinDriver } from "./builtin/driver.js";
@@ -16,6 +18,29 @@ const DRIVERS: Record<DriverName, Driver> = {
   iperf3: iperf3Driver(),
   netperf: netperfDriver(),
 };
+
+/** Whether an executable is on this host's PATH. */
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The driver `auto` stands for: open-loop (paced) latency goes to sockperf when it is installed —
+ * the built-in engine's tail at high rates can be its own (its results flag it) — icmp to ping,
+ * everything else to the built-in engine.
+ */
+export function autoDriver(traffic: Traffic, installed: (tool: string) => boolean = onPath): DriverName {
+  if (traffic.protocol === "icmp") return "ping";
+  if (traffic.pattern === "paced" && installed("sockperf")) return "sockperf";
+  return "builtin";
+}
 
 export function driverFor(name: DriverName): Driver {
   return DRIVERS[name];

@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 import { isMap, isSeq } from "yaml";
 import type { Thresholds } from "../compare/compare.js";
 import type { MetricName } from "../compare/metrics.js";
-import type { Traffic } from "../domain/traffic.js";
+import type { DriverName, Traffic } from "../domain/traffic.js";
 import { type EndpointSpec, parseEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LAB_NODES, validateLabName } from "../labs/topology.js";
 import { impossible, parseByteSize, parseRates, ratesFor } from "../plan/flags.js";
@@ -31,6 +31,8 @@ import { type MatrixInput, matrixSchema, type StepInput, type TrafficInput } fro
 export interface ParseDependencies {
   /** Why a driver cannot do this traffic, or null (drivers/registry's whyUnsupported). */
   unsupported(traffic: Traffic): string | null;
+  /** The driver `driver: auto` stands for on this host (drivers/registry's autoDriver). */
+  autoDriver?(traffic: Traffic): DriverName;
   /** Reads a file the matrix refers to (its endpoints file). */
   readText(path: string): string;
 }
@@ -313,8 +315,10 @@ function trafficOption(
           rate,
           durationS: option.duration ?? 5,
           warmupS: option.warmup ?? 1,
-          driver: option.driver ?? "builtin",
+          driver: "builtin",
         };
+        const choice = option.driver ?? "builtin";
+        t.driver = choice === "auto" ? (deps.autoDriver?.(t) ?? "builtin") : choice;
         const reason = deps.unsupported(t);
         if (reason) reasons.add(reason);
         else traffic.push(t);

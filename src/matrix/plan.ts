@@ -2,7 +2,7 @@
 // an estimated duration, and the cells skipped because a CPU option cannot be applied here.
 
 import { readFileSync } from "node:fs";
-import { whyUnsupported } from "../drivers/registry.js";
+import { autoDriver, whyUnsupported } from "../drivers/registry.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import type { TrialOrder } from "../plan/order.js";
@@ -28,6 +28,7 @@ export function loadMatrix(file: string): Matrix {
 export function matrixFromText(text: string, file: string): Matrix {
   return parseMatrix(text, file, {
     unsupported: whyUnsupported,
+    autoDriver,
     readText: (path) => readFileSync(path, "utf8"),
   });
 }

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { METRIC_NAMES } from "../compare/metrics.js";
 import { DIRECTIONS } from "../domain/setup.js";
-import { DRIVERS, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
+import { DRIVER_CHOICES, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
 import { TRIAL_ORDERS } from "../plan/order.js";
 import { NETWORK_SETUPS } from "../setups/network.js";
 
@@ -139,7 +139,10 @@ export const trafficSchema = strict({
   ),
   duration: describe(seconds(3600).min(0.1).optional(), "measured seconds per trial (default 5)"),
   warmup: describe(seconds(3600).optional(), "seconds before each measured window (default 1)"),
-  driver: z.enum(DRIVERS).optional(),
+  driver: describe(
+    z.enum(DRIVER_CHOICES).optional(),
+    "traffic driver (default builtin); auto sends paced traffic through sockperf where it is installed",
+  ),
   description: z.string().optional(),
 });
 

@@ -4,7 +4,8 @@
 import { type Cell, cellKey } from "../domain/cell.js";
 import { DIRECTIONS, type Direction, type SetupSelection } from "../domain/setup.js";
 import {
-  DRIVERS,
+  DRIVER_CHOICES,
+  type DriverChoice,
   type DriverName,
   PATTERNS,
   type Pattern,
@@ -137,6 +138,7 @@ export function cellsFromFlags(
   flags: TrafficFlags,
   unsupported: (traffic: Traffic) => string | null,
   setups: SetupSelection[],
+  autoDriver: (traffic: Traffic) => DriverName = () => "builtin",
 ): PlannedCells {
   const protocols = flags.protocol ? oneOf("protocol", flags.protocol, PROTOCOLS) : FLAG_DEFAULTS.protocols;
   const patterns = flags.pattern ? oneOf("pattern", flags.pattern, PATTERNS) : FLAG_DEFAULTS.patterns;
@@ -145,7 +147,9 @@ export function cellsFromFlags(
   const rates = flags.rate ? parseRates(flags.rate) : null;
   const durationS = flags.duration ? parseSeconds("duration", flags.duration, 0.1) : FLAG_DEFAULTS.durationS;
   const warmupS = flags.warmup ? parseSeconds("warmup", flags.warmup, 0) : FLAG_DEFAULTS.warmupS;
-  const drivers = flags.driver ? oneOf("driver", flags.driver, DRIVERS) : (["builtin"] as DriverName[]);
+  const drivers = flags.driver
+    ? oneOf("driver", flags.driver, DRIVER_CHOICES)
+    : (["builtin"] as DriverChoice[]);
 
   const cells: Cell[] = [];
   const skipped: PlannedCells["skipped"] = [];
@@ -170,8 +174,9 @@ export function cellsFromFlags(
                   rate,
                   durationS,
                   warmupS,
-                  driver,
+                  driver: "builtin",
                 };
+                traffic.driver = driver === "auto" ? autoDriver(traffic) : driver;
                 const why = unsupported(traffic);
                 if (why) {
                   skipped.push({

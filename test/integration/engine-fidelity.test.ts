@@ -61,6 +61,7 @@ test("udp maerts counts only what the agent sent in the window: received never e
   );
   assert.ok(sample.bytesReceived <= sample.bytesSent, `${sample.bytesReceived} B of ${sample.bytesSent} B`);
   assert.equal(sample.bytesReceived, sample.messagesReceived * size);
+  assert.equal(typeof sample.loss.socketDrops, "number", "receiver-socket drops reported apart");
 });
 
 test("udp rr below the sequence number's size is refused with the reason", () => {

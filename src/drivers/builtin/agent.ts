@@ -22,6 +22,7 @@ import {
   readSeq,
   sendLine,
 } from "./protocol.js";
+import { cpuShareBetween, readNetCounters, SATURATED_CPU_SHARE, socketDropsBetween } from "./socket-drops.js";
 
 export interface AgentOptions {
   host: string;
@@ -316,13 +317,28 @@ export class Agent {
       this.peers.set(key, peer);
       peer.catch(() => this.peers.delete(key));
     }
-    const sample = await runPattern({
-      agent: await peer,
-      host,
-      traffic: request.traffic,
-      // A paced sender may sleep through its idle gaps only if this agent answers no traffic itself.
-      mayBlock: () => this.sessions.size === 0,
-    });
+    const agent = await peer;
+    const before = await Promise.all([readNetCounters(), agent.counters()]);
+    const sample = await runPattern({ agent, host, traffic: request.traffic });
+    const after = await Promise.all([readNetCounters(), agent.counters()]);
+    if (request.traffic.protocol === "udp") {
+      const socketDrops = socketDropsBetween([before[0], after[0]], [before[1], after[1]]);
+      sample.loss = { ...sample.loss, socketDrops };
+    }
+    // An open-loop sender has its own thread and its own checks; a closed loop is limited by a busy agent.
+    if (request.traffic.pattern !== "paced") {
+      const busy = [
+        { side: "client", share: cpuShareBetween(before[0], after[0]) },
+        { side: "server", share: cpuShareBetween(before[1], after[1]) },
+      ].filter(({ share }) => share >= SATURATED_CPU_SHARE);
+      if (busy.length > 0) {
+        sample.generatorLimited = true;
+        sample.warnings = [
+          ...sample.warnings,
+          `generator-limited: the ${busy.map(({ side, share }) => `${side} agent used ${(share * 100).toFixed(0)} %`).join(" and the ")} of a CPU`,
+        ];
+      }
+    }
     return { id: request.id, ok: true, sample };
   }
 
@@ -385,6 +401,8 @@ export class Agent {
         return { id: request.id, ok: true };
       case "drive":
         return this.drive(request);
+      case "counters":
+        return { id: request.id, ok: true, counters: await readNetCounters() };
       default:
         return { id: (request as { id: number }).id, ok: false, error: "unknown operation" };
     }

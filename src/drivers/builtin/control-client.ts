@@ -6,6 +6,7 @@ import type { Sample } from "../../domain/sample.js";
 import type { Traffic } from "../../domain/traffic.js";
 import type { AgentAddress, OpenRequest } from "./protocol.js";
 import { type ControlResponse, type Mark, onLines, proof, sendLine } from "./protocol.js";
+import type { NetCounters } from "./socket-drops.js";
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -110,6 +111,11 @@ export class AgentConnection {
     return this.request({ op: "mark", session, ...(stopSending ? { stop: true } : {}) }).then(
       (response) => response.mark!,
     );
+  }
+
+  /** The agent's namespace's UDP error counters. */
+  counters(): Promise<NetCounters> {
+    return this.request({ op: "counters" }).then((response) => response.counters!);
   }
 
   closeSession(session: number): Promise<void> {

@@ -5,6 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import type { Sample } from "../../domain/sample.js";
 import type { Pattern, Protocol, Traffic } from "../../domain/traffic.js";
+import type { NetCounters } from "./socket-drops.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -42,7 +43,13 @@ export interface DriveRequest {
   target: AgentAddress;
   traffic: Traffic;
 }
-export type ControlRequest = (OpenRequest | MarkRequest | CloseRequest | DriveRequest) & { id: number };
+/** Asks for the agent's namespace's UDP error counters (socket drops). */
+export interface CountersRequest {
+  op: "counters";
+}
+export type ControlRequest = (OpenRequest | MarkRequest | CloseRequest | DriveRequest | CountersRequest) & {
+  id: number;
+};
 
 /** Receiver-side counters at one instant of the agent's clock. */
 export interface Mark {
@@ -54,7 +61,15 @@ export interface Mark {
 }
 
 export type ControlResponse =
-  | { id: number; ok: true; session?: number; port?: number; mark?: Mark; sample?: Sample }
+  | {
+      id: number;
+      ok: true;
+      session?: number;
+      port?: number;
+      mark?: Mark;
+      sample?: Sample;
+      counters?: NetCounters;
+    }
   | { id: number; ok: false; error: string };
 
 export function newNonce(): string {

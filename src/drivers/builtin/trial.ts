@@ -29,8 +29,6 @@ export interface PatternContext {
   host: string;
   traffic: Traffic;
   signal?: AbortSignal;
-  /** Whether the pattern may block this process's event loop (nothing else is served by it). */
-  mayBlock?: () => boolean;
 }
 
 /** The warm-up and measured window of one trial, on this process's clock. */

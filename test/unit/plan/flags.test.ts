@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Traffic } from "../../../src/domain/traffic.js";
 import { builtinDriver } from "../../../src/drivers/builtin/driver.js";
-import { whyUnsupported } from "../../../src/drivers/registry.js";
+import { autoDriver, whyUnsupported } from "../../../src/drivers/registry.js";
 import { InputError } from "../../../src/errors.js";
 import { cellsFromFlags, parseByteSize, parseRates, setupsFromFlags } from "../../../src/plan/flags.js";
 
@@ -141,4 +141,20 @@ test("--rate peak plans a peak search for paced traffic; closed-loop patterns ke
       ),
     /iperf3/,
   );
+});
+
+test("--driver auto: paced cells go to sockperf where it is installed, the rest to the built-in engine", () => {
+  const installed = (traffic: Traffic) => autoDriver(traffic, (tool) => tool === "sockperf");
+  const { cells } = cellsFromFlags(
+    { pattern: "rr,paced", protocol: "udp", rate: "1000", driver: "auto" },
+    () => null,
+    setupsFromFlags(["loopback"], undefined),
+    installed,
+  );
+  assert.deepEqual(cells.map((cell) => `${cell.traffic.pattern}:${cell.traffic.driver}`).sort(), [
+    "paced:sockperf",
+    "rr:builtin",
+  ]);
+  const without = autoDriver({ ...cells[0]!.traffic, pattern: "paced" }, () => false);
+  assert.equal(without, "builtin", "no sockperf: the built-in engine, whose results flag its own limits");
 });
