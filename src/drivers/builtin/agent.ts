@@ -23,6 +23,7 @@ import {
   sendLine,
 } from "./protocol.js";
 import { cpuShareBetween, readNetCounters, SATURATED_CPU_SHARE, socketDropsBetween } from "./socket-drops.js";
+import { directWriter } from "./trial.js";
 
 export interface AgentOptions {
   host: string;
@@ -86,12 +87,16 @@ function pumpTcp(socket: net.Socket, batch: Buffer): void {
 // all alike, so one buffer serves them all.
 function tcpEchoResponder(socket: net.Socket, request: OpenRequest, counters: Counters): net.Socket {
   const header = headerBytes(request);
-  let partial = 0;
+  const template = Buffer.alloc(request.responseSize, 0x5a);
   const headerBuffer = Buffer.alloc(HEADER_BYTES);
+  // Headers of the requests completed in this read, back to back (grown, never shrunk).
+  let headers = Buffer.alloc(64 * HEADER_BYTES);
+  let completed = 0;
+  let partial = 0;
+  let write: ((message: Buffer) => void) | null = null;
   socket.on("data", (chunk: Buffer) => {
     counters.bytes += chunk.length;
     let offset = 0;
-    const responses: Buffer[] = [];
     while (offset < chunk.length) {
       if (partial < header) {
         const take = Math.min(header - partial, chunk.length - offset);
@@ -103,14 +108,25 @@ function tcpEchoResponder(socket: net.Socket, request: OpenRequest, counters: Co
       if (partial === request.requestSize) {
         partial = 0;
         counters.messages++;
-        const response = Buffer.allocUnsafe(request.responseSize);
-        response.fill(0x5a, header);
-        headerBuffer.copy(response, 0, 0, header);
-        responses.push(response);
+        if ((completed + 1) * HEADER_BYTES > headers.length) {
+          const grown = Buffer.alloc(headers.length * 2);
+          headers.copy(grown);
+          headers = grown;
+        }
+        headerBuffer.copy(headers, completed * HEADER_BYTES);
+        completed++;
       }
     }
-    if (responses.length === 1) socket.write(responses[0]!);
-    else if (responses.length > 1) socket.write(Buffer.concat(responses));
+    if (completed === 0) return;
+    // One buffer for the answers to this read, each the template with its request's header.
+    const responses = Buffer.allocUnsafe(completed * request.responseSize);
+    for (let i = 0; i < completed; i++) {
+      template.copy(responses, i * request.responseSize);
+      headers.copy(responses, i * request.responseSize, i * HEADER_BYTES, i * HEADER_BYTES + header);
+    }
+    completed = 0;
+    write ??= directWriter(socket);
+    write(responses);
   });
   socket.resume();
   return socket;
@@ -144,6 +160,7 @@ function countingSocket(accepted: net.Socket, onBytes: (bytes: number) => void):
 function tcpConstantResponder(accepted: net.Socket, request: OpenRequest, counters: Counters): net.Socket {
   const response = Buffer.alloc(request.responseSize, 0x5a);
   let partial = 0;
+  let write: ((message: Buffer) => void) | null = null;
   const socket = countingSocket(accepted, (bytes) => {
     counters.bytes += bytes;
     partial += bytes;
@@ -151,7 +168,8 @@ function tcpConstantResponder(accepted: net.Socket, request: OpenRequest, counte
     if (complete === 0) return;
     partial -= complete * request.requestSize;
     counters.messages += complete;
-    for (let i = 0; i < complete; i++) socket.write(response);
+    write ??= directWriter(socket);
+    for (let i = 0; i < complete; i++) write(response);
     // crr: the server closes first, so TIME_WAIT stays here and the client never runs out of ports.
     if (request.pattern === "crr") socket.end();
   });
@@ -205,6 +223,8 @@ function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
   const header = headerBytes(request);
   const responses = Array.from({ length: UDP_RESPONSE_RING }, () => Buffer.alloc(request.responseSize, 0x5a));
   let nextResponse = 0;
+  let connecting = false;
+  let answer: ((message: Buffer) => void) | null = null;
   socket.on("message", (message, remote) => {
     if (request.pattern === "maerts") {
       // Any datagram from the client starts (or restarts) the flow towards it; counters count what was sent.
@@ -224,7 +244,15 @@ function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
     // Answers come from a ring: a send the kernel could not take at once still owns its buffer.
     const response = responses[nextResponse++ % responses.length]!;
     message.copy(response, 0, 0, header);
+    if (answer) return answer(response);
     socket.send(response, remote.port, remote.address);
+    // One client per session: once connected to it, answers go straight to the kernel.
+    if (!connecting) {
+      connecting = true;
+      socket.connect(remote.port, remote.address, () => {
+        answer = directWriter(socket);
+      });
+    }
   });
   socket.on("error", () => {});
   return new Promise((resolve, reject) => {

@@ -10,6 +10,7 @@ import {
   abortable,
   connectTcp,
   connectUdp,
+  directWriter,
   nowNs,
   type PatternContext,
   sampleFrom,
@@ -73,6 +74,7 @@ export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
   const transactions = new Transactions(ctx);
   let onBytes = (_bytes: number) => {};
   const socket: net.Socket = await connectTcp(ctx.host, port, (bytes) => onBytes(bytes));
+  const write = directWriter(socket);
   try {
     await new Promise<void>((resolve, reject) => {
       let pending = 0;
@@ -89,10 +91,10 @@ export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
           return;
         }
         transactions.sentAtNs = nowNs();
-        socket.write(request);
+        write(request);
       };
       transactions.sentAtNs = nowNs();
-      socket.write(request);
+      write(request);
     });
   } finally {
     socket.removeAllListeners("close");
@@ -111,6 +113,10 @@ const UDP_LOSS_TIMEOUT_FLOOR_NS = 50e6;
 
 export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
   const { requestSize, responseSize } = ctx.traffic;
+  if (Math.min(requestSize, responseSize) < UDP_RR_SEQ_BYTES)
+    throw new Error(
+      `udp rr carries a ${UDP_RR_SEQ_BYTES}-byte sequence number: sizes must be ≥ ${UDP_RR_SEQ_BYTES}`,
+    );
   const { session, port } = await ctx.agent.open({
     protocol: "udp",
     pattern: "rr",
@@ -119,10 +125,7 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
     rate: 0,
   });
   const socket: dgram.Socket = await connectUdp(ctx.host, port);
-  if (Math.min(requestSize, responseSize) < UDP_RR_SEQ_BYTES)
-    throw new Error(
-      `udp rr carries a ${UDP_RR_SEQ_BYTES}-byte sequence number: sizes must be ≥ ${UDP_RR_SEQ_BYTES}`,
-    );
+  const write = directWriter(socket);
   const request = Buffer.alloc(requestSize, 0x5a);
   const transactions = new Transactions(ctx);
   let seq = 0;
@@ -133,7 +136,7 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
       const send = () => {
         request.writeUInt32LE(seq, 0);
         transactions.sentAtNs = nowNs();
-        socket.send(request);
+        write(request);
       };
       const finish = () => {
         unlisten();

@@ -2,6 +2,7 @@
 // turning counts into a Sample.
 
 import dgram from "node:dgram";
+import { writeSync } from "node:fs";
 import net from "node:net";
 import { encodeHistogram, type LatencyHistogram, summarizeLatency } from "../../analysis/latency.js";
 import { type Lateness, lossOf, type Sample } from "../../domain/sample.js";
@@ -110,6 +111,44 @@ export function descriptorOf(socket: net.Socket | dgram.Socket): number {
   const fd = handle?.fd;
   if (typeof fd !== "number" || fd < 0) throw new Error("data socket has no descriptor to send from");
   return fd;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "ENOBUFS";
+}
+
+/**
+ * A writer that hands small messages straight to the kernel (one write call) instead of through
+ * Node's stream or datagram machinery, a few µs per message on a request/response path. Whatever
+ * the kernel does not take at once, or anything while Node still holds queued data, goes the
+ * usual way, so order is kept.
+ */
+export function directWriter(socket: net.Socket | dgram.Socket): (message: Buffer) => void {
+  const fd = descriptorOf(socket);
+  if (socket instanceof net.Socket) {
+    return (message) => {
+      if (socket.writableLength === 0) {
+        try {
+          const written = writeSync(fd, message);
+          if (written < message.length) socket.write(message.subarray(written));
+          return;
+        } catch (error) {
+          // A reset or closed peer fails the socket as a write through Node would.
+          if (!isBusy(error)) return void socket.destroy(error as Error);
+        }
+      }
+      socket.write(message);
+    };
+  }
+  return (message) => {
+    try {
+      writeSync(fd, message);
+    } catch (error) {
+      if (isBusy(error)) socket.send(message);
+      else socket.emit("error", error);
+    }
+  };
 }
 
 /** Rejects when the abort signal fires, so a cancelled run stops at once. */
