@@ -30,14 +30,14 @@ export class OpenLoopLedger {
     private readonly total: number,
   ) {}
 
-  /** This thread starts handling a read at `nowNs`; call it before `record` for what it read. */
-  readStarted(nowNs: number): void {
+  /** This thread starts work (a read, a burst of sends) at `nowNs`; call it before `record` for what a read brought. */
+  workStarted(nowNs: number): void {
     this.backToBack = nowNs - this.busyUntilNs <= BACK_TO_BACK_NS;
     if (!this.backToBack) this.busyFromNs = nowNs;
   }
 
-  /** This thread finished handling a read at `nowNs`. */
-  readFinished(nowNs: number): void {
+  /** This thread finished that work at `nowNs`. */
+  workFinished(nowNs: number): void {
     this.busyUntilNs = nowNs;
   }
 

@@ -1,10 +1,10 @@
-// The open-loop sender, on a thread of its own: it writes each message at its due time straight to
-// the data socket's descriptor (the main thread owns the socket and only reads from it), so reading
-// answers never delays a send and a send never delays reading. One buffer serves every message
-// (the write copies it into the kernel) and nothing is allocated per message.
+// The open-loop sender. Like sockperf's client it never sleeps in the kernel while messages are
+// due soon: it spins through this thread's event loop, and every turn of the loop also reads the
+// answers that came (no wake-up between an answer's arrival and its read). Each message is written
+// straight to the socket's descriptor from one reused buffer (the write copies it into the
+// kernel): nothing is allocated per message, and what was sent is what the socket took.
 
 import { writeSync } from "node:fs";
-import { parentPort, workerData } from "node:worker_threads";
 import { encodeHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
 import { writeHeader } from "./protocol.js";
 
@@ -19,8 +19,6 @@ export interface SenderPlan {
   firstMeasured: number;
   /** Past this monotonic ns the sender gives up on the rest of its schedule. */
   giveUpNs: number;
-  /** Int32Array over a SharedArrayBuffer: [0] set to 1 asks the sender to stop. */
-  control: SharedArrayBuffer;
 }
 
 export interface SenderResult {
@@ -36,8 +34,17 @@ export interface SenderResult {
   error?: string;
 }
 
-/** Sleep through gaps longer than this margin, waking this long before the due time (wake-ups here are ~0.1 ms late, rarely 1–3 ms). */
-const SLEEP_MARGIN_NS = 400e3;
+/** Told when the sender works, so answers that waited behind a burst of sends count as receive lag. */
+export interface WorkLog {
+  workStarted(nowNs: number): void;
+  workFinished(nowNs: number): void;
+}
+
+/** Messages written at most per turn of the loop: a sender catching up still lets answers be read. */
+const BURST = 16;
+/** Gaps longer than this are slept through on a timer (which fires ~1 ms late), waking this early. */
+const TIMER_GAP_NS = 3e6;
+const TIMER_EARLY_NS = 2e6;
 /** Lateness fits the header's spare u32 in ns; anything later is clamped (it is flagged anyway). */
 const MAX_HEADER_LATENESS_NS = 0xffffffff;
 
@@ -50,49 +57,76 @@ function isBusy(error: unknown): boolean {
   return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "ENOBUFS";
 }
 
-export function runSender(plan: SenderPlan): SenderResult {
-  const control = new Int32Array(plan.control);
+export function startPacedSender(
+  plan: SenderPlan,
+  work: WorkLog,
+): { done: Promise<SenderResult>; stop(): void } {
   const message = Buffer.alloc(plan.requestSize, 0x5a);
   const lateness = newLatencyHistogram();
   const result: SenderResult = { sent: 0, sentMeasured: 0, lastSentNs: 0, lateness: null, socketFull: 0 };
-  const stopped = () => Atomics.load(control, 0) !== 0;
-  try {
-    for (let seq = 0; seq < plan.total; seq++) {
-      const dueNs = plan.startNs + seq * plan.intervalNs;
-      let now = nowNs();
-      while (now < dueNs) {
-        const gapNs = dueNs - now;
-        if (gapNs > 2 * SLEEP_MARGIN_NS) Atomics.wait(control, 0, 0, (gapNs - SLEEP_MARGIN_NS) / 1e6);
-        if (stopped()) return result;
+  const dueNs = (seq: number) => plan.startNs + seq * plan.intervalNs;
+  let stopped = false;
+  let seq = 0;
+  let finish: (result: SenderResult) => void = () => {};
+  const done = new Promise<SenderResult>((resolve) => {
+    finish = resolve;
+  });
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    result.lateness = lateness.totalCount > 0 ? encodeHistogram(lateness) : null;
+    finish(result);
+  };
+  const send = (now: number): boolean => {
+    const lateNs = now - dueNs(seq);
+    writeHeader(message, seq, (seq * plan.intervalNs) / 1000, Math.min(MAX_HEADER_LATENESS_NS, lateNs));
+    try {
+      // A stream socket takes a small message whole or not at all unless its buffer is nearly full.
+      if (writeSync(plan.fd, message) < message.length) throw new Error("the socket took part of a message");
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      result.socketFull++;
+      return false;
+    }
+    result.sent++;
+    result.lastSentNs = nowNs();
+    if (seq >= plan.firstMeasured) {
+      result.sentMeasured++;
+      recordNs(lateness, lateNs);
+    }
+    seq++;
+    return true;
+  };
+  const tick = () => {
+    try {
+      const startedNs = nowNs();
+      if (ended) return;
+      if (startedNs > plan.giveUpNs) return end();
+      let now = startedNs;
+      for (let burst = 0; burst < BURST && !stopped && seq < plan.total && dueNs(seq) <= now; burst++) {
+        if (!send(now)) break; // the socket is full: try again next turn
         now = nowNs();
       }
-      if (now > plan.giveUpNs || stopped()) break;
-      const lateNs = now - dueNs;
-      writeHeader(message, seq, (seq * plan.intervalNs) / 1000, Math.min(MAX_HEADER_LATENESS_NS, lateNs));
-      // A stream socket may take part of a message; the rest goes as soon as there is room.
-      let written = 0;
-      while (written < message.length) {
-        try {
-          written += writeSync(plan.fd, message, written, message.length - written);
-        } catch (error) {
-          if (!isBusy(error)) throw error;
-          result.socketFull++;
-          if (stopped()) return result;
-        }
+      if (now !== startedNs) {
+        work.workStarted(startedNs);
+        work.workFinished(now);
       }
-      result.sent++;
-      result.lastSentNs = nowNs();
-      if (seq >= plan.firstMeasured) {
-        result.sentMeasured++;
-        recordNs(lateness, lateNs);
-      }
+      if (stopped || seq >= plan.total) return end();
+      const gapNs = dueNs(seq) - nowNs();
+      if (gapNs > TIMER_GAP_NS) setTimeout(tick, (gapNs - TIMER_EARLY_NS) / 1e6);
+      else setImmediate(tick);
+    } catch (error) {
+      result.error = (error as Error).message;
+      end();
     }
-  } catch (error) {
-    result.error = (error as Error).message;
-  } finally {
-    result.lateness = lateness.totalCount > 0 ? encodeHistogram(lateness) : null;
-  }
-  return result;
+  };
+  setImmediate(tick);
+  return {
+    done,
+    stop() {
+      stopped = true;
+      end();
+    },
+  };
 }
-
-if (parentPort && workerData?.paced) parentPort.postMessage(runSender(workerData.paced as SenderPlan));

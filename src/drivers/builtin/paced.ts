@@ -1,17 +1,16 @@
 // Open-loop load at an offered rate (wrk2-style): message i is due at start + i/rate whatever
 // happened to earlier ones, and its latency is measured from that intended time, so a stalled
-// path cannot hide its queueing (no coordinated omission). A sender thread writes the messages
-// (paced-sender.ts); this thread only reads answers, so neither waits for the other. What the
-// tool itself adds — the sender's lateness, answers waiting to be read — is measured apart, and a
-// trial where it moves the reported p99 by more than the noise is flagged generator-limited.
+// path cannot hide its queueing (no coordinated omission). The sender (paced-sender.ts) spins
+// through the event loop, which reads answers every turn. What the tool itself adds — the
+// sender's lateness, answers waiting to be read — is measured apart, and a trial where it moves
+// the reported p99 by more than the noise is flagged generator-limited.
 
 import type dgram from "node:dgram";
 import type net from "node:net";
-import { Worker } from "node:worker_threads";
 import { decodeHistogram } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
 import { OpenLoopLedger } from "./open-loop-ledger.js";
-import type { SenderPlan, SenderResult } from "./paced-sender.js";
+import { type SenderResult, startPacedSender } from "./paced-sender.js";
 import { HEADER_BYTES, readIntendedUs, readLatenessNs, readSeq } from "./protocol.js";
 import {
   abortable,
@@ -29,12 +28,6 @@ const DRAIN_FLOOR_NS = 100e6;
 const DRAIN_CEILING_NS = 2e9;
 /** A sender this far behind its schedule at the window's end gives up on the rest. */
 const GIVE_UP_AFTER_NS = 1e9;
-
-/** The sender thread's module, compiled or (under tsx) as source. */
-const SENDER_URL = new URL(
-  import.meta.url.endsWith(".ts") ? "./paced-sender.ts" : "./paced-sender.js",
-  import.meta.url,
-);
 
 /** Hands each complete answer's header to `onAnswer`, reading TCP into one static buffer. */
 function tcpAnswers(
@@ -66,22 +59,6 @@ function tcpAnswers(
   };
 }
 
-function startSender(plan: SenderPlan): { done: Promise<SenderResult>; stop(): void } {
-  const worker = new Worker(SENDER_URL, { workerData: { paced: plan } });
-  const done = new Promise<SenderResult>((resolve, reject) => {
-    worker.once("message", (result: SenderResult) => resolve(result));
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`paced sender thread exited (${code}) without a result`)));
-  });
-  return {
-    done,
-    stop() {
-      Atomics.store(new Int32Array(plan.control), 0, 1);
-      Atomics.notify(new Int32Array(plan.control), 0);
-    },
-  };
-}
-
 export async function runPaced(ctx: PatternContext): Promise<Sample> {
   const { protocol, requestSize, responseSize, rate } = ctx.traffic;
   if (typeof rate !== "number" || !(rate > 0))
@@ -103,7 +80,7 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     ledger?.record(readSeq(header), readIntendedUs(header), readLatenessNs(header), readNs);
   const onRead = () => {
     const readNs = nowNs();
-    ledger?.readStarted(readNs);
+    ledger?.workStarted(readNs);
     return readNs;
   };
   let socket: net.Socket | dgram.Socket;
@@ -112,7 +89,7 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     udp.on("message", (message) => {
       const readNs = onRead();
       onAnswer(message, readNs);
-      ledger?.readFinished(nowNs());
+      ledger?.workFinished(nowNs());
     });
     socket = udp;
   } else {
@@ -121,7 +98,7 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     socket = await connectTcp(ctx.host, port, (bytes, chunk) => {
       readAt = onRead();
       parse(chunk, bytes);
-      ledger?.readFinished(nowNs());
+      ledger?.workFinished(nowNs());
     });
   }
   const clock = new TrialClock(ctx.traffic, nowNs() + 5e6);
@@ -129,16 +106,18 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
   const total = Math.ceil((clock.endNs - clock.startNs) / intervalNs);
   const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total);
   ledger = ledgerOfTrial;
-  const sender = startSender({
-    fd: descriptorOf(socket),
-    requestSize,
-    intervalNs,
-    startNs: clock.startNs,
-    total,
-    firstMeasured,
-    giveUpNs: clock.endNs + GIVE_UP_AFTER_NS,
-    control: new SharedArrayBuffer(4),
-  });
+  const sender = startPacedSender(
+    {
+      fd: descriptorOf(socket),
+      requestSize,
+      intervalNs,
+      startNs: clock.startNs,
+      total,
+      firstMeasured,
+      giveUpNs: clock.endNs + GIVE_UP_AFTER_NS,
+    },
+    ledgerOfTrial,
+  );
   let sent: SenderResult;
   try {
     sent = await new Promise<SenderResult>((resolve, reject) => {

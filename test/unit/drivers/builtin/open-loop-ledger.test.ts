@@ -10,9 +10,9 @@ const near = (actual: number, expected: number, message?: string) =>
 
 /** One read of one answer by a thread that was idle before it. */
 function read(ledger: OpenLoopLedger, seq: number, intendedUs: number, lateUs: number, readUs: number) {
-  ledger.readStarted(START + us(readUs));
+  ledger.workStarted(START + us(readUs));
   ledger.record(seq, intendedUs, us(lateUs), START + us(readUs));
-  ledger.readFinished(START + us(readUs) + 1000);
+  ledger.workFinished(START + us(readUs) + 1000);
 }
 
 test("an answer read by an idle thread: latency from the intended time, no receive lag, path from the actual send", () => {
@@ -28,11 +28,11 @@ test("answers waiting behind the thread's own work: the wait is receive lag, not
   read(ledger, 0, 0, 0, 50); // the fastest flight: 50 µs
   // The thread works from 1000 to 1400 µs; message 1 (sent at 1000) could have come at 1050 and is
   // read only when the work ends.
-  ledger.readStarted(START + us(1000));
-  ledger.readFinished(START + us(1400));
-  ledger.readStarted(START + us(1405));
+  ledger.workStarted(START + us(1000));
+  ledger.workFinished(START + us(1400));
+  ledger.workStarted(START + us(1405));
   ledger.record(1, 1000, 0, START + us(1405));
-  ledger.readFinished(START + us(1406));
+  ledger.workFinished(START + us(1406));
   const lagNs = ledger.receiveLag.getValueAtPercentile(100);
   assert.ok(Math.abs(lagNs - us(355)) <= 1000, `lag ${lagNs} ns ≈ 355 µs`);
   const pathNs = ledger.path.getValueAtPercentile(100);
