@@ -33,15 +33,17 @@ export function formatP(p: number): string {
 
 /** The verdict, and for an inconclusive one how many trials a side would likely settle it. */
 export function formatVerdict(metric: MetricComparison): string {
-  if (metric.verdict !== "inconclusive") return metric.verdict;
-  return metric.trialsPerSide === null ? "inconclusive" : `inconclusive (~${metric.trialsPerSide} trials)`;
+  const verdict =
+    metric.verdict !== "inconclusive" || metric.trialsPerSide === null
+      ? metric.verdict
+      : `inconclusive (~${metric.trialsPerSide} trials)`;
+  return metric.judged ? verdict : `${verdict}, not judged`;
 }
 
 /** The metrics of changed cells worth a row: everything that is not unchanged. */
 export function changedMetrics(cell: CellComparison): MetricComparison[] {
-  return cell.metrics
-    .filter((m) => m.verdict !== "unchanged")
-    .sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  const rank = (m: MetricComparison) => VERDICT_ORDER.indexOf(m.verdict) + (m.judged ? 0 : VERDICT_ORDER.length);
+  return cell.metrics.filter((m) => m.verdict !== "unchanged").sort((a, b) => rank(a) - rank(b));
 }
 
 /** Cells grouped by setup, in the order the comparison lists them. */
@@ -77,14 +79,33 @@ export function describeFingerprint(comparison: RunComparison): string {
 
 export function describeThresholds(comparison: RunComparison): string {
   const { noise, alpha } = comparison.thresholds;
-  return `noise ±${Number((noise * 100).toPrecision(3))}%, α ${alpha}, Holm over ${comparison.tests} tests, 95% bootstrap intervals of the change of medians`;
+  return (
+    `noise ±${Number((noise * 100).toPrecision(3))}%, α ${alpha} (false-discovery rate, Benjamini–Hochberg over ` +
+    `${comparison.tests} judged tests), Welch's t on log trial values with its 95% interval, rank test as a check`
+  );
+}
+
+/** The headline every output leads with: regression, inconclusive (with the trials needed), or no regression. */
+export function headline(comparison: RunComparison): string {
+  const { counts } = comparison;
+  if (comparison.result === "regression")
+    return `regression: ${counts.regression} judged metric${counts.regression === 1 ? "" : "s"} regressed`;
+  if (comparison.result === "inconclusive") {
+    const n = counts.inconclusive;
+    const trials =
+      comparison.trialsNeeded === null
+        ? "no practical trial count would settle them all"
+        : `about ${comparison.trialsNeeded} trials a side would settle them (--trials ${comparison.trialsNeeded})`;
+    return `inconclusive: ${n} judged metric${n === 1 ? "" : "s"} could not be decided; ${trials}`;
+  }
+  return "no regression";
 }
 
 export function verdictSummary(comparison: RunComparison): string {
   return VERDICT_ORDER.map((v) => `${comparison.counts[v]} ${v}`).join(", ");
 }
 
-const HEADERS = ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"];
+export const HEADERS = ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (BH)", "verdict"];
 
 /** The cells every output shows for one metric, between the cell's name and its verdict. */
 export function metricFigures(m: MetricComparison): string[] {
@@ -117,6 +138,6 @@ export function formatComparison(comparison: RunComparison): string {
     lines.push(unchangedLine(cells));
   }
   lines.push("", `verdicts: ${verdictSummary(comparison)}`);
-  lines.push(comparison.regression ? "RESULT: regression" : "RESULT: no regression");
+  lines.push(`RESULT: ${headline(comparison)}`);
   return lines.join("\n");
 }

@@ -9,6 +9,8 @@ import {
   describeThresholds,
   formatVerdict,
   groupCells,
+  HEADERS,
+  headline,
   metricFigures,
   unchangedLine,
   verdictSummary,
@@ -40,11 +42,9 @@ function rows(cells: CellComparison[]): string[][] {
 
 /** The whole post: headline, runs, fingerprint, a table per setup, warnings. */
 export function comparisonMarkdown(comparison: RunComparison): string {
-  const headline = comparison.regression
-    ? `**${comparison.counts.regression} regression${comparison.counts.regression === 1 ? "" : "s"}**`
-    : "no regression";
+  const title = comparison.result === "no regression" ? headline(comparison) : `**${headline(comparison)}**`;
   const out = [
-    `### vnetbench comparison: ${headline}`,
+    `### vnetbench comparison: ${title}`,
     "",
     `- baseline: \`${describeRun(comparison.baseline)}\``,
     `- candidate: \`${describeRun(comparison.candidate)}\``,
@@ -57,10 +57,7 @@ export function comparisonMarkdown(comparison: RunComparison): string {
     const table = rows(cells);
     if (table.length > 0)
       out.push(
-        markdownTable(
-          ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"],
-          table,
-        ),
+        markdownTable(HEADERS, table),
         "",
       );
     out.push(`_${unchangedLine(cells)}_`);
