@@ -11,9 +11,8 @@ import { normalSf } from "./statistics.js";
 export function logGamma(x: number): number {
   const g = 7;
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-    1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
   const z = x - 1;
@@ -61,9 +60,7 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
 export function incompleteBeta(x: number, a: number, b: number): number {
   if (!(x >= 0 && x <= 1)) throw new RangeError(`incompleteBeta: x must be within [0, 1], got ${x}`);
   if (x === 0 || x === 1) return x;
-  const front = Math.exp(
-    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x),
-  );
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
   if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(a, b, x)) / a;
   return 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
 }
@@ -149,7 +146,15 @@ export function welchT(x: readonly number[], y: readonly number[], options: Welc
   const se = Math.sqrt(va + vb);
   if (se === 0) {
     const p = difference === 0 ? 1 : 0;
-    return { difference, se, df: x.length + y.length - 2, t: difference / se || 0, p, low: difference, high: difference };
+    return {
+      difference,
+      se,
+      df: x.length + y.length - 2,
+      t: difference / se || 0,
+      p,
+      low: difference,
+      high: difference,
+    };
   }
   const df = (va + vb) ** 2 / (va ** 2 / (x.length - 1) + vb ** 2 / (y.length - 1));
   const t = difference / se;

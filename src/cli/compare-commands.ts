@@ -4,9 +4,9 @@ import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { compareRuns, DEFAULT_DB, exportRun, reportRun } from "../api.js";
 import { formatComparison } from "../compare/report.js";
-import type { RunComparison } from "../compare/runs.js";
+import { comparisonExitCode } from "../compare/runs.js";
 import type { RunReference } from "../compare/select.js";
-import { ExitCode, InputError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../report/export.js";
 import { comparisonJunit } from "../report/junit.js";
 import { comparisonMarkdown } from "../report/markdown.js";
@@ -79,14 +79,6 @@ function writeOutput(path: string, text: string, flag = "--output"): void {
   } catch (error) {
     throw new InputError(`${flag}: cannot write ${path}: ${(error as Error).message}`);
   }
-}
-
-/** 1 on a regression; 4 when inconclusive and strict (the flag or the matrix's `acceptance.inconclusive: fail`); else 0. */
-export function comparisonExitCode(comparison: RunComparison, strict: boolean): ExitCode {
-  if (comparison.regression) return ExitCode.regression;
-  if (comparison.inconclusive && (strict || comparison.thresholds.inconclusive === "fail"))
-    return ExitCode.inconclusive;
-  return ExitCode.ok;
 }
 
 function warn(messages: string[]): void {

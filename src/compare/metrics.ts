@@ -132,7 +132,9 @@ export const METRICS = {
     better: "lower",
     change: "relative",
     read: (t) =>
-      t.serviceDemand?.withoutGenerator?.usPerTransaction ?? t.serviceDemand?.withoutGenerator?.usPerKB ?? null,
+      t.serviceDemand?.withoutGenerator?.usPerTransaction ??
+      t.serviceDemand?.withoutGenerator?.usPerKB ??
+      null,
   },
   lossRatio: {
     label: "loss",

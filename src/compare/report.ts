@@ -42,7 +42,8 @@ export function formatVerdict(metric: MetricComparison): string {
 
 /** The metrics of changed cells worth a row: everything that is not unchanged. */
 export function changedMetrics(cell: CellComparison): MetricComparison[] {
-  const rank = (m: MetricComparison) => VERDICT_ORDER.indexOf(m.verdict) + (m.judged ? 0 : VERDICT_ORDER.length);
+  const rank = (m: MetricComparison) =>
+    VERDICT_ORDER.indexOf(m.verdict) + (m.judged ? 0 : VERDICT_ORDER.length);
   return cell.metrics.filter((m) => m.verdict !== "unchanged").sort((a, b) => rank(a) - rank(b));
 }
 
@@ -105,7 +106,16 @@ export function verdictSummary(comparison: RunComparison): string {
   return VERDICT_ORDER.map((v) => `${comparison.counts[v]} ${v}`).join(", ");
 }
 
-export const HEADERS = ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (BH)", "verdict"];
+export const HEADERS = [
+  "cell",
+  "metric",
+  "baseline",
+  "candidate",
+  "change",
+  "95% interval",
+  "p (BH)",
+  "verdict",
+];
 
 /** The cells every output shows for one metric, between the cell's name and its verdict. */
 export function metricFigures(m: MetricComparison): string[] {

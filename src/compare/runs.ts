@@ -2,7 +2,7 @@
 // by key, every metric judged (compare.ts), cells ordered worst first, and warnings with hints.
 
 import type { Cell } from "../domain/cell.js";
-import { InputError } from "../errors.js";
+import { ExitCode, InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
 import {
   type CompareOptions,
@@ -91,10 +91,9 @@ function completedTrials(run: RunView, key: string): number {
 
 function worstVerdict(metrics: readonly MetricComparison[]): Verdict {
   const rank = (v: Verdict) => VERDICT_ORDER.indexOf(v);
-  return metrics.filter((m) => m.judged).reduce<Verdict>(
-    (worst, m) => (rank(m.verdict) < rank(worst) ? m.verdict : worst),
-    "unchanged",
-  );
+  return metrics
+    .filter((m) => m.judged)
+    .reduce<Verdict>((worst, m) => (rank(m.verdict) < rank(worst) ? m.verdict : worst), "unchanged");
 }
 
 /**
@@ -249,12 +248,18 @@ function trialsNeeded(inconclusive: readonly MetricComparison[]): number | null 
 
 /** Welch's t needs a spread on each side: with one trial a side nothing can be called. */
 function trialCountWarnings(comparison: Comparison): string[] {
-  const single = comparison.results.filter(
-    (r) => r.judged && Math.min(r.baseline.n, r.candidate.n) < 2,
-  );
+  const single = comparison.results.filter((r) => r.judged && Math.min(r.baseline.n, r.candidate.n) < 2);
   if (single.length === 0) return [];
   return [
     `${single.length} of ${comparison.tests} judged metrics have a single trial on a side, so they cannot be ` +
       "called a regression or improvement: run 2 or more trials a side (--trials)",
   ];
+}
+
+/** 1 on a regression; 4 when inconclusive and strict (the flag or the matrix's `acceptance.inconclusive: fail`); else 0. */
+export function comparisonExitCode(comparison: RunComparison, strict: boolean): ExitCode {
+  if (comparison.regression) return ExitCode.regression;
+  if (comparison.inconclusive && (strict || comparison.thresholds.inconclusive === "fail"))
+    return ExitCode.inconclusive;
+  return ExitCode.ok;
 }

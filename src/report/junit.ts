@@ -27,7 +27,9 @@ function testcase(classname: string, name: string, m: MetricComparison): string 
   }
   if (m.verdict === "inconclusive") {
     const trials =
-      m.trialsPerSide === null ? "no practical trial count would settle it" : `~${m.trialsPerSide} trials a side would settle it`;
+      m.trialsPerSide === null
+        ? "no practical trial count would settle it"
+        : `~${m.trialsPerSide} trials a side would settle it`;
     const message = `inconclusive: ${m.reason}; ${trials} (${figures(m)})`;
     return `${open}>\n      <skipped message="${xmlEscape(message)}"/>\n    </testcase>`;
   }

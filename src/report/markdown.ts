@@ -55,11 +55,7 @@ export function comparisonMarkdown(comparison: RunComparison): string {
   for (const [group, cells] of groupCells(comparison.cells)) {
     out.push("", `#### ${group}`, "");
     const table = rows(cells);
-    if (table.length > 0)
-      out.push(
-        markdownTable(HEADERS, table),
-        "",
-      );
+    if (table.length > 0) out.push(markdownTable(HEADERS, table), "");
     out.push(`_${unchangedLine(cells)}_`);
   }
   if (comparison.warnings.length > 0) {

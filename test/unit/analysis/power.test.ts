@@ -31,7 +31,11 @@ describe("power of a design", () => {
     // Tiny spread: the test resolves anything, the noise threshold sets the floor.
     const mdc = minDetectableChange({ ...single, trialsPerSide: 20 }, 0.001);
     assert.ok(mdc > 0.02 && mdc < 0.022, `${mdc}`);
-    close(mdc, Math.expm1(Math.log1p(0.02) + (2.02439416391197 + 0.8511827564679451) * 0.001 * Math.sqrt(0.1)), 1e-6);
+    close(
+      mdc,
+      Math.expm1(Math.log1p(0.02) + (2.02439416391197 + 0.8511827564679451) * 0.001 * Math.sqrt(0.1)),
+      1e-6,
+    );
   });
 
   it("says nothing can be detected with one trial a side, or resolved beyond 1000", () => {

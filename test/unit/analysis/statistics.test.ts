@@ -208,7 +208,11 @@ describe("Benjamini–Hochberg", () => {
     for (const [i, expected] of [2 / 3, 2 / 3, 0.9, 0.004].entries()) close(adjusted[i]!, expected, 1e-12);
     // Ten p of 0.004 among 100: BH keeps every one at 0.04; Bonferroni/Holm would need p < 0.0005.
     const many = [...Array(10).fill(0.004), ...Array(90).fill(0.9)];
-    assert.ok(benjaminiHochberg(many).slice(0, 10).every((q) => Math.abs(q - 0.04) < 1e-12));
+    assert.ok(
+      benjaminiHochberg(many)
+        .slice(0, 10)
+        .every((q) => Math.abs(q - 0.04) < 1e-12),
+    );
   });
 
   it("keeps tied p-values equal, caps at 1 and accepts an empty family", () => {

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  incompleteBeta,
-  logGamma,
-  studentTIsf,
-  studentTSf,
-  welchT,
-} from "../../../src/analysis/welch.js";
+import { incompleteBeta, logGamma, studentTIsf, studentTSf, welchT } from "../../../src/analysis/welch.js";
 
 function close(actual: number, expected: number, relative = 1e-9): void {
   const tolerance = relative * Math.max(Math.abs(expected), Number.MIN_VALUE);

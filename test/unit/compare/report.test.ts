@@ -41,7 +41,7 @@ describe("comparison formatting", () => {
     const pinned = lines.indexOf("== loopback one-way cpu=pinned");
     assert.match(
       lines[pinned + 1]!,
-      /^cell\s+metric\s+baseline\s+candidate\s+change\s+95% interval\s+p \(Holm\)\s+verdict$/,
+      /^cell\s+metric\s+baseline\s+candidate\s+change\s+95% interval\s+p \(BH\)\s+verdict$/,
     );
     assert.match(lines[pinned + 3]!, /^udp rr 64\/64\s+latency p50 .* -10\.0% .* improvement$/);
     assert.match(text, /1 cell unchanged \(and \d+ unchanged metrics? of the cells above\)/);

@@ -22,7 +22,8 @@ describe("comparisonMarkdown", () => {
 
   it("headlines the regressions, lists the changed metrics and counts the unchanged cells", () => {
     const text = comparisonMarkdown(compareRunViews(makeRun("base", cells(1)), makeRun("cand", cells(1.1))));
-    assert.match(text, /^### vnetbench comparison: \*\*5 regressions\*\*/);
+    // Judged: p50, p99 and messages/s; service demand and the rest are reported, not judged.
+    assert.match(text, /^### vnetbench comparison: \*\*regression: 3 judged metrics regressed\*\*/);
     assert.match(text, /#### loopback one-way/);
     assert.match(
       text,
@@ -31,6 +32,18 @@ describe("comparisonMarkdown", () => {
     assert.match(text, /\| {2}\| messages\/s \| .* \| -9\.\d% \|/);
     assert.match(text, /_1 cell unchanged \(and \d+ unchanged metrics? of the cells above\)_/);
     assert.doesNotMatch(text, /udp rr/);
+  });
+
+  it("headlines an undecided comparison as inconclusive, never as no regression", () => {
+    const undecided = [{ trials: spread(3, 50) }];
+    const text = comparisonMarkdown(
+      compareRunViews(makeRun("base", undecided), makeRun("cand", [{ trials: spread(3, 50 * 1.022) }])),
+    );
+    assert.match(
+      text,
+      /^### vnetbench comparison: \*\*inconclusive: \d+ judged metrics? could not be decided; about \d+ trials a side would settle them/,
+    );
+    assert.doesNotMatch(text, /no regression/);
   });
 
   it("says no regression, and shows a fingerprint mismatch and the warnings", () => {
