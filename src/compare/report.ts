@@ -102,6 +102,24 @@ export function headline(comparison: RunComparison): string {
   return "no regression";
 }
 
+/** A fact's value in a table cell: strings bare, anything else as compact JSON, missing as "-". */
+function factValue(value: unknown): string {
+  if (value === undefined || value === null) return "-";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export const FACT_HEADERS = ["fact", "baseline", "candidate"];
+
+/**
+ * What differs between the runs' machine and software facts, a row each (`hardware.…` fields must
+ * match unless --allow-mismatch; `software.…` ones — kernel, cmdline, sysctls, MTU, offloads,
+ * qemu — are often the change under test).
+ */
+export function factRows(comparison: Pick<RunComparison, "fingerprint">): string[][] {
+  const { differences, software = [] } = comparison.fingerprint;
+  return [...differences, ...software].map((d) => [d.field, factValue(d.baseline), factValue(d.candidate)]);
+}
+
 export function verdictSummary(comparison: RunComparison): string {
   return VERDICT_ORDER.map((v) => `${comparison.counts[v]} ${v}`).join(", ");
 }
@@ -141,6 +159,8 @@ export function formatComparison(comparison: RunComparison): string {
     `fingerprint: ${describeFingerprint(comparison)}`,
     describeThresholds(comparison),
   ];
+  const facts = factRows(comparison);
+  if (facts.length > 0) lines.push("", "== what differs between the runs", formatTable(FACT_HEADERS, facts));
   for (const [group, cells] of groupCells(comparison.cells)) {
     lines.push("", `== ${group}`);
     const rows = cells.flatMap((cell) => changedMetrics(cell).map((m, i) => metricRow(cell, m, i === 0)));

@@ -8,6 +8,8 @@ import {
   describeFingerprint,
   describeRun,
   describeThresholds,
+  FACT_HEADERS,
+  factRows,
   formatVerdict,
   groupCells,
   HEADERS,
@@ -260,6 +262,12 @@ function verdictCell(m: MetricComparison): Cell {
   return { html: escapeHtml(formatVerdict(m)), className: `verdict ${m.verdict}` };
 }
 
+function factsTable(comparison: RunComparison): string {
+  const rows = factRows(comparison);
+  if (rows.length === 0) return "";
+  return `<h3>What differs between the runs</h3>\n${htmlTable(FACT_HEADERS, rows, 3)}`;
+}
+
 async function comparisonSection(comparison: RunComparison, figure: Figure): Promise<string> {
   const fingerprintClass = comparison.fingerprint.matches ? "" : ` class="bad"`;
   const tables = [...groupCells(comparison.cells)].map(([group, cells]) => {
@@ -291,6 +299,7 @@ ${definitionList([
   ["thresholds", describeThresholds(comparison)],
 ])}
 <p${fingerprintClass}>Fingerprint: ${escapeHtml(describeFingerprint(comparison))}</p>
+${factsTable(comparison)}
 ${warnings}
 ${plot}
 ${tables.join("\n")}

@@ -7,6 +7,8 @@ import {
   describeFingerprint,
   describeRun,
   describeThresholds,
+  FACT_HEADERS,
+  factRows,
   formatVerdict,
   groupCells,
   HEADERS,
@@ -52,6 +54,9 @@ export function comparisonMarkdown(comparison: RunComparison): string {
     `- ${describeThresholds(comparison)}`,
     `- verdicts: ${verdictSummary(comparison)}`,
   ];
+  const facts = factRows(comparison);
+  if (facts.length > 0)
+    out.push("", "#### What differs between the runs", "", markdownTable(FACT_HEADERS, facts, 3));
   for (const [group, cells] of groupCells(comparison.cells)) {
     out.push("", `#### ${group}`, "");
     const table = rows(cells);

@@ -54,5 +54,9 @@ describe("comparisonMarkdown", () => {
     assert.match(text, /^### vnetbench comparison: no regression/);
     assert.match(text, /fingerprint: DIFFERENT machines: kernel "Linux 6\.1\.0" vs "Linux 6\.9"/);
     assert.match(text, /\*\*Warnings\*\*\n\n- fingerprint differs: kernel/);
+    assert.match(
+      text,
+      /#### What differs between the runs\n\n\| fact \| baseline \| candidate \|\n\| --- \| --- \| --- \|\n\| kernel \| Linux 6\.1\.0 \| Linux 6\.9 \|/,
+    );
   });
 });
