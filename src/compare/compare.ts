@@ -13,7 +13,7 @@ import {
   median,
   type UTestMethod,
 } from "../analysis/statistics.js";
-import { type WelchResult, welchT } from "../analysis/welch.js";
+import { studentTIsf, type WelchResult, welchT } from "../analysis/welch.js";
 import { defaultJudged, METRICS, type MetricInput, type MetricName } from "./metrics.js";
 import { type Judgement, judge, rankTestDecides, VERDICTS, type Verdict } from "./verdict.js";
 
@@ -47,6 +47,11 @@ export interface CompareOptions {
   confidence?: number;
   /** Seed of the bootstrap; each cell and metric derives its own from it (default 1). */
   seed?: number;
+  /**
+   * Judged tests in the Benjamini–Hochberg family when some are not given (an adaptive run's later
+   * look counts the stopped cells' tests as p = 1); default: the judged inputs.
+   */
+  judgedFamily?: number;
 }
 
 /** Everything measured about one metric of one cell, before the verdict. */
@@ -70,6 +75,8 @@ export interface MetricStatistics {
   medianInterval: Interval;
   /** The deciding test: Welch's t on log trial values, or on the values when one is not positive. */
   test: "welch-log" | "welch";
+  /** Welch's difference of means on the test's scale, its standard error and degrees of freedom; null below 2 trials a side. */
+  welch: { difference: number; se: number; df: number; baselineMean: number } | null;
   /** Welch's t, its degrees of freedom and two-sided p (p = 1 with fewer than 2 trials a side). */
   t: number;
   df: number;
@@ -132,29 +139,40 @@ export function isJudged(metric: MetricName, pattern: string | undefined, thresh
  */
 const LOG_RESOLUTION_VARIANCE = 1e-6 / 12;
 
-/** Welch's t of candidate vs baseline, its interval expressed as the metric's kind of change. */
-function welchChange(
+/** Welch's t of candidate vs baseline: on log values for a relative metric whose values are all positive. */
+function welchOf(
   kind: ChangeKind,
   baseline: readonly number[],
   candidate: readonly number[],
-  confidence: number,
-): { test: MetricStatistics["test"]; result: WelchResult; low: number; high: number } {
+): { test: MetricStatistics["test"]; result: WelchResult } {
   if (kind === "relative" && [...baseline, ...candidate].every((v) => v > 0)) {
     const result = welchT(baseline.map(Math.log), candidate.map(Math.log), {
-      confidence,
       minVariance: LOG_RESOLUTION_VARIANCE,
     });
-    return { test: "welch-log", result, low: Math.expm1(result.low), high: Math.expm1(result.high) };
+    return { test: "welch-log", result };
   }
-  const result = welchT(baseline, candidate, { confidence });
-  if (kind === "absolute") return { test: "welch", result, low: result.low, high: result.high };
-  // A relative metric with zeros (a rate that stalled): the difference of means over the baseline's.
-  const mean = baseline.reduce((sum, v) => sum + v, 0) / baseline.length;
+  return { test: "welch", result: welchT(baseline, candidate) };
+}
+
+/**
+ * Welch's interval of the change at a confidence, in the metric's kind of change: from log values
+ * the ratio of geometric means − 1; for a relative metric with zeros (a rate that stalled) the
+ * difference of means over the baseline's mean; for an absolute one the difference of means.
+ */
+function changeInterval(
+  m: Pick<MetricStatistics, "test" | "change" | "welch">,
+  confidence: number,
+): Interval {
+  const w = m.welch;
+  if (w === null) return { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
+  const q = w.se === 0 ? 0 : studentTIsf((1 - confidence) / 2, w.df);
+  const low = w.difference - q * w.se;
+  const high = w.difference + q * w.se;
+  if (m.test === "welch-log") return { low: Math.expm1(low), high: Math.expm1(high) };
+  if (m.change === "absolute") return { low, high };
   return {
-    test: "welch",
-    result,
-    low: changeOf("relative", mean, mean + result.low),
-    high: changeOf("relative", mean, mean + result.high),
+    low: changeOf("relative", w.baselineMean, w.baselineMean + low),
+    high: changeOf("relative", w.baselineMean, w.baselineMean + high),
   };
 }
 
@@ -182,8 +200,19 @@ export function measureMetric(
     change: spec.change,
   });
   const testable = baseline.length >= 2 && candidate.length >= 2;
-  const welch = testable ? welchChange(spec.change, baseline, candidate, confidence) : null;
+  const welch = testable ? welchOf(spec.change, baseline, candidate) : null;
   const rank = mannWhitneyU(candidate, baseline);
+  const scale =
+    welch === null
+      ? null
+      : {
+          difference: welch.result.difference,
+          se: welch.result.se,
+          df: welch.result.df,
+          baselineMean: baseline.reduce((sum, v) => sum + v, 0) / baseline.length,
+        };
+  const test = welch?.test ?? (spec.change === "relative" ? "welch-log" : "welch");
+  const interval = changeInterval({ test, change: spec.change, welch: scale }, confidence);
   return {
     cellKey: input.cellKey,
     metric: input.metric,
@@ -192,11 +221,12 @@ export function measureMetric(
     baseline: { n: baseline.length, median: baseMedian },
     candidate: { n: candidate.length, median: candMedian },
     estimate: changeOf(spec.change, baseMedian, candMedian),
-    low: welch?.low ?? Number.NEGATIVE_INFINITY,
-    high: welch?.high ?? Number.POSITIVE_INFINITY,
+    low: interval.low,
+    high: interval.high,
     confidence,
     medianInterval,
-    test: welch?.test ?? (spec.change === "relative" ? "welch-log" : "welch"),
+    test,
+    welch: scale,
     t: welch?.result.t ?? 0,
     df: welch?.result.df ?? 0,
     p: welch?.result.p ?? 1,
@@ -222,24 +252,43 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
   const adjusted = new Array<number>(measured.length);
   for (const family of [true, false]) {
     const members = measured.flatMap((m, i) => (m.judged === family ? [i] : []));
-    const q = benjaminiHochberg(members.map((i) => measured[i]!.p));
+    const q = benjaminiHochberg(
+      members.map((i) => measured[i]!.p),
+      family ? Math.max(members.length, options.judgedFamily ?? 0) : members.length,
+    );
     members.forEach((index, k) => {
       adjusted[index] = q[k]!;
     });
   }
-  const tests = measured.filter((m) => m.judged).length;
+  const tests = Math.max(measured.filter((m) => m.judged).length, options.judgedFamily ?? 0);
+  const family = (m: MetricStatistics) =>
+    m.judged ? tests : measured.length - measured.filter((x) => x.judged).length;
+  const significant = (m: MetricStatistics, i: number) => adjusted[i]! < thresholds.alpha;
+  const rejected = { true: 0, false: 0 };
+  measured.forEach((m, i) => {
+    if (significant(m, i)) rejected[`${m.judged}`]++;
+  });
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   const results = measured.map((m, i): MetricComparison => {
     const noise = noiseFor(m.metric, thresholds);
     const pAdjusted = adjusted[i]!;
+    // A change selected as significant among many is held to an interval of level 1 − R·α/m
+    // (R selected of m): intervals of the selected keep their coverage on average (the
+    // false-coverage rate), which a plain 95 % interval of the few extreme ones would not.
+    // Benjamini & Yekutieli, "False Discovery Rate–Adjusted Multiple Confidence Intervals for
+    // Selected Parameters", JASA 100(469), 2005.
+    const confidence = significant(m, i)
+      ? Math.max(m.confidence, 1 - (rejected[`${m.judged}`] * thresholds.alpha) / family(m))
+      : m.confidence;
+    const interval = confidence === m.confidence ? m : changeInterval(m, confidence);
     const judgement = judge({
       better: m.better,
       baselineN: m.baseline.n,
       candidateN: m.candidate.n,
       estimate: m.estimate,
-      low: m.low,
-      high: m.high,
-      confidence: m.confidence,
+      low: interval.low,
+      high: interval.high,
+      confidence,
       p: m.p,
       pAdjusted,
       tests: m.judged ? tests : measured.length - tests,
@@ -250,7 +299,16 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
     if (m.judged) counts[judgement.verdict]++;
     const notes: string[] = [];
     if (!m.judged) notes.push("reported, not judged");
-    return { ...m, pAdjusted, noise, notes, ...judgement };
+    return {
+      ...m,
+      low: interval.low,
+      high: interval.high,
+      confidence,
+      pAdjusted,
+      noise,
+      notes,
+      ...judgement,
+    };
   });
   return { results, tests, thresholds, counts };
 }

@@ -215,6 +215,12 @@ describe("Benjamini–Hochberg", () => {
     );
   });
 
+  it("counts members left out as p = 1: the same as giving them", () => {
+    const withOnes = benjaminiHochberg([0.001, 0.01, 1, 1, 1]);
+    assert.deepEqual(benjaminiHochberg([0.001, 0.01], 5), withOnes.slice(0, 2));
+    assert.throws(() => benjaminiHochberg([0.1, 0.2], 1), /family/);
+  });
+
   it("keeps tied p-values equal, caps at 1 and accepts an empty family", () => {
     assert.deepEqual(benjaminiHochberg([0.01, 0.01]), [0.01, 0.01]);
     assert.deepEqual(benjaminiHochberg([1, 1]), [1, 1]);
