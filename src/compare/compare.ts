@@ -261,12 +261,12 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
     });
   }
   const tests = Math.max(measured.filter((m) => m.judged).length, options.judgedFamily ?? 0);
-  const family = (m: MetricStatistics) =>
-    m.judged ? tests : measured.length - measured.filter((x) => x.judged).length;
-  const significant = (m: MetricStatistics, i: number) => adjusted[i]! < thresholds.alpha;
+  const judgedCount = measured.filter((m) => m.judged).length;
+  const family = (m: MetricStatistics) => (m.judged ? tests : measured.length - judgedCount);
+  const significant = (i: number) => adjusted[i]! < thresholds.alpha;
   const rejected = { true: 0, false: 0 };
   measured.forEach((m, i) => {
-    if (significant(m, i)) rejected[`${m.judged}`]++;
+    if (significant(i)) rejected[`${m.judged}`]++;
   });
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   const results = measured.map((m, i): MetricComparison => {
@@ -277,7 +277,7 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
     // false-coverage rate), which a plain 95 % interval of the few extreme ones would not.
     // Benjamini & Yekutieli, "False Discovery Rate–Adjusted Multiple Confidence Intervals for
     // Selected Parameters", JASA 100(469), 2005.
-    const confidence = significant(m, i)
+    const confidence = significant(i)
       ? Math.max(m.confidence, 1 - (rejected[`${m.judged}`] * thresholds.alpha) / family(m))
       : m.confidence;
     const interval = confidence === m.confidence ? m : changeInterval(m, confidence);
