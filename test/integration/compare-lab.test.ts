@@ -1,5 +1,6 @@
-// End to end on a real netns lab: a baseline run, then a candidate whose guest link is slowed,
-// compared — the latency cells regress, the verdict says so and the exit code is non-zero.
+// End to end on a real netns lab at the default trial count: identical runs compared pairwise call
+// no regression, and a candidate whose guest link is slowed regresses — the verdict says so and
+// the exit code is non-zero.
 // The issue asks for `tc netem delay`; this kernel has no sch_netem, so a token-bucket rate limit
 // (tbf) on the guest link adds the delay instead: at 2 Mbit/s a 1000-byte message waits ~4 ms.
 
@@ -8,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { runBenchmark } from "../../src/api.js";
+import { compareRuns, runBenchmark } from "../../src/api.js";
 import { type Lab, labDown, labUp, setLinkOptions } from "../../src/labs/netns-lab.js";
 import { runCli } from "../helpers/cli.js";
 
@@ -26,8 +27,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Six trials a side: the smallest exact Mann–Whitney p is then 2/924, which survives Holm's
-// correction over the comparison's handful of metrics.
+// The default trial count of a flag run (3 a side): the gate must work where users run it.
 const matrix = {
   db,
   lab: LAB,
@@ -37,8 +37,26 @@ const matrix = {
   size: "1000",
   duration: "0.4",
   warmup: "0.1",
-  trials: 6,
 };
+
+test("A/A: ten comparisons of identical runs at default settings call no regression", {
+  skip: !root && "needs root",
+}, async (t) => {
+  const runs = [];
+  for (let i = 0; i <= 10; i++) runs.push(await runBenchmark({ ...matrix, label: `aa-${i}` }));
+  const verdicts: Record<string, number> = {};
+  for (let i = 1; i <= 10; i++) {
+    const comparison = compareRuns(runs[i - 1]!.id, runs[i]!.id, { db });
+    for (const m of comparison.cells.flatMap((cell) => cell.metrics))
+      if (m.judged) verdicts[m.verdict] = (verdicts[m.verdict] ?? 0) + 1;
+    assert.equal(
+      comparison.regression,
+      false,
+      `A/A ${i}: ${JSON.stringify(comparison.cells[0]?.metrics.filter((m) => m.verdict === "regression"))}`,
+    );
+  }
+  t.diagnostic(`judged verdicts over 10 A/A comparisons: ${JSON.stringify(verdicts)}`);
+});
 
 test("a slowed guest link is a latency regression: verdict and exit code say so", {
   skip: !root && "needs root",
@@ -56,10 +74,15 @@ test("a slowed guest link is a latency regression: verdict and exit code say so"
   const [cell] = comparison.cells;
   assert.equal(cell.verdict, "regression");
   const metric = (name: string) => cell.metrics.find((m: { metric: string }) => m.metric === name);
-  for (const name of ["latencyP50", "latencyP99", "messagesPerSecond"]) {
+  for (const name of ["latencyP50", "messagesPerSecond"]) {
     const m = metric(name);
     assert.equal(m.verdict, "regression", `${name}: ${m.verdict} (change ${m.estimate}, p ${m.pAdjusted})`);
   }
+  // A tbf queue makes the tail jump from trial to trial: at 3 trials p99 may stay undecided, never better.
+  assert.ok(
+    ["regression", "inconclusive"].includes(metric("latencyP99").verdict),
+    metric("latencyP99").verdict,
+  );
   assert.ok(metric("latencyP50").estimate > 1, "p50 latency more than doubled");
 
   const text = await runCli(["compare", "--label", "baseline", "candidate", "--db", db]);

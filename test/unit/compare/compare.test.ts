@@ -163,6 +163,14 @@ describe("compareCells", () => {
     assert.ok(Math.abs(result.p - 8.350126240464391e-6) < 1e-10, `${result.p}`);
     assert.equal(result.rankDecides, false);
     assert.equal(result.verdict, "regression");
+    // --quick's 2 trials a side call it too.
+    const quick = compareMetric({
+      cellKey: "c",
+      metric: "latencyP50",
+      baseline: [100, 103],
+      candidate: [200, 204],
+    });
+    assert.equal(quick.verdict, "regression");
     // The interval of the ratio of geometric means: exp([0.6294, 0.7603]) − 1.
     assert.ok(Math.abs(result.low - Math.expm1(0.6294483039531179)) < 1e-8);
   });
