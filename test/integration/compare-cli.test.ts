@@ -45,6 +45,8 @@ function realRun(label: string): RunView {
   ];
   const result = cli(...args, "--label", label, "--json");
   assert.equal(result.code, 0, result.stderr);
+  // The run's header states the design's power before the first trial.
+  assert.match(result.stderr, /^power: 4 trials a side, \d+ judged tests, α 0\.05 .*latency p50 [\d.]+%/m);
   return JSON.parse(result.stdout) as RunView;
 }
 
