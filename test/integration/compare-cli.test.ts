@@ -12,7 +12,7 @@ import type { RunComparison } from "../../src/compare/runs.js";
 import { ExitCode } from "../../src/errors.js";
 import { CSV_HEADER } from "../../src/report/export.js";
 import type { RunView } from "../../src/report/run-view.js";
-import { Store } from "../../src/storage/store.js";
+import { storeRunView } from "../helpers/store-run.js";
 import { makeRun, spread } from "../unit/report/run-fixture.js";
 
 const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
@@ -50,28 +50,8 @@ function realRun(label: string): RunView {
   return JSON.parse(result.stdout) as RunView;
 }
 
-/** Stores a RunView as a run of its own (to plant synthetic or altered runs beside real ones). */
 function store(view: RunView, id: string, metadata = view.metadata): void {
-  const s = new Store(db);
-  try {
-    s.createRun(
-      {
-        id,
-        createdAt: new Date().toISOString(),
-        finishedAt: null,
-        status: "completed",
-        label: id,
-        tester: "test",
-        command: [],
-        trials: view.trialsPerCell,
-        metadata,
-      },
-      view.cells.map(({ key, setup, traffic }) => ({ key, setup, traffic })),
-    );
-    for (const trial of view.cells.flatMap((cell) => cell.trials)) s.recordTrial(id, trial);
-  } finally {
-    s.close();
-  }
+  storeRunView(db, view, id, metadata);
 }
 
 let base: RunView;
