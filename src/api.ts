@@ -1,6 +1,9 @@
 // The operations the CLI offers, as functions another program can call.
 
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import type { CurvePoint } from "./analysis/peak-search.js";
+import { powerFromHistory } from "./compare/power-history.js";
 import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
@@ -158,6 +161,8 @@ function matrixConflicts(options: RunOptions): void {
 
 export interface MatrixPlanOptions {
   lab?: string;
+  /** The store whose earlier runs of these cells give the trial spread for the power (default ./vnetbench.db; not created). */
+  db?: string;
   trials?: string | number;
   /** Check on this host which CPU options can be applied (default true; only for matrices that run here). */
   probe?: boolean;
@@ -169,7 +174,17 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
   const trials = options.trials === undefined ? undefined : parseTrials(options.trials, matrix.trials);
   const directory = options.probe === false ? null : localProbeDirectory(matrix, options.lab);
   const skippedOptions = directory ? await probeCpuOptions(matrix, directory) : undefined;
-  return planMatrix(matrix, { trials, skippedOptions });
+  const plan = planMatrix(matrix, { trials, skippedOptions });
+  const path = options.db ?? DEFAULT_DB;
+  const store = existsSync(path) ? openStore(path) : null;
+  try {
+    return {
+      ...plan,
+      power: powerFromHistory(store, plan.cells, plan.trials, matrix.acceptance, hostname()),
+    };
+  } finally {
+    store?.close();
+  }
 }
 
 async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunView> {
@@ -205,6 +220,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   try {
     for (const item of plan.skipped)
       options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
+    for (const message of powerFromHistory(store, plan.cells, plan.trials, {}, hostname()).notes)
+      options.onEvent?.({ type: "note", message });
     const run = createRun(store, {
       cells: plan.cells,
       trials: plan.trials,

@@ -6,6 +6,8 @@ export const ExitCode = {
   regression: 1,
   badInput: 2,
   runFailed: 3,
+  /** A comparison left a judged metric undecided, under `compare --strict` or `acceptance.inconclusive: fail`. */
+  inconclusive: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

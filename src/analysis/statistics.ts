@@ -1,5 +1,6 @@
 // Statistics for comparing two sets of trials: medians and quantiles, the change of medians with a
-// bootstrap interval, the Mann–Whitney U test and Holm's correction. Pure functions, no I/O.
+// bootstrap interval, the Mann–Whitney U test and the
+// Benjamini–Hochberg adjustment. Pure functions, no I/O.
 
 import { mulberry32 } from "./random.js";
 
@@ -318,23 +319,34 @@ export function minAttainableP(n1: number, n2: number): number {
 // Multiple comparisons
 
 /**
- * Holm–Bonferroni adjusted p-values, in the order given: with p₍₁₎ ≤ … ≤ p₍ₘ₎,
- * p̃₍ᵢ₎ = max over j ≤ i of min(1, (m − j + 1)·p₍ⱼ₎). Rejecting where p̃ < α controls the
- * family-wise error rate at α under any dependence between the tests.
- * Source: Holm, "A Simple Sequentially Rejective Multiple Test Procedure", Scand. J. Statist. 6(2),
- * 1979; same values as R's `p.adjust(p, "holm")` and statsmodels' `multipletests(method="holm")`.
+ * Benjamini–Hochberg adjusted p-values (q-values), in the order given: with p₍₁₎ ≤ … ≤ p₍ₘ₎,
+ * p̃₍ᵢ₎ = min over j ≥ i of min(1, m·p₍ⱼ₎/j). Rejecting where p̃ < α keeps the expected share of
+ * false discoveries among the rejections at most α (for independent or positively dependent
+ * tests), and when nothing changed at all (every hypothesis true) bounds the chance of any false
+ * call by α, as Holm's does; but with real changes present it rejects far more of them.
+ * `family` counts tests left out as p = 1 (cells an adaptive run stopped): raising a p never adds a
+ * rejection, so the bound still holds for the whole family.
+ * Source: Benjamini & Hochberg, "Controlling the False Discovery Rate", J. R. Statist. Soc. B
+ * 57(1), 1995; same values as R's `p.adjust(p, "BH")` and `scipy.stats.false_discovery_control`.
  */
-export function holm(pValues: readonly number[]): number[] {
+export function benjaminiHochberg(pValues: readonly number[], family = pValues.length): number[] {
   for (const p of pValues) {
-    if (!(p >= 0 && p <= 1)) throw new RangeError(`holm: p-values must be within [0, 1], got ${p}`);
+    if (!(p >= 0 && p <= 1))
+      throw new RangeError(`benjaminiHochberg: p-values must be within [0, 1], got ${p}`);
   }
-  const m = pValues.length;
+  if (!(family >= pValues.length))
+    throw new RangeError(
+      `benjaminiHochberg: family must count at least the ${pValues.length} p-values, got ${family}`,
+    );
+  // Members of the family not given count as p = 1: ranked last, they only raise m.
+  const m = family;
   const order = pValues.map((_, i) => i).sort((a, b) => pValues[a]! - pValues[b]!);
-  const adjusted = new Array<number>(m);
-  let running = 0;
-  order.forEach((index, rank) => {
-    running = Math.max(running, Math.min(1, (m - rank) * pValues[index]!));
+  const adjusted = new Array<number>(pValues.length);
+  let running = 1;
+  for (let rank = pValues.length - 1; rank >= 0; rank--) {
+    const index = order[rank]!;
+    running = Math.min(running, (m * pValues[index]!) / (rank + 1));
     adjusted[index] = running;
-  });
+  }
   return adjusted;
 }

@@ -4,9 +4,11 @@ import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { compareRuns, DEFAULT_DB, exportRun, reportRun } from "../api.js";
 import { formatComparison } from "../compare/report.js";
+import { comparisonExitCode } from "../compare/runs.js";
 import type { RunReference } from "../compare/select.js";
-import { ExitCode, InputError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../report/export.js";
+import { comparisonJunit } from "../report/junit.js";
 import { comparisonMarkdown } from "../report/markdown.js";
 
 const dbOption = () => new Option("--db <path>", "SQLite file holding the results").default(DEFAULT_DB);
@@ -46,7 +48,7 @@ function addThresholdOptions(command: Command): Command {
     )
     .option(
       "--alpha <p>",
-      "significance level after Holm's correction (default: the matrix's acceptance, else 0.05)",
+      "false-discovery rate of the judged metrics, Benjamini–Hochberg (default: the matrix's acceptance, else 0.05)",
     )
     .option("--allow-mismatch", "compare runs whose machine fingerprints differ (the differences are shown)");
 }
@@ -71,11 +73,11 @@ export function comparedRuns(
   return [base, cand];
 }
 
-function writeOutput(path: string, text: string): void {
+function writeOutput(path: string, text: string, flag = "--output"): void {
   try {
     writeFileSync(path, text);
   } catch (error) {
-    throw new InputError(`--output: cannot write ${path}: ${(error as Error).message}`);
+    throw new InputError(`${flag}: cannot write ${path}: ${(error as Error).message}`);
   }
 }
 
@@ -88,7 +90,8 @@ export function registerCompareCommands(program: Command): void {
     program
       .command("compare")
       .description(
-        "compare a candidate run with a baseline, cell by cell; exit code 1 on any regression, 2 on bad input",
+        "compare a candidate run with a baseline, cell by cell; exit code 1 on any regression, 2 on bad input, " +
+          "4 when inconclusive under --strict",
       )
       .argument("[base]", "baseline run: id, unique prefix, or latest")
       .argument("[cand]", "candidate run: id, unique prefix, or latest")
@@ -97,7 +100,12 @@ export function registerCompareCommands(program: Command): void {
         "name both runs by label instead: --label BASE_LABEL CAND_LABEL (the latest run with each)",
       )
       .option("--json", "print the comparison as JSON")
-      .option("--markdown", "print Markdown for a pull request or a mailing-list post"),
+      .option("--markdown", "print Markdown for a pull request or a mailing-list post")
+      .option("--junit <file>", "also write JUnit XML: a testcase per cell and judged metric")
+      .option(
+        "--strict",
+        "exit 4 when a judged metric is inconclusive and nothing regressed (as acceptance.inconclusive: fail)",
+      ),
   )
     .addOption(dbOption())
     .action((base: string | undefined, cand: string | undefined, options) => {
@@ -105,10 +113,11 @@ export function registerCompareCommands(program: Command): void {
       const [baseline, candidate] = comparedRuns(base, cand, options.label);
       const comparison = compareRuns(baseline, candidate, { db: options.db, ...comparisonOptions(options) });
       warn(comparison.warnings);
+      if (options.junit) writeOutput(options.junit, comparisonJunit(comparison), "--junit");
       if (options.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
       else if (options.markdown) process.stdout.write(comparisonMarkdown(comparison));
       else process.stdout.write(`${formatComparison(comparison)}\n`);
-      process.exitCode = comparison.regression ? ExitCode.regression : ExitCode.ok;
+      process.exitCode = comparisonExitCode(comparison, options.strict === true);
     });
 
   addThresholdOptions(

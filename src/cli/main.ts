@@ -70,7 +70,7 @@ program
     if (options.dryRun) {
       if (matrix === undefined) throw new InputError("--dry-run: expected a matrix file to plan");
       printPlan(
-        await planMatrixFile(matrix, { lab: options.lab, trials: options.trials }),
+        await planMatrixFile(matrix, { lab: options.lab, trials: options.trials, db: options.db }),
         options.json === true,
       );
       return;

@@ -2,7 +2,7 @@
 // running anything (also `run matrix.yaml --dry-run`); `plan --schema` prints the file's JSON Schema.
 
 import type { Command } from "commander";
-import { planMatrixFile } from "../api.js";
+import { DEFAULT_DB, planMatrixFile } from "../api.js";
 import { InputError } from "../errors.js";
 import { type MatrixPlan, skippedLines } from "../matrix/plan.js";
 import { matrixJsonSchema } from "../matrix/schema.js";
@@ -40,6 +40,7 @@ export function formatPlan(plan: MatrixPlan): string {
   for (const line of skippedLines(plan.skipped)) lines.push(line);
   if (plan.unprobed.length > 0)
     lines.push(`cpu options checked on the endpoints when the run starts: ${plan.unprobed.join(", ")}`);
+  if (plan.power) lines.push(...plan.power.notes);
   return lines.join("\n");
 }
 
@@ -57,6 +58,11 @@ export function registerPlanCommand(program: Command): void {
       "print the plan as JSON: {cells: [...], trials, trialCount, estimatedSeconds, skipped, ...}",
     )
     .option("--trials <n>", "trials per cell instead of the matrix's")
+    .option(
+      "--db <path>",
+      "results whose earlier runs of these cells give the noise for the power",
+      DEFAULT_DB,
+    )
     .option("--lab <name>", "plan for this lab instead of the matrix's endpoints")
     .option("--schema", "print the matrix file's JSON Schema instead")
     .action(async (file: string | undefined, options) => {
@@ -66,7 +72,7 @@ export function registerPlanCommand(program: Command): void {
       }
       if (file === undefined) throw new InputError("plan: expected a matrix file (or --schema)");
       printPlan(
-        await planMatrixFile(file, { lab: options.lab, trials: options.trials }),
+        await planMatrixFile(file, { lab: options.lab, trials: options.trials, db: options.db }),
         options.json === true,
       );
     });

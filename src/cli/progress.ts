@@ -50,6 +50,9 @@ export function progressReporter(stream: NodeJS.WriteStream): (event: RunEvent) 
       case "warning":
         stream.write(`${live ? "\r\x1b[2K" : ""}warning: ${event.message}\n`);
         break;
+      case "note":
+        stream.write(`${live ? "\r\x1b[2K" : ""}${event.message}\n`);
+        break;
       case "run-end":
         stream.write(`${live ? "\r\x1b[2K" : ""}run ${event.runId} ${event.status}\n`);
         break;

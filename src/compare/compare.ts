@@ -1,31 +1,40 @@
-// Baseline vs candidate, metric by metric: medians, change with a bootstrap interval, the U test,
-// Holm's correction across the whole comparison, and a verdict for each.
+// Baseline vs candidate, metric by metric: medians and the change of medians, Welch's t on log
+// trial values with its interval, the rank test as a check, the Benjamini–Hochberg adjustment over
+// the judged metrics, and a verdict for each.
 
 import { hashSeed } from "../analysis/random.js";
 import {
+  benjaminiHochberg,
   bootstrapChangeInterval,
   type ChangeKind,
   changeOf,
-  holm,
+  type Interval,
   mannWhitneyU,
   median,
-  minAttainableP,
   type UTestMethod,
 } from "../analysis/statistics.js";
-import { METRICS, type MetricInput, type MetricName } from "./metrics.js";
-import { type Judgement, judge, VERDICTS, type Verdict } from "./verdict.js";
+import { studentTIsf, type WelchResult, welchT } from "../analysis/welch.js";
+import { defaultJudged, METRICS, type MetricInput, type MetricName } from "./metrics.js";
+import { type Judgement, judge, rankTestDecides, VERDICTS, type Verdict } from "./verdict.js";
 
 /** Where changes start to count; from the matrix file's `acceptance` block or flags. */
 export interface Thresholds {
   /** Relative changes within ±noise are noise (0.02 = 2 %). */
   noise: number;
-  /** Significance level for Holm-adjusted p-values. */
+  /** Significance level for Benjamini–Hochberg-adjusted p-values (a false-discovery rate). */
   alpha: number;
   /**
    * Per-metric noise thresholds, overriding `noise` (e.g. a looser one for tail latency) and, for
    * absolute metrics such as loss, the metric's own default, in its unit.
    */
   metrics: Partial<Record<MetricName, number>>;
+  /**
+   * Metrics judged (true) or only reported (false), overriding `defaultJudged`; from the matrix's
+   * `acceptance.metrics` (a metric given a threshold is judged, one set to `false` is not).
+   */
+  judge?: Partial<Record<MetricName, boolean>>;
+  /** What an inconclusive comparison does to the exit code: `pass` (default) or `fail` (exit 4). */
+  inconclusive?: "pass" | "fail";
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = { noise: 0.02, alpha: 0.05, metrics: {} };
@@ -38,6 +47,11 @@ export interface CompareOptions {
   confidence?: number;
   /** Seed of the bootstrap; each cell and metric derives its own from it (default 1). */
   seed?: number;
+  /**
+   * Judged tests in the Benjamini–Hochberg family when some are not given (an adaptive run's later
+   * look counts the stopped cells' tests as p = 1); default: the judged inputs.
+   */
+  judgedFamily?: number;
 }
 
 /** Everything measured about one metric of one cell, before the verdict. */
@@ -50,19 +64,35 @@ export interface MetricStatistics {
   candidate: { n: number; median: number };
   /** Change of medians, candidate vs baseline (relative: 0.1 = 10 % higher; absolute: in the metric's unit). */
   estimate: number;
-  /** Percentile-bootstrap interval of `estimate`. */
+  /**
+   * Welch's interval of the change (relative metrics: of the ratio of geometric means, from the
+   * log trial values): the interval the verdict holds against the noise threshold.
+   */
   low: number;
   high: number;
   confidence: number;
+  /** Percentile-bootstrap interval of the change of medians, for reference. */
+  medianInterval: Interval;
+  /** The deciding test: Welch's t on log trial values, or on the values when one is not positive. */
+  test: "welch-log" | "welch";
+  /** Welch's difference of means on the test's scale, its standard error and degrees of freedom; null below 2 trials a side. */
+  welch: { difference: number; se: number; df: number; baselineMean: number } | null;
+  /** Welch's t, its degrees of freedom and two-sided p (p = 1 with fewer than 2 trials a side). */
+  t: number;
+  df: number;
+  p: number;
   /** Mann–Whitney U of the candidate: pairs where the candidate's trial is higher (ties count ½). */
   u: number;
-  /** Two-sided p of the U test. */
-  p: number;
-  test: UTestMethod;
+  /** The rank test's two-sided p and method; it checks a call only where `rankDecides`. */
+  rankP: number;
+  rankMethod: UTestMethod;
+  rankDecides: boolean;
+  /** Whether the metric gates the verdict of its cell (the rest is reported). */
+  judged: boolean;
 }
 
 export type MetricComparison = MetricStatistics & {
-  /** p after Holm's correction across every metric of every cell of the comparison. */
+  /** Welch's p adjusted by Benjamini–Hochberg over the comparison's judged metrics (the reported ones form their own family). */
   pAdjusted: number;
   noise: number;
   notes: string[];
@@ -70,7 +100,7 @@ export type MetricComparison = MetricStatistics & {
 
 export interface Comparison {
   results: MetricComparison[];
-  /** Tests in Holm's family (cells × metrics). */
+  /** Judged tests, the Benjamini–Hochberg family (cells × judged metrics). */
   tests: number;
   thresholds: Thresholds;
   counts: Record<Verdict, number>;
@@ -86,6 +116,8 @@ function resolveThresholds(partial: Partial<Thresholds> = {}): Thresholds {
   check("alpha", thresholds.alpha, 1);
   for (const [metric, noise] of Object.entries(thresholds.metrics))
     check(`metrics.${metric}`, noise, Infinity);
+  if (thresholds.inconclusive !== undefined && !["pass", "fail"].includes(thresholds.inconclusive))
+    throw new RangeError(`thresholds: inconclusive must be pass or fail, got ${thresholds.inconclusive}`);
   return thresholds;
 }
 
@@ -95,8 +127,61 @@ export function noiseFor(metric: MetricName, thresholds: Thresholds): number {
   return thresholds.metrics[metric] ?? ("absoluteNoise" in spec ? spec.absoluteNoise : thresholds.noise);
 }
 
-/** Medians, change and interval, and the U test of one metric of one cell (no verdict yet). */
-export function measureMetric(input: MetricInput, options: CompareOptions = {}): MetricStatistics {
+/** Whether a metric of a cell gates its verdict: the matrix's choice, else the defaults. */
+export function isJudged(metric: MetricName, pattern: string | undefined, thresholds: Thresholds): boolean {
+  return thresholds.judge?.[metric] ?? defaultJudged(pattern).includes(metric);
+}
+
+/**
+ * Latency percentiles come from histograms of 3 significant digits, and rates and CPU figures
+ * are no finer: trials within 0.1 % of each other are not evidence of a zero spread. As a least
+ * variance of ln(value) that is (10⁻³)²/12 (a uniform rounding error, Sheppard's correction).
+ */
+const LOG_RESOLUTION_VARIANCE = 1e-6 / 12;
+
+/** Welch's t of candidate vs baseline: on log values for a relative metric whose values are all positive. */
+function welchOf(
+  kind: ChangeKind,
+  baseline: readonly number[],
+  candidate: readonly number[],
+): { test: MetricStatistics["test"]; result: WelchResult } {
+  if (kind === "relative" && [...baseline, ...candidate].every((v) => v > 0)) {
+    const result = welchT(baseline.map(Math.log), candidate.map(Math.log), {
+      minVariance: LOG_RESOLUTION_VARIANCE,
+    });
+    return { test: "welch-log", result };
+  }
+  return { test: "welch", result: welchT(baseline, candidate) };
+}
+
+/**
+ * Welch's interval of the change at a confidence, in the metric's kind of change: from log values
+ * the ratio of geometric means − 1; for a relative metric with zeros (a rate that stalled) the
+ * difference of means over the baseline's mean; for an absolute one the difference of means.
+ */
+function changeInterval(
+  m: Pick<MetricStatistics, "test" | "change" | "welch">,
+  confidence: number,
+): Interval {
+  const w = m.welch;
+  if (w === null) return { low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
+  const q = w.se === 0 ? 0 : studentTIsf((1 - confidence) / 2, w.df);
+  const low = w.difference - q * w.se;
+  const high = w.difference + q * w.se;
+  if (m.test === "welch-log") return { low: Math.expm1(low), high: Math.expm1(high) };
+  if (m.change === "absolute") return { low, high };
+  return {
+    low: changeOf("relative", w.baselineMean, w.baselineMean + low),
+    high: changeOf("relative", w.baselineMean, w.baselineMean + high),
+  };
+}
+
+/** Medians, change and intervals, Welch's t and the U test of one metric of one cell (no verdict yet). */
+export function measureMetric(
+  input: MetricInput,
+  options: CompareOptions = {},
+  judged = isJudged(input.metric, input.pattern, resolveThresholds(options.thresholds)),
+): MetricStatistics {
   const spec = METRICS[input.metric];
   const { baseline, candidate } = input;
   if (baseline.length === 0 || candidate.length === 0)
@@ -105,15 +190,29 @@ export function measureMetric(input: MetricInput, options: CompareOptions = {}):
         `got ${baseline.length} baseline and ${candidate.length} candidate`,
     );
   const confidence = options.confidence ?? 0.95;
+  const alpha = options.thresholds?.alpha ?? DEFAULT_THRESHOLDS.alpha;
   const baseMedian = median(baseline);
   const candMedian = median(candidate);
-  const interval = bootstrapChangeInterval(baseline, candidate, {
+  const medianInterval = bootstrapChangeInterval(baseline, candidate, {
     resamples: options.resamples ?? 2000,
     confidence,
     seed: hashSeed(`${options.seed ?? 1}\u0000${input.cellKey}\u0000${input.metric}`),
     change: spec.change,
   });
-  const test = mannWhitneyU(candidate, baseline);
+  const testable = baseline.length >= 2 && candidate.length >= 2;
+  const welch = testable ? welchOf(spec.change, baseline, candidate) : null;
+  const rank = mannWhitneyU(candidate, baseline);
+  const scale =
+    welch === null
+      ? null
+      : {
+          difference: welch.result.difference,
+          se: welch.result.se,
+          df: welch.result.df,
+          baselineMean: baseline.reduce((sum, v) => sum + v, 0) / baseline.length,
+        };
+  const test = welch?.test ?? (spec.change === "relative" ? "welch-log" : "welch");
+  const interval = changeInterval({ test, change: spec.change, welch: scale }, confidence);
   return {
     cellKey: input.cellKey,
     metric: input.metric,
@@ -125,60 +224,96 @@ export function measureMetric(input: MetricInput, options: CompareOptions = {}):
     low: interval.low,
     high: interval.high,
     confidence,
-    u: test.u,
-    p: test.p,
-    test: test.method,
+    medianInterval,
+    test,
+    welch: scale,
+    t: welch?.result.t ?? 0,
+    df: welch?.result.df ?? 0,
+    p: welch?.result.p ?? 1,
+    u: rank.u,
+    rankP: rank.p,
+    rankMethod: rank.method,
+    rankDecides: rankTestDecides(baseline.length, candidate.length, alpha),
+    judged,
   };
 }
 
 /**
- * Compares every metric of every matched cell and judges each, with Holm's correction over all
- * of them: with 20 cells × 8 metrics, 160 tests at α = 0.05 would otherwise raise ~8 false alarms
- * when nothing changed.
+ * Compares every metric of every matched cell and judges each. The judged metrics form one
+ * Benjamini–Hochberg family (the reported ones another): a false-discovery rate rather than a
+ * family-wise bound, which over a 1300-cell matrix made any call unreachable at 10 trials. When
+ * nothing changed, BH still bounds the chance of any false call in the comparison by α.
  */
 export function compareCells(inputs: readonly MetricInput[], options: CompareOptions = {}): Comparison {
   const thresholds = resolveThresholds(options.thresholds);
-  const measured = inputs.map((input) => measureMetric(input, options));
-  // A rank test can never give less than its smallest attainable p, but the normal approximation
-  // with heavy ties can (1,1,1 vs 2,2,2 gives 0.047): raise such p to the floor. (An exact p is
-  // never below it, save for rounding in the last bit.)
-  const floors = measured.map((m) => minAttainableP(m.baseline.n, m.candidate.n));
-  const pValues = measured.map((m, i) => (m.test === "asymptotic" ? Math.max(m.p, floors[i]!) : m.p));
-  const adjusted = holm(pValues);
-  const tests = measured.length;
+  const measured = inputs.map((input) =>
+    measureMetric(input, options, isJudged(input.metric, input.pattern, thresholds)),
+  );
+  const adjusted = new Array<number>(measured.length);
+  for (const family of [true, false]) {
+    const members = measured.flatMap((m, i) => (m.judged === family ? [i] : []));
+    const q = benjaminiHochberg(
+      members.map((i) => measured[i]!.p),
+      family ? Math.max(members.length, options.judgedFamily ?? 0) : members.length,
+    );
+    members.forEach((index, k) => {
+      adjusted[index] = q[k]!;
+    });
+  }
+  const tests = Math.max(measured.filter((m) => m.judged).length, options.judgedFamily ?? 0);
+  const judgedCount = measured.filter((m) => m.judged).length;
+  const family = (m: MetricStatistics) => (m.judged ? tests : measured.length - judgedCount);
+  const significant = (i: number) => adjusted[i]! < thresholds.alpha;
+  const rejected = { true: 0, false: 0 };
+  measured.forEach((m, i) => {
+    if (significant(i)) rejected[`${m.judged}`]++;
+  });
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   const results = measured.map((m, i): MetricComparison => {
     const noise = noiseFor(m.metric, thresholds);
     const pAdjusted = adjusted[i]!;
+    // A change selected as significant among many is held to an interval of level 1 − R·α/m
+    // (R selected of m): intervals of the selected keep their coverage on average (the
+    // false-coverage rate), which a plain 95 % interval of the few extreme ones would not.
+    // Benjamini & Yekutieli, "False Discovery Rate–Adjusted Multiple Confidence Intervals for
+    // Selected Parameters", JASA 100(469), 2005.
+    const confidence = significant(i)
+      ? Math.max(m.confidence, 1 - (rejected[`${m.judged}`] * thresholds.alpha) / family(m))
+      : m.confidence;
+    const interval = confidence === m.confidence ? m : changeInterval(m, confidence);
     const judgement = judge({
       better: m.better,
       baselineN: m.baseline.n,
       candidateN: m.candidate.n,
       estimate: m.estimate,
-      low: m.low,
-      high: m.high,
-      confidence: m.confidence,
-      p: pValues[i]!,
+      low: interval.low,
+      high: interval.high,
+      confidence,
+      p: m.p,
       pAdjusted,
-      tests,
+      tests: m.judged ? tests : measured.length - tests,
       noise,
       alpha: thresholds.alpha,
+      rankP: m.rankDecides ? m.rankP : null,
     });
-    counts[judgement.verdict]++;
+    if (m.judged) counts[judgement.verdict]++;
     const notes: string[] = [];
-    if (pValues[i]! > m.p)
-      notes.push(`p raised from ${m.p.toPrecision(2)} to the least a rank test can reach with these trials`);
-    if (floors[i]! * tests >= thresholds.alpha && floors[i]! < thresholds.alpha)
-      notes.push(
-        `with ${m.baseline.n} vs ${m.candidate.n} trials no p can pass Holm over ${tests} tests ` +
-          `(least reachable ${floors[i]!.toPrecision(2)}, needed < ${(thresholds.alpha / tests).toPrecision(2)})`,
-      );
-    return { ...m, pAdjusted, noise, notes, ...judgement };
+    if (!m.judged) notes.push("reported, not judged");
+    return {
+      ...m,
+      low: interval.low,
+      high: interval.high,
+      confidence,
+      pAdjusted,
+      noise,
+      notes,
+      ...judgement,
+    };
   });
   return { results, tests, thresholds, counts };
 }
 
-/** Compares one metric of one cell on its own (a family of one test: no correction). */
+/** Compares one metric of one cell on its own (a family of one test: no adjustment). */
 export function compareMetric(input: MetricInput, options: CompareOptions = {}): MetricComparison {
   return compareCells([input], options).results[0]!;
 }

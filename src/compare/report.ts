@@ -33,15 +33,18 @@ export function formatP(p: number): string {
 
 /** The verdict, and for an inconclusive one how many trials a side would likely settle it. */
 export function formatVerdict(metric: MetricComparison): string {
-  if (metric.verdict !== "inconclusive") return metric.verdict;
-  return metric.trialsPerSide === null ? "inconclusive" : `inconclusive (~${metric.trialsPerSide} trials)`;
+  const verdict =
+    metric.verdict !== "inconclusive" || metric.trialsPerSide === null
+      ? metric.verdict
+      : `inconclusive (~${metric.trialsPerSide} trials)`;
+  return metric.judged ? verdict : `${verdict}, not judged`;
 }
 
 /** The metrics of changed cells worth a row: everything that is not unchanged. */
 export function changedMetrics(cell: CellComparison): MetricComparison[] {
-  return cell.metrics
-    .filter((m) => m.verdict !== "unchanged")
-    .sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  const rank = (m: MetricComparison) =>
+    VERDICT_ORDER.indexOf(m.verdict) + (m.judged ? 0 : VERDICT_ORDER.length);
+  return cell.metrics.filter((m) => m.verdict !== "unchanged").sort((a, b) => rank(a) - rank(b));
 }
 
 /** Cells grouped by setup, in the order the comparison lists them. */
@@ -77,14 +80,60 @@ export function describeFingerprint(comparison: RunComparison): string {
 
 export function describeThresholds(comparison: RunComparison): string {
   const { noise, alpha } = comparison.thresholds;
-  return `noise ±${Number((noise * 100).toPrecision(3))}%, α ${alpha}, Holm over ${comparison.tests} tests, 95% bootstrap intervals of the change of medians`;
+  return (
+    `noise ±${Number((noise * 100).toPrecision(3))}%, α ${alpha} (false-discovery rate, Benjamini–Hochberg over ` +
+    `${comparison.tests} judged tests), Welch's t on log trial values with its 95% interval, rank test as a check`
+  );
+}
+
+/** The headline every output leads with: regression, inconclusive (with the trials needed), or no regression. */
+export function headline(comparison: RunComparison): string {
+  const { counts } = comparison;
+  if (comparison.result === "regression")
+    return `regression: ${counts.regression} judged metric${counts.regression === 1 ? "" : "s"} regressed`;
+  if (comparison.result === "inconclusive") {
+    const n = counts.inconclusive;
+    const trials =
+      comparison.trialsNeeded === null
+        ? "no practical trial count would settle them all"
+        : `about ${comparison.trialsNeeded} trials a side would settle them (--trials ${comparison.trialsNeeded})`;
+    return `inconclusive: ${n} judged metric${n === 1 ? "" : "s"} could not be decided; ${trials}`;
+  }
+  return "no regression";
+}
+
+/** A fact's value in a table cell: strings bare, anything else as compact JSON, missing as "-". */
+function factValue(value: unknown): string {
+  if (value === undefined || value === null) return "-";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export const FACT_HEADERS = ["fact", "baseline", "candidate"];
+
+/**
+ * What differs between the runs' machine and software facts, a row each (`hardware.…` fields must
+ * match unless --allow-mismatch; `software.…` ones — kernel, cmdline, sysctls, MTU, offloads,
+ * qemu — are often the change under test).
+ */
+export function factRows(comparison: Pick<RunComparison, "fingerprint">): string[][] {
+  const { differences, software = [] } = comparison.fingerprint;
+  return [...differences, ...software].map((d) => [d.field, factValue(d.baseline), factValue(d.candidate)]);
 }
 
 export function verdictSummary(comparison: RunComparison): string {
   return VERDICT_ORDER.map((v) => `${comparison.counts[v]} ${v}`).join(", ");
 }
 
-const HEADERS = ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"];
+export const HEADERS = [
+  "cell",
+  "metric",
+  "baseline",
+  "candidate",
+  "change",
+  "95% interval",
+  "p (BH)",
+  "verdict",
+];
 
 /** The cells every output shows for one metric, between the cell's name and its verdict. */
 export function metricFigures(m: MetricComparison): string[] {
@@ -110,6 +159,8 @@ export function formatComparison(comparison: RunComparison): string {
     `fingerprint: ${describeFingerprint(comparison)}`,
     describeThresholds(comparison),
   ];
+  const facts = factRows(comparison);
+  if (facts.length > 0) lines.push("", "== what differs between the runs", formatTable(FACT_HEADERS, facts));
   for (const [group, cells] of groupCells(comparison.cells)) {
     lines.push("", `== ${group}`);
     const rows = cells.flatMap((cell) => changedMetrics(cell).map((m, i) => metricRow(cell, m, i === 0)));
@@ -117,6 +168,6 @@ export function formatComparison(comparison: RunComparison): string {
     lines.push(unchangedLine(cells));
   }
   lines.push("", `verdicts: ${verdictSummary(comparison)}`);
-  lines.push(comparison.regression ? "RESULT: regression" : "RESULT: no regression");
+  lines.push(`RESULT: ${headline(comparison)}`);
   return lines.join("\n");
 }

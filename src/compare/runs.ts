@@ -1,9 +1,8 @@
 // Two stored runs → the comparison `vnetbench compare` prints: fingerprints checked, cells matched
 // by key, every metric judged (compare.ts), cells ordered worst first, and warnings with hints.
 
-import { minAttainableP } from "../analysis/statistics.js";
 import type { Cell } from "../domain/cell.js";
-import { InputError } from "../errors.js";
+import { ExitCode, InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
 import {
   type CompareOptions,
@@ -15,7 +14,7 @@ import {
 import { describeSetup, describeTraffic } from "./describe.js";
 import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
 import { matchTrials, type OneSidedMetric } from "./metrics.js";
-import { minTrialsPerSide, type Verdict } from "./verdict.js";
+import type { Verdict } from "./verdict.js";
 
 /** What a comparison says about each run it compared. */
 export interface ComparedRun {
@@ -32,7 +31,7 @@ export interface CellComparison extends Cell {
   group: string;
   /** The traffic, the cell's name within its group. */
   name: string;
-  /** The cell's worst verdict over its metrics (regression > improvement > inconclusive > unchanged). */
+  /** The cell's worst verdict over its judged metrics (regression > improvement > inconclusive > unchanged). */
   verdict: Verdict;
   metrics: MetricComparison[];
   /** Trials whose generator could not keep up, per side. */
@@ -44,9 +43,9 @@ export interface RunComparison {
   candidate: ComparedRun;
   fingerprint: FingerprintCheck;
   thresholds: Comparison["thresholds"];
-  /** Tests in Holm's family. */
+  /** Judged tests: the Benjamini–Hochberg family. */
   tests: number;
-  /** Verdicts over every metric of every cell. */
+  /** Verdicts over the judged metrics of every cell. */
   counts: Comparison["counts"];
   /** Matched cells, worst verdict first, then in the candidate's matrix order. */
   cells: CellComparison[];
@@ -56,7 +55,15 @@ export interface RunComparison {
   warnings: string[];
   /** Any regression: the exit code is non-zero. */
   regression: boolean;
+  /** No regression, but some judged metric could not be decided: not a pass, and said so. */
+  inconclusive: boolean;
+  /** The headline: `regression`, else `inconclusive`, else `no regression`. */
+  result: ComparisonResult;
+  /** Trials a side likely to settle every inconclusive judged metric (the most any needs), when known. */
+  trialsNeeded: number | null;
 }
+
+export type ComparisonResult = "regression" | "inconclusive" | "no regression";
 
 export interface RunCompareOptions extends CompareOptions {
   /** Compare runs whose fingerprints differ (the differences are still reported). */
@@ -84,10 +91,9 @@ function completedTrials(run: RunView, key: string): number {
 
 function worstVerdict(metrics: readonly MetricComparison[]): Verdict {
   const rank = (v: Verdict) => VERDICT_ORDER.indexOf(v);
-  return metrics.reduce<Verdict>(
-    (worst, m) => (rank(m.verdict) < rank(worst) ? m.verdict : worst),
-    "unchanged",
-  );
+  return metrics
+    .filter((m) => m.judged)
+    .reduce<Verdict>((worst, m) => (rank(m.verdict) < rank(worst) ? m.verdict : worst), "unchanged");
 }
 
 /**
@@ -110,6 +116,8 @@ export function compareRunViews(
     baseline.cells.flatMap((cell) => cell.trials),
     candidate.cells.flatMap((cell) => cell.trials),
   );
+  const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
+  for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
   if (matched.inputs.length === 0) {
     throw new InputError(
       `runs ${baseline.id} and ${candidate.id} have no cell with completed trials in common ` +
@@ -152,6 +160,9 @@ export function compareRunViews(
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
   ];
+  const judgedInconclusive = comparison.results.filter((r) => r.judged && r.verdict === "inconclusive");
+  const regression = comparison.counts.regression > 0;
+  const inconclusive = judgedInconclusive.length > 0;
   return {
     baseline: side(baseline),
     candidate: side(candidate),
@@ -164,7 +175,10 @@ export function compareRunViews(
     candidateOnly: matched.candidateOnly,
     oneSided: matched.oneSided,
     warnings,
-    regression: comparison.counts.regression > 0,
+    regression,
+    inconclusive,
+    result: regression ? "regression" : inconclusive ? "inconclusive" : "no regression",
+    trialsNeeded: trialsNeeded(judgedInconclusive),
   };
 }
 
@@ -222,17 +236,30 @@ function coverageWarnings(baselineOnly: string[], candidateOnly: string[]): stri
   return [...warn(baselineOnly, "baseline"), ...warn(candidateOnly, "candidate")];
 }
 
-/** When no p-value can pass Holm's correction, say so once rather than on every metric. */
+/** The trials a side that would settle every inconclusive metric; null when one has no practical number. */
+function trialsNeeded(inconclusive: readonly MetricComparison[]): number | null {
+  let most = 0;
+  for (const m of inconclusive) {
+    if (m.verdict !== "inconclusive" || m.trialsPerSide === null) return null;
+    most = Math.max(most, m.trialsPerSide);
+  }
+  return most > 0 ? most : null;
+}
+
+/** Welch's t needs a spread on each side: with one trial a side nothing can be called. */
 function trialCountWarnings(comparison: Comparison): string[] {
-  const { alpha } = comparison.thresholds;
-  const blocked = comparison.results.filter(
-    (r) => minAttainableP(r.baseline.n, r.candidate.n) * comparison.tests >= alpha,
-  );
-  if (blocked.length === 0) return [];
-  const fewest = Math.min(...blocked.map((r) => Math.min(r.baseline.n, r.candidate.n)));
+  const single = comparison.results.filter((r) => r.judged && Math.min(r.baseline.n, r.candidate.n) < 2);
+  if (single.length === 0) return [];
   return [
-    `${blocked.length} of ${comparison.tests} metrics have too few trials (as few as ${fewest} a side) for any ` +
-      `p-value to pass Holm's correction over ${comparison.tests} tests, so they cannot be called a regression ` +
-      `or improvement: run ${minTrialsPerSide(alpha / comparison.tests)} or more trials a side (--trials)`,
+    `${single.length} of ${comparison.tests} judged metrics have a single trial on a side, so they cannot be ` +
+      "called a regression or improvement: run 2 or more trials a side (--trials)",
   ];
+}
+
+/** 1 on a regression; 4 when inconclusive and strict (the flag or the matrix's `acceptance.inconclusive: fail`); else 0. */
+export function comparisonExitCode(comparison: RunComparison, strict: boolean): ExitCode {
+  if (comparison.regression) return ExitCode.regression;
+  if (comparison.inconclusive && (strict || comparison.thresholds.inconclusive === "fail"))
+    return ExitCode.inconclusive;
+  return ExitCode.ok;
 }

@@ -356,10 +356,14 @@ function acceptance(input: MatrixInput["acceptance"]): Partial<Thresholds> {
   const result: Partial<Thresholds> = {};
   if (input.noise !== undefined) result.noise = ratio(input.noise);
   if (input.alpha !== undefined) result.alpha = ratio(input.alpha);
-  if (input.metrics)
+  if (input.metrics) {
+    const entries = Object.entries(input.metrics) as [MetricName, number | string | false][];
     result.metrics = Object.fromEntries(
-      Object.entries(input.metrics).map(([metric, value]) => [metric as MetricName, ratio(value!)]),
+      entries.flatMap(([metric, value]) => (value === false ? [] : [[metric, ratio(value)]])),
     );
+    result.judge = Object.fromEntries(entries.map(([metric, value]) => [metric, value !== false]));
+  }
+  if (input.inconclusive !== undefined) result.inconclusive = input.inconclusive;
   return result;
 }
 

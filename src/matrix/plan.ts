@@ -2,6 +2,7 @@
 // an estimated duration, and the cells skipped because a CPU option cannot be applied here.
 
 import { readFileSync } from "node:fs";
+import type { PlanPower } from "../compare/power.js";
 import { autoDriver, whyUnsupported } from "../drivers/registry.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
@@ -53,6 +54,8 @@ export interface MatrixPlan {
   skipped: SkippedCell[];
   /** CPU options not probed before the run (their endpoints are remote), checked when applied. */
   unprobed: string[];
+  /** What the comparison of two such runs can detect (`plan`; absent from a run's own plan). */
+  power?: PlanPower;
 }
 
 /** Seconds a trial takes beyond its warm-up and measured window (agent round trips, CPU reads). */

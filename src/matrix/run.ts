@@ -3,6 +3,8 @@
 // resumes from the matrix text stored with it, with the same cells, order and seed.
 
 import { randomInt } from "node:crypto";
+import { hostname } from "node:os";
+import { powerFromHistory } from "../compare/power-history.js";
 import { InputError } from "../errors.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
@@ -50,6 +52,8 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
       throw new InputError(
         `${file}: every cell is skipped on this machine (${[...skippedOptions.values()].join("; ")})`,
       );
+    const power = powerFromHistory(store, plan.cells, plan.trials, matrix.acceptance, hostname());
+    for (const message of power.notes) options.onEvent?.({ type: "note", message });
     const stored: StoredMatrix = {
       file: matrix.file,
       sha256: matrix.sha256,

@@ -218,9 +218,21 @@ export const matrixSchema = strict({
       .strictObject({
         noise: ratio.optional(),
         alpha: ratio.optional(),
-        metrics: z
-          .partialRecord(z.enum(METRIC_NAMES as [string, ...string[]]), z.union([z.number().min(0), ratio]))
-          .optional(),
+        metrics: describe(
+          z
+            .partialRecord(
+              z.enum(METRIC_NAMES as [string, ...string[]]),
+              z.union([z.number().min(0), ratio, z.literal(false)]),
+            )
+            .optional(),
+          "per metric: a noise threshold (the metric is then judged) or false (reported, not judged); " +
+            "judged by default: latencyP50, latencyP99, messagesPerSecond (throughputMbps for streams), " +
+            "peakMessagesPerSecond, serviceDemandOutsideGenerator",
+        ),
+        inconclusive: describe(
+          z.enum(["pass", "fail"]).optional(),
+          "fail: an inconclusive comparison exits 4, as compare --strict (default pass)",
+        ),
       })
       .optional(),
     "thresholds `vnetbench compare` uses by default (flags still override)",

@@ -8,8 +8,12 @@ import {
   describeFingerprint,
   describeRun,
   describeThresholds,
+  FACT_HEADERS,
+  factRows,
   formatVerdict,
   groupCells,
+  HEADERS,
+  headline,
   metricFigures,
   unchangedLine,
   verdictSummary,
@@ -258,6 +262,12 @@ function verdictCell(m: MetricComparison): Cell {
   return { html: escapeHtml(formatVerdict(m)), className: `verdict ${m.verdict}` };
 }
 
+function factsTable(comparison: RunComparison): string {
+  const rows = factRows(comparison);
+  if (rows.length === 0) return "";
+  return `<h3>What differs between the runs</h3>\n${htmlTable(FACT_HEADERS, rows, 3)}`;
+}
+
 async function comparisonSection(comparison: RunComparison, figure: Figure): Promise<string> {
   const fingerprintClass = comparison.fingerprint.matches ? "" : ` class="bad"`;
   const tables = [...groupCells(comparison.cells)].map(([group, cells]) => {
@@ -265,29 +275,31 @@ async function comparisonSection(comparison: RunComparison, figure: Figure): Pro
       cell.metrics.map((m, i): Cell[] => [i === 0 ? cell.name : "", ...metricFigures(m), verdictCell(m)]),
     );
     return `<h3>${escapeHtml(group)}</h3><p class="note">${escapeHtml(unchangedLine(cells))}</p>
-${htmlTable(["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"], rows, 2)}`;
+${htmlTable(HEADERS, rows, 2)}`;
   });
   const deltas = deltaRows(comparison);
   const plot =
     deltas.length > 0
       ? await figure(
           deltasSpec(deltas, comparison.thresholds.noise * 100),
-          "Each dot is the change of medians, candidate vs baseline, in percent; its bar the 95 % bootstrap interval (dashed where cut at the panel's edge: the table below has the whole interval); the grey band the noise threshold.",
+          "Each dot is the change of medians, candidate vs baseline, in percent; its bar the 95 % interval of the change (Welch's t on log trial values) (dashed where cut at the panel's edge: the table below has the whole interval); the grey band the noise threshold.",
         )
       : "";
   const warnings =
     comparison.warnings.length > 0
       ? `<h3>Warnings</h3><ul class="warn">${comparison.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join("")}</ul>`
       : "";
-  const banner = comparison.regression ? "bad" : "good";
+  const banner = { regression: "bad", inconclusive: "unsure", "no regression": "good" }[comparison.result];
+  const title = headline(comparison);
   return `<section id="comparison"><h2>Compared with the baseline</h2>
-<p class="banner ${banner}">${escapeHtml(comparison.regression ? "Regression found" : "No regression")}: ${escapeHtml(verdictSummary(comparison))}</p>
+<p class="banner ${banner}">${escapeHtml(title[0]!.toUpperCase() + title.slice(1))} (${escapeHtml(verdictSummary(comparison))})</p>
 ${definitionList([
   ["baseline", describeRun(comparison.baseline)],
   ["candidate", describeRun(comparison.candidate)],
   ["thresholds", describeThresholds(comparison)],
 ])}
 <p${fingerprintClass}>Fingerprint: ${escapeHtml(describeFingerprint(comparison))}</p>
+${factsTable(comparison)}
 ${warnings}
 ${plot}
 ${tables.join("\n")}
@@ -335,6 +347,7 @@ dt { font-weight: 600; } dd { margin: 0; font-family: ui-monospace, monospace; w
 .bad { color: #b00; font-weight: 600; } .warn { color: #a60; }
 .banner { padding: .5rem .8rem; border-radius: 4px; font-weight: 600; }
 .banner.bad { background: #fde8e8; } .banner.good { background: #e6f4e6; color: #185c18; }
+.banner.unsure { background: #fff3cd; color: #7a5300; }
 .verdict { font-weight: 600; }
 ${Object.entries(VERDICT_COLORS)
   .map(([verdict, color]) => `.verdict.${verdict} { color: ${color}; }`)

@@ -7,8 +7,12 @@ import {
   describeFingerprint,
   describeRun,
   describeThresholds,
+  FACT_HEADERS,
+  factRows,
   formatVerdict,
   groupCells,
+  HEADERS,
+  headline,
   metricFigures,
   unchangedLine,
   verdictSummary,
@@ -40,11 +44,9 @@ function rows(cells: CellComparison[]): string[][] {
 
 /** The whole post: headline, runs, fingerprint, a table per setup, warnings. */
 export function comparisonMarkdown(comparison: RunComparison): string {
-  const headline = comparison.regression
-    ? `**${comparison.counts.regression} regression${comparison.counts.regression === 1 ? "" : "s"}**`
-    : "no regression";
+  const title = comparison.result === "no regression" ? headline(comparison) : `**${headline(comparison)}**`;
   const out = [
-    `### vnetbench comparison: ${headline}`,
+    `### vnetbench comparison: ${title}`,
     "",
     `- baseline: \`${describeRun(comparison.baseline)}\``,
     `- candidate: \`${describeRun(comparison.candidate)}\``,
@@ -52,17 +54,13 @@ export function comparisonMarkdown(comparison: RunComparison): string {
     `- ${describeThresholds(comparison)}`,
     `- verdicts: ${verdictSummary(comparison)}`,
   ];
+  const facts = factRows(comparison);
+  if (facts.length > 0)
+    out.push("", "#### What differs between the runs", "", markdownTable(FACT_HEADERS, facts, 3));
   for (const [group, cells] of groupCells(comparison.cells)) {
     out.push("", `#### ${group}`, "");
     const table = rows(cells);
-    if (table.length > 0)
-      out.push(
-        markdownTable(
-          ["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"],
-          table,
-        ),
-        "",
-      );
+    if (table.length > 0) out.push(markdownTable(HEADERS, table), "");
     out.push(`_${unchangedLine(cells)}_`);
   }
   if (comparison.warnings.length > 0) {

@@ -36,6 +36,8 @@ export type RunEvent =
       total: number;
     }
   | { type: "warning"; message: string }
+  /** Something the user should know before the trials start (e.g. the design's power). */
+  | { type: "note"; message: string }
   | { type: "run-end"; runId: string; status: RunStatus };
 
 /** What a trial's setup may depend on: the generator's processes of the session it runs in. */

@@ -12,7 +12,7 @@ import type { RunComparison } from "../../src/compare/runs.js";
 import { ExitCode } from "../../src/errors.js";
 import { CSV_HEADER } from "../../src/report/export.js";
 import type { RunView } from "../../src/report/run-view.js";
-import { Store } from "../../src/storage/store.js";
+import { storeRunView } from "../helpers/store-run.js";
 import { makeRun, spread } from "../unit/report/run-fixture.js";
 
 const CLI = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
@@ -45,31 +45,13 @@ function realRun(label: string): RunView {
   ];
   const result = cli(...args, "--label", label, "--json");
   assert.equal(result.code, 0, result.stderr);
+  // The run's header states the design's power before the first trial.
+  assert.match(result.stderr, /^power: 4 trials a side, \d+ judged tests, α 0\.05 .*latency p50 [\d.]+%/m);
   return JSON.parse(result.stdout) as RunView;
 }
 
-/** Stores a RunView as a run of its own (to plant synthetic or altered runs beside real ones). */
 function store(view: RunView, id: string, metadata = view.metadata): void {
-  const s = new Store(db);
-  try {
-    s.createRun(
-      {
-        id,
-        createdAt: new Date().toISOString(),
-        finishedAt: null,
-        status: "completed",
-        label: id,
-        tester: "test",
-        command: [],
-        trials: view.trialsPerCell,
-        metadata,
-      },
-      view.cells.map(({ key, setup, traffic }) => ({ key, setup, traffic })),
-    );
-    for (const trial of view.cells.flatMap((cell) => cell.trials)) s.recordTrial(id, trial);
-  } finally {
-    s.close();
-  }
+  storeRunView(db, view, id, metadata);
 }
 
 let base: RunView;
@@ -79,8 +61,11 @@ before(() => {
   cand = realRun("cand");
 });
 
-test("real runs compare: exit 0 (4 trials cannot pass Holm), JSON with every metric of the cell", () => {
-  const result = cli("compare", base.id, cand.id.slice(0, 17), "--json");
+// Two runs on a shared machine drift by more than the 2 % default noise (other work comes and goes
+// between them), which Welch's t can rightly call: these tests check the outputs' shape with a
+// noise threshold no drift reaches. False regressions are measured on the lab, under the lock.
+test("real runs compare: exit 0, JSON with every metric of the cell", () => {
+  const result = cli("compare", base.id, cand.id.slice(0, 17), "--json", "--noise", "50%");
   assert.equal(result.code, ExitCode.ok, result.stderr);
   const comparison = JSON.parse(result.stdout) as RunComparison;
   assert.equal(comparison.baseline.id, base.id);
@@ -103,29 +88,28 @@ test("real runs compare: exit 0 (4 trials cannot pass Holm), JSON with every met
     assert.ok(metrics.includes(metric as never), `${metric} in ${metrics}`);
   for (const m of cell.metrics) {
     assert.equal(m.baseline.n, 4);
-    assert.ok(
-      m.low <= m.estimate && m.estimate <= m.high,
-      `${m.metric}: ${m.low} ≤ ${m.estimate} ≤ ${m.high}`,
-    );
+    assert.ok(m.low <= m.high, `${m.metric}: ${m.low} ≤ ${m.high}`);
+    assert.ok(["welch-log", "welch"].includes(m.test), m.test);
     assert.ok(["regression", "improvement", "unchanged", "inconclusive"].includes(m.verdict));
   }
   assert.equal(
     Object.values(comparison.counts).reduce((a, b) => a + b, 0),
     comparison.tests,
   );
-  assert.match(result.stderr, /too few trials .* Holm/);
+  assert.equal(comparison.tests, cell.metrics.filter((m) => m.judged).length);
+  assert.ok(comparison.tests >= 3, "p50, p99 and messages/s are judged");
 });
 
 test("labels name runs; the table and Markdown outputs", () => {
-  const table = cli("compare", "--label", "base", "cand", "--noise", "5%");
+  const table = cli("compare", "--label", "base", "cand", "--noise", "50%");
   assert.equal(table.code, ExitCode.ok, table.stderr);
   assert.match(table.stdout, /^baseline {3}\S+ \(label base/);
-  assert.match(table.stdout, /noise ±5%/);
+  assert.match(table.stdout, /noise ±50%/);
   assert.match(table.stdout, /== loopback one-way/);
-  assert.match(table.stdout, /RESULT: no regression/);
-  const markdown = cli("compare", "--label", "base", "cand", "--markdown");
+  assert.match(table.stdout, /RESULT: (no regression|inconclusive)/);
+  const markdown = cli("compare", "--label", "base", "cand", "--markdown", "--noise", "50%");
   assert.equal(markdown.code, ExitCode.ok, markdown.stderr);
-  assert.match(markdown.stdout, /^### vnetbench comparison: no regression\n/);
+  assert.match(markdown.stdout, /^### vnetbench comparison: (no regression|\*\*inconclusive)/);
   assert.match(markdown.stdout, /#### loopback one-way/);
 });
 
@@ -168,6 +152,25 @@ test("a regression exits 1", () => {
   assert.equal(result.code, ExitCode.regression, result.stderr);
   assert.match(result.stdout, /tcp rr 64\/64\s+latency p50 .* \+12\.0% .* regression/);
   assert.match(result.stdout, /RESULT: regression/);
+});
+
+test("an undecided comparison is inconclusive: exit 0, or 4 under --strict; --junit skips it", () => {
+  const metadata = base.metadata;
+  store(makeRun("undecided-base", [{ trials: spread(3, 50) }], metadata), "undecided-base");
+  store(makeRun("undecided-cand", [{ trials: spread(3, 50 * 1.022) }], metadata), "undecided-cand");
+  const junit = join(dir, "junit.xml");
+  const result = cli("compare", "undecided-base", "undecided-cand", "--junit", junit);
+  assert.equal(result.code, ExitCode.ok, result.stderr);
+  assert.match(
+    result.stdout,
+    /RESULT: inconclusive: \d+ judged metrics? could not be decided; about \d+ trials a side/,
+  );
+  assert.match(readFileSync(junit, "utf8"), /<skipped message="inconclusive: /);
+  const strict = cli("compare", "undecided-base", "undecided-cand", "--strict");
+  assert.equal(strict.code, ExitCode.inconclusive, strict.stderr);
+  const regression = cli("compare", "synthetic-base", "synthetic-cand", "--strict", "--junit", junit);
+  assert.equal(regression.code, ExitCode.regression, regression.stderr);
+  assert.match(readFileSync(junit, "utf8"), /<failure type="regression"/);
 });
 
 test("export: CSV a row per trial, JSON the run view", () => {

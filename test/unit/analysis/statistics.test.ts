@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hashSeed, mulberry32 } from "../../../src/analysis/random.js";
 import {
+  benjaminiHochberg,
   bootstrapChangeInterval,
   changeOf,
-  holm,
   mannWhitneyU,
   median,
   minAttainableP,
@@ -189,24 +189,43 @@ describe("Mann–Whitney U", () => {
   });
 });
 
-describe("Holm–Bonferroni", () => {
-  it("adjusts in ascending order and returns the original order (worked by hand)", () => {
-    // Sorted 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → max so far 0.06.
-    const adjusted = holm([0.01, 0.04, 0.03, 0.005]);
-    for (const [i, expected] of [0.03, 0.06, 0.06, 0.02].entries()) close(adjusted[i]!, expected, 1e-12);
+describe("Benjamini–Hochberg", () => {
+  it("adjusts from the largest p down and returns the original order (worked by hand)", () => {
+    // Sorted 0.005, 0.01, 0.03, 0.04 (m = 4): m·p/rank = 0.02, 0.02, 0.04, 0.04; running minimum
+    // from the top gives the same. scipy.stats.false_discovery_control agrees: [0.02 0.04 0.04 0.02].
+    const adjusted = benjaminiHochberg([0.01, 0.04, 0.03, 0.005]);
+    for (const [i, expected] of [0.02, 0.04, 0.04, 0.02].entries()) close(adjusted[i]!, expected, 1e-12);
   });
 
-  it("matches R's p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05), 'holm')", () => {
-    const adjusted = holm([0.05, 0.04, 0.03, 0.02, 0.01]);
-    for (const [i, expected] of [0.09, 0.09, 0.09, 0.08, 0.05].entries())
-      close(adjusted[i]!, expected, 1e-12);
+  it("matches R's p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05), 'BH'): all 0.05", () => {
+    const adjusted = benjaminiHochberg([0.05, 0.04, 0.03, 0.02, 0.01]);
+    for (const value of adjusted) close(value, 0.05, 1e-12);
   });
 
-  it("caps at 1, keeps tied p-values equal and accepts an empty family", () => {
-    assert.deepEqual(holm([0.5, 0.5, 0.9]), [1, 1, 1]);
-    assert.deepEqual(holm([0.01, 0.01]), [0.02, 0.02]);
-    assert.deepEqual(holm([]), []);
-    assert.throws(() => holm([Number.NaN]), RangeError);
+  it("rejects far more than a family-wise bound once several changes are real", () => {
+    // 0.001·4/1 = 0.004 and 0.5·4/3 = 0.667 (scipy: [0.667 0.667 0.9 0.004]).
+    const adjusted = benjaminiHochberg([0.5, 0.5, 0.9, 0.001]);
+    for (const [i, expected] of [2 / 3, 2 / 3, 0.9, 0.004].entries()) close(adjusted[i]!, expected, 1e-12);
+    // Ten p of 0.004 among 100: BH keeps every one at 0.04; Bonferroni/Holm would need p < 0.0005.
+    const many = [...Array(10).fill(0.004), ...Array(90).fill(0.9)];
+    assert.ok(
+      benjaminiHochberg(many)
+        .slice(0, 10)
+        .every((q) => Math.abs(q - 0.04) < 1e-12),
+    );
+  });
+
+  it("counts members left out as p = 1: the same as giving them", () => {
+    const withOnes = benjaminiHochberg([0.001, 0.01, 1, 1, 1]);
+    assert.deepEqual(benjaminiHochberg([0.001, 0.01], 5), withOnes.slice(0, 2));
+    assert.throws(() => benjaminiHochberg([0.1, 0.2], 1), /family/);
+  });
+
+  it("keeps tied p-values equal, caps at 1 and accepts an empty family", () => {
+    assert.deepEqual(benjaminiHochberg([0.01, 0.01]), [0.01, 0.01]);
+    assert.deepEqual(benjaminiHochberg([1, 1]), [1, 1]);
+    assert.deepEqual(benjaminiHochberg([]), []);
+    assert.throws(() => benjaminiHochberg([Number.NaN]), RangeError);
   });
 });
 

@@ -1,14 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mulberry32 } from "../../../src/analysis/random.js";
-import { holm, mannWhitneyU } from "../../../src/analysis/statistics.js";
-import { compareCells, compareMetric, DEFAULT_THRESHOLDS, noiseFor } from "../../../src/compare/compare.js";
+import { benjaminiHochberg, mannWhitneyU } from "../../../src/analysis/statistics.js";
+import {
+  compareCells,
+  compareMetric,
+  DEFAULT_THRESHOLDS,
+  measureMetric,
+  noiseFor,
+} from "../../../src/compare/compare.js";
 import type { MetricInput } from "../../../src/compare/metrics.js";
 import {
   type Evidence,
   estimateTrialsPerSide,
   judge,
-  minTrialsPerSide,
+  rankTestDecides,
 } from "../../../src/compare/verdict.js";
 import { syntheticMatrix, trials } from "./synthetic.js";
 
@@ -25,6 +31,7 @@ const evidence: Evidence = {
   tests: 1,
   noise: 0.02,
   alpha: 0.05,
+  rankP: null,
 };
 
 describe("judge", () => {
@@ -49,24 +56,27 @@ describe("judge", () => {
     assert.equal(judgement.verdict === "inconclusive" && judgement.trialsPerSide, 46);
   });
 
-  it("is inconclusive when the interval is clear of the noise but p is not below α after Holm", () => {
+  it("is inconclusive when the interval is clear of the noise but the adjusted p is not below α", () => {
     const judgement = judge({ ...evidence, pAdjusted: 0.08 });
     assert.equal(judgement.verdict, "inconclusive");
-    assert.ok(judgement.verdict === "inconclusive" && judgement.reason.includes("Holm"));
+    assert.ok(judgement.verdict === "inconclusive" && judgement.reason.includes("adjusted"));
   });
 
-  it("claims nothing with fewer than 4 trials a side, where p < 0.05 is unreachable", () => {
-    const judgement = judge({
-      ...evidence,
-      baselineN: 3,
-      candidateN: 3,
-      low: -0.001,
-      high: 0.001,
-      estimate: 0,
-    });
+  it("needs the rank test to agree where it can decide", () => {
+    const judgement = judge({ ...evidence, rankP: 0.2 });
     assert.equal(judgement.verdict, "inconclusive");
-    assert.ok(judgement.verdict === "inconclusive" && judgement.reason.includes("at least 4 a side"));
-    assert.equal(minTrialsPerSide(0.05), 4);
+    assert.ok(judgement.verdict === "inconclusive" && judgement.reason.includes("rank test"));
+    assert.deepEqual(judge({ ...evidence, rankP: 0.001 }), { verdict: "regression" });
+    // Its least p is 0.1 at 3 a side and 0.0079 at 5: no check; 0.0022 at 6 a side: a check.
+    assert.equal(rankTestDecides(3, 3, 0.05), false);
+    assert.equal(rankTestDecides(5, 5, 0.05), false);
+    assert.equal(rankTestDecides(6, 6, 0.05), true);
+  });
+
+  it("claims nothing with a single trial on a side: there is no spread", () => {
+    const judgement = judge({ ...evidence, baselineN: 1, candidateN: 3 });
+    assert.equal(judgement.verdict, "inconclusive");
+    assert.ok(judgement.verdict === "inconclusive" && judgement.reason.includes("at least 2"));
   });
 });
 
@@ -124,17 +134,45 @@ describe("compareCells", () => {
   const base = [100, 101, 99, 100.5, 99.5, 100.2, 99.8, 100.7, 99.3, 100.1];
   const slower = base.map((v) => v * 1.1);
 
-  it("reports medians, the change, its interval and the U test of each metric", () => {
+  it("reports medians, the change, Welch's test and interval and the U test of each metric", () => {
     const result = compareMetric({ cellKey: "c", metric: "latencyP50", baseline: base, candidate: slower });
     assert.equal(result.baseline.median, 100.05);
     assert.ok(Math.abs(result.candidate.median - 110.055) < 1e-9);
     assert.ok(Math.abs(result.estimate - 0.1) < 1e-12);
-    assert.ok(result.low > 0.08 && result.high < 0.12, `${result.low}…${result.high}`);
-    // Every candidate trial above every baseline trial: U = 100, p = 2/C(20,10).
+    // Every log value shifted by ln 1.1 with the same spread: Welch's interval is exactly 1.1× ± a bit.
+    assert.equal(result.test, "welch-log");
+    assert.ok(result.low > 0.09 && result.high < 0.11 && result.low < 0.1 && result.high > 0.1);
+    assert.ok(result.p < 1e-12, `${result.p}`);
+    assert.ok(result.medianInterval.low > 0.08 && result.medianInterval.high < 0.12);
+    // Every candidate trial above every baseline trial: U = 100, p = 2/C(20,10), and it decides here.
     assert.equal(result.u, 100);
-    assert.ok(Math.abs(result.p - 2 / 184756) < 1e-18);
+    assert.ok(Math.abs(result.rankP - 2 / 184756) < 1e-18);
+    assert.equal(result.rankDecides, true);
     assert.equal(result.verdict, "regression");
     assert.equal(result.pAdjusted, result.p);
+  });
+
+  it("calls a doubling from 3 trials a side, where the least rank-test p is 0.1", () => {
+    const result = compareMetric({
+      cellKey: "c",
+      metric: "latencyP50",
+      baseline: [100, 103, 97],
+      candidate: [200, 206, 195],
+    });
+    // scipy.stats.ttest_ind(log(cand), log(base), equal_var=False).pvalue = 8.35e-6.
+    assert.ok(Math.abs(result.p - 8.350126240464391e-6) < 1e-10, `${result.p}`);
+    assert.equal(result.rankDecides, false);
+    assert.equal(result.verdict, "regression");
+    // --quick's 2 trials a side call it too.
+    const quick = compareMetric({
+      cellKey: "c",
+      metric: "latencyP50",
+      baseline: [100, 103],
+      candidate: [200, 204],
+    });
+    assert.equal(quick.verdict, "regression");
+    // The interval of the ratio of geometric means: exp([0.6294, 0.7603]) − 1.
+    assert.ok(Math.abs(result.low - Math.expm1(0.6294483039531179)) < 1e-8);
   });
 
   it("turns the same change into an improvement for a higher-is-better metric", () => {
@@ -147,7 +185,7 @@ describe("compareCells", () => {
     assert.equal(result.verdict, "improvement");
   });
 
-  it("applies Holm across every cell and metric of the comparison", () => {
+  it("adjusts Welch's p by Benjamini–Hochberg across the judged metrics only", () => {
     const inputs: MetricInput[] = [
       { cellKey: "a", metric: "latencyP50", baseline: base, candidate: slower },
       {
@@ -157,18 +195,31 @@ describe("compareCells", () => {
         candidate: base.map((v, i) => v + (i % 2 ? 1 : -1)),
       },
       { cellKey: "b", metric: "latencyP99", baseline: base, candidate: base.map((v) => v * 1.02) },
+      { cellKey: "b", metric: "latencyMax", baseline: base, candidate: slower },
     ];
     const comparison = compareCells(inputs);
     assert.equal(comparison.tests, 3);
-    const raw = inputs.map((i) => mannWhitneyU(i.candidate, i.baseline).p);
-    const expected = holm(raw);
-    for (const [i, r] of comparison.results.entries())
+    const expected = benjaminiHochberg(inputs.slice(0, 3).map((i) => measureMetric(i).p));
+    for (const [i, r] of comparison.results.slice(0, 3).entries())
       assert.ok(Math.abs(r.pAdjusted - expected[i]!) < 1e-15);
+    // latencyMax is reported, not judged: its own family of one, and outside the counts.
+    const max = comparison.results[3]!;
+    assert.equal(max.judged, false);
+    assert.equal(max.pAdjusted, max.p);
     assert.equal(comparison.counts.regression, 1);
     assert.equal(
       Object.values(comparison.counts).reduce((a, b) => a + b, 0),
       3,
     );
+    assert.equal(mannWhitneyU(slower, base).p, comparison.results[0]!.rankP);
+  });
+
+  it("lets the matrix choose the judged metrics", () => {
+    const input: MetricInput = { cellKey: "c", metric: "latencyMax", baseline: base, candidate: slower };
+    assert.equal(compareCells([input]).tests, 0);
+    assert.equal(compareCells([input], { thresholds: { judge: { latencyMax: true } } }).tests, 1);
+    const p50: MetricInput = { ...input, metric: "latencyP50" };
+    assert.equal(compareCells([p50], { thresholds: { judge: { latencyP50: false } } }).counts.regression, 0);
   });
 
   it("uses per-metric thresholds, and an absolute one for loss", () => {
@@ -185,32 +236,6 @@ describe("compareCells", () => {
       candidate: [0, 0, 0, 0],
     });
     assert.deepEqual([loss.estimate, loss.low, loss.high, loss.p, loss.verdict], [0, 0, 0, 1, "unchanged"]);
-  });
-
-  it("never lets a tie-heavy normal approximation beat the smallest p a rank test can reach", () => {
-    const result = compareMetric({
-      cellKey: "c",
-      metric: "latencyP50",
-      baseline: [1, 1, 1],
-      candidate: [2, 2, 2],
-    });
-    assert.ok(result.p < 0.05);
-    assert.equal(result.pAdjusted, 0.1);
-    assert.equal(result.verdict, "inconclusive");
-    // 3·((z(0.025) + z_β)/z(0.1/2))² = 3·((1.960 + 0.842)/1.645)² = 8.7 → 9 a side.
-    assert.equal(result.verdict === "inconclusive" && result.trialsPerSide, 9);
-    assert.match(result.notes.join(), /p raised/);
-  });
-
-  it("notes when Holm's correction makes any verdict unreachable", () => {
-    const four = [1, 2, 3, 4];
-    const inputs: MetricInput[] = [
-      { cellKey: "a", metric: "latencyP50", baseline: four, candidate: [5, 6, 7, 8] },
-      { cellKey: "b", metric: "latencyP50", baseline: four, candidate: [5, 6, 7, 8] },
-    ];
-    const [first] = compareCells(inputs).results;
-    assert.match(first!.notes.join(), /no p can pass Holm over 2 tests/);
-    assert.equal(first!.verdict, "inconclusive");
   });
 
   it("is reproducible: the same seed gives the same intervals whatever the order of inputs", () => {

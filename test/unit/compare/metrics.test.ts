@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { METRICS, matchTrials, metricValues, type TrialMeasurements } from "../../../src/compare/metrics.js";
+import {
+  defaultJudged,
+  METRICS,
+  matchTrials,
+  metricValues,
+  type TrialMeasurements,
+} from "../../../src/compare/metrics.js";
 import { lossOf, type Sample } from "../../../src/domain/sample.js";
 
 function sample(overrides: Partial<Sample> = {}): Sample {
@@ -43,6 +49,7 @@ describe("metrics", () => {
       throughputMbps: "higher",
       hostCpuSeconds: "lower",
       serviceDemand: "lower",
+      serviceDemandOutsideGenerator: "lower",
       lossRatio: "lower",
       peakMessagesPerSecond: "higher",
     });
@@ -69,15 +76,31 @@ describe("metrics", () => {
     const plain = trial("c", [sample()]);
     assert.equal(METRICS.hostCpuSeconds.read(plain), null);
     assert.equal(METRICS.serviceDemand.read(plain), null);
+    assert.equal(METRICS.serviceDemandOutsideGenerator.read(plain), null);
     assert.equal(METRICS.peakMessagesPerSecond.read(plain), null);
     const full = trial("c", [sample()], {
       cpu: { hostSeconds: 3.5 },
-      serviceDemand: { usPerKB: 1.25 },
+      serviceDemand: { usPerKB: 1.25, withoutGenerator: { usPerKB: 0.25 } },
       peak: { messagesPerSecond: 42000 },
     });
     assert.equal(METRICS.hostCpuSeconds.read(full), 3.5);
     assert.equal(METRICS.serviceDemand.read(full), 1.25);
+    assert.equal(METRICS.serviceDemandOutsideGenerator.read(full), 0.25);
     assert.equal(METRICS.peakMessagesPerSecond.read(full), 42000);
+  });
+
+  it("judges latency, the rate, peak and the path's own CPU by default; host CPU-seconds only reported", () => {
+    assert.deepEqual(defaultJudged("rr"), [
+      "latencyP50",
+      "latencyP99",
+      "messagesPerSecond",
+      "peakMessagesPerSecond",
+      "serviceDemandOutsideGenerator",
+    ]);
+    assert.ok(defaultJudged("stream").includes("throughputMbps"));
+    assert.ok(!defaultJudged("stream").includes("messagesPerSecond"));
+    for (const pattern of ["rr", "crr", "stream", "paced", undefined])
+      assert.ok(!defaultJudged(pattern).includes("hostCpuSeconds"));
   });
 
   it("has no latency without a latency summary and no loss when nothing was sent", () => {

@@ -8,7 +8,7 @@ import {
   formatValue,
 } from "../../../src/compare/report.js";
 import { compareRunViews } from "../../../src/compare/runs.js";
-import { makeRun, spread } from "../report/run-fixture.js";
+import { HOST, makeRun, spread } from "../report/run-fixture.js";
 
 describe("comparison formatting", () => {
   it("writes relative changes as signed percentages and absolute ones as percentage points", () => {
@@ -41,11 +41,28 @@ describe("comparison formatting", () => {
     const pinned = lines.indexOf("== loopback one-way cpu=pinned");
     assert.match(
       lines[pinned + 1]!,
-      /^cell\s+metric\s+baseline\s+candidate\s+change\s+95% interval\s+p \(Holm\)\s+verdict$/,
+      /^cell\s+metric\s+baseline\s+candidate\s+change\s+95% interval\s+p \(BH\)\s+verdict$/,
     );
     assert.match(lines[pinned + 3]!, /^udp rr 64\/64\s+latency p50 .* -10\.0% .* improvement$/);
     assert.match(text, /1 cell unchanged \(and \d+ unchanged metrics? of the cells above\)/);
     assert.match(text, /== loopback one-way\n1 cell unchanged\n/);
     assert.match(text, /RESULT: no regression$/);
+  });
+
+  it("shows what differs in the runs' software facts as a table", () => {
+    const facts = (mtu: number, cc: string) => ({
+      ...HOST,
+      software: { host: { mtu: { eth0: mtu }, sysctls: { "net.ipv4.tcp_congestion_control": cc } } },
+    });
+    const cells = [{ trials: spread(10, 50) }];
+    const text = formatComparison(
+      compareRunViews(
+        makeRun("base", cells, facts(1500, "cubic")),
+        makeRun("cand", cells, facts(9000, "bbr")),
+      ),
+    );
+    assert.match(text, /== what differs between the runs\nfact\s+baseline\s+candidate\n/);
+    assert.match(text, /software\.host\.mtu\.eth0\s+1500\s+9000/);
+    assert.match(text, /software\.host\.sysctls\.net\.ipv4\.tcp_congestion_control\s+cubic\s+bbr/);
   });
 });

@@ -73,7 +73,7 @@ test("defaults: cpu none, guest and hypervisor default, 3 trials, sequential, no
   const matrix = parse(`categories:
   network: [loopback]
   traffic: [{ name: rr, protocol: tcp, pattern: rr, sizes: [64] }]
-acceptance: { noise: 3%, metrics: { latencyP99: 0.1 } }
+acceptance: { noise: 3%, metrics: { latencyP99: 0.1, hostCpuSeconds: 5%, latencyP50: false }, inconclusive: fail }
 `);
   assert.deepEqual(
     [matrix.cpu[0]!.name, matrix.guest[0]!.name, matrix.hypervisor[0]!.name],
@@ -82,7 +82,12 @@ acceptance: { noise: 3%, metrics: { latencyP99: 0.1 } }
   assert.equal(matrix.trials, 3);
   assert.equal(matrix.order, "sequential");
   assert.equal(matrix.seed, null);
-  assert.deepEqual(matrix.acceptance, { noise: 0.03, metrics: { latencyP99: 0.1 } });
+  assert.deepEqual(matrix.acceptance, {
+    noise: 0.03,
+    metrics: { latencyP99: 0.1, hostCpuSeconds: 0.05 },
+    judge: { latencyP99: true, hostCpuSeconds: true, latencyP50: false },
+    inconclusive: "fail",
+  });
   assert.equal(matrix.traffic[0]!.traffic[0]!.durationS, 5);
   assert.equal(matrix.endpoints.kind, "default");
 });

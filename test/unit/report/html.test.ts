@@ -69,10 +69,24 @@ describe("reportHtml", () => {
     const baseline = makeRun("base", cells(1, false));
     const run = makeRun("cand", cells(1.1, false));
     const html = await reportHtml({ run, comparison: compareRunViews(baseline, run), generator });
-    assert.match(html, /<p class="banner bad">Regression found: [1-9]\d* regression/);
+    assert.match(
+      html,
+      /<p class="banner bad">Regression: [1-9]\d* judged metrics? regressed \([1-9]\d* regression/,
+    );
     assert.match(html, /Change of medians, candidate vs baseline/);
     assert.match(html, /<td class="verdict regression">regression<\/td>/);
     assert.equal((html.match(/<figure class="plot"><svg/g) ?? []).length, 4);
+  });
+
+  it("puts an amber inconclusive banner, with the trials needed, when a judged metric is undecided", async () => {
+    const baseline = makeRun("base", [{ trials: spread(3, 50) }]);
+    const run = makeRun("cand", [{ trials: spread(3, 50 * 1.022) }]);
+    const html = await reportHtml({ run, comparison: compareRunViews(baseline, run), generator });
+    assert.match(
+      html,
+      /<p class="banner unsure">Inconclusive: \d+ judged metrics? could not be decided; about \d+ trials a side/,
+    );
+    assert.match(html, /\.banner\.unsure \{ background: #fff3cd/);
   });
 
   it("keeps each plot's SVG ids apart", async () => {

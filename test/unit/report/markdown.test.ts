@@ -22,7 +22,8 @@ describe("comparisonMarkdown", () => {
 
   it("headlines the regressions, lists the changed metrics and counts the unchanged cells", () => {
     const text = comparisonMarkdown(compareRunViews(makeRun("base", cells(1)), makeRun("cand", cells(1.1))));
-    assert.match(text, /^### vnetbench comparison: \*\*5 regressions\*\*/);
+    // Judged: p50, p99 and messages/s; service demand and the rest are reported, not judged.
+    assert.match(text, /^### vnetbench comparison: \*\*regression: 3 judged metrics regressed\*\*/);
     assert.match(text, /#### loopback one-way/);
     assert.match(
       text,
@@ -33,6 +34,18 @@ describe("comparisonMarkdown", () => {
     assert.doesNotMatch(text, /udp rr/);
   });
 
+  it("headlines an undecided comparison as inconclusive, never as no regression", () => {
+    const undecided = [{ trials: spread(3, 50) }];
+    const text = comparisonMarkdown(
+      compareRunViews(makeRun("base", undecided), makeRun("cand", [{ trials: spread(3, 50 * 1.022) }])),
+    );
+    assert.match(
+      text,
+      /^### vnetbench comparison: \*\*inconclusive: \d+ judged metrics? could not be decided; about \d+ trials a side would settle them/,
+    );
+    assert.doesNotMatch(text, /no regression/);
+  });
+
   it("says no regression, and shows a fingerprint mismatch and the warnings", () => {
     const other = makeRun("cand", cells(1), { ...HOST, kernel: "Linux 6.9" });
     const text = comparisonMarkdown(
@@ -41,5 +54,9 @@ describe("comparisonMarkdown", () => {
     assert.match(text, /^### vnetbench comparison: no regression/);
     assert.match(text, /fingerprint: DIFFERENT machines: kernel "Linux 6\.1\.0" vs "Linux 6\.9"/);
     assert.match(text, /\*\*Warnings\*\*\n\n- fingerprint differs: kernel/);
+    assert.match(
+      text,
+      /#### What differs between the runs\n\n\| fact \| baseline \| candidate \|\n\| --- \| --- \| --- \|\n\| kernel \| Linux 6\.1\.0 \| Linux 6\.9 \|/,
+    );
   });
 });
