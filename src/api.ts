@@ -19,7 +19,7 @@ import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
-import { type RunView, runView } from "./report/run-view.js";
+import { loadRunView, type RunView } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import {
@@ -126,7 +126,7 @@ async function executeOnPaths(
       onEvent: options.onEvent,
       signal: options.signal,
     });
-    return runView(store.getRun(runId));
+    return loadRunView(store, runId, { histograms: true });
   } finally {
     await provider.close();
   }
@@ -186,7 +186,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
       onEvent: options.onEvent,
       signal: options.signal,
     });
-    return runView(store.getRun(runId));
+    return loadRunView(store, runId, { histograms: true });
   } finally {
     store.close();
   }
@@ -232,7 +232,7 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
       await resumeMatrixRun(store, run, { driverFor, onEvent: options.onEvent, signal: options.signal });
-      return runView(store.getRun(run.id));
+      return loadRunView(store, run.id, { histograms: true });
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
     return await executeOnPaths(store, run.id, paths, options);
@@ -250,10 +250,14 @@ export function listRuns(db?: string): RunRecord[] {
   }
 }
 
-export function showRun(reference: string, db?: string): RunView {
+/**
+ * A stored run as its JSON view. `histograms: false` leaves the trials' histograms out (the cell
+ * summaries come from the store either way): what `show` prints needs none of them.
+ */
+export function showRun(reference: string, db?: string, options: { histograms?: boolean } = {}): RunView {
   const store = openStore(db);
   try {
-    return runView(store.getRun(reference));
+    return loadRunView(store, reference, { histograms: options.histograms ?? true });
   } finally {
     store.close();
   }
@@ -271,8 +275,8 @@ export function compareRuns(
 ): RunComparison {
   const store = openStore(options.db);
   try {
-    const base = runView(store.getRun(resolveReference(store, baseline)));
-    const cand = runView(store.getRun(resolveReference(store, candidate)));
+    const base = loadRunView(store, resolveReference(store, baseline));
+    const cand = loadRunView(store, resolveReference(store, candidate));
     return compareRunViews(base, cand, options);
   } finally {
     store.close();
@@ -291,8 +295,8 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   let run: RunView;
   let baseline: RunView | undefined;
   try {
-    run = runView(store.getRun(resolveReference(store, reference)));
-    if (options.vs !== undefined) baseline = runView(store.getRun(resolveReference(store, options.vs)));
+    run = loadRunView(store, resolveReference(store, reference));
+    if (options.vs !== undefined) baseline = loadRunView(store, resolveReference(store, options.vs));
   } finally {
     store.close();
   }
@@ -313,7 +317,8 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     );
   const store = openStore(db);
   try {
-    return serializeRun(runView(store.getRun(resolveReference(store, reference))), format);
+    const view = loadRunView(store, resolveReference(store, reference), { histograms: format === "json" });
+    return serializeRun(view, format);
   } finally {
     store.close();
   }
@@ -366,7 +371,7 @@ export async function peakSearch(options: PeakOptions): Promise<RunView> {
         search,
         signal: options.signal,
       });
-      return runView(store.getRun(run.id));
+      return loadRunView(store, run.id, { histograms: true });
     } finally {
       store.close();
     }

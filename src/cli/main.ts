@@ -131,7 +131,7 @@ program
   .option("--json", "print as JSON")
   .addOption(dbOption())
   .action((reference, options) => {
-    const view = showRun(reference, options.db);
+    const view = showRun(reference, options.db, { histograms: options.json === true });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
   });

@@ -1,11 +1,14 @@
 // The SQLite store: one row per trial, written the moment the trial finishes, so an interrupted
-// run loses nothing it completed. The schema is versioned with PRAGMA user_version.
+// run loses nothing it completed. The schema is versioned with PRAGMA user_version. Histograms are
+// kept apart from the samples, and each cell's summary is stored once computed, so views of a large
+// run read neither unless they need them.
 
 import Database from "better-sqlite3";
 import type { Cell, Trial } from "../domain/cell.js";
+import type { Sample } from "../domain/sample.js";
 import { InputError } from "../errors.js";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export type RunStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -30,7 +33,40 @@ export interface StoredRun extends RunRecord {
   results: Trial[];
 }
 
-const MIGRATIONS: Record<number, string> = {
+/** Splits the samples' histograms off into a column of their own (null where a sample has none). */
+function splitHistograms(samples: readonly Sample[]): { samples: Sample[]; histograms: string | null } {
+  const histograms = samples.map((sample) => sample.histogram ?? null);
+  return {
+    samples: samples.map((sample) => (sample.histogram ? { ...sample, histogram: null } : sample)),
+    histograms: histograms.some((h) => h !== null) ? JSON.stringify(histograms) : null,
+  };
+}
+
+/** Version 2: histograms out of the samples' JSON into trials.histograms, and the cell summaries' cache. */
+function migrateToVersion2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE trials ADD COLUMN histograms TEXT;
+    CREATE TABLE cell_summaries (
+      run_id TEXT NOT NULL REFERENCES runs(id),
+      cell_key TEXT NOT NULL,
+      summary TEXT NOT NULL,
+      PRIMARY KEY (run_id, cell_key)
+    );
+  `);
+  const update = db.prepare("UPDATE trials SET samples = ?, histograms = ? WHERE rowid = ?");
+  const rows = db.prepare("SELECT rowid, samples FROM trials").iterate() as Iterable<{
+    rowid: number;
+    samples: string;
+  }>;
+  const updates: Array<[string, string, number]> = [];
+  for (const row of rows) {
+    const split = splitHistograms(JSON.parse(row.samples) as Sample[]);
+    if (split.histograms !== null) updates.push([JSON.stringify(split.samples), split.histograms, row.rowid]);
+  }
+  for (const args of updates) update.run(...args);
+}
+
+const MIGRATIONS: Record<number, string | ((db: Database.Database) => void)> = {
   1: `
     CREATE TABLE runs (
       id TEXT PRIMARY KEY,
@@ -64,6 +100,7 @@ const MIGRATIONS: Record<number, string> = {
       PRIMARY KEY (run_id, cell_key, trial)
     );
   `,
+  2: migrateToVersion2,
 };
 
 interface RunRow {
@@ -76,6 +113,38 @@ interface RunRow {
   command: string;
   trials: number;
   metadata: string;
+}
+
+interface TrialRow {
+  cell_key: string;
+  trial: number;
+  status: Trial["status"];
+  started_at: string;
+  finished_at: string;
+  samples: string;
+  error: string | null;
+  extra: string;
+  histograms?: string | null;
+}
+
+function trialFromRow(row: TrialRow): Trial {
+  const samples = JSON.parse(row.samples) as Sample[];
+  if (row.histograms) {
+    const histograms = JSON.parse(row.histograms) as Array<string | null>;
+    samples.forEach((sample, i) => {
+      sample.histogram = histograms[i] ?? null;
+    });
+  }
+  return {
+    cellKey: row.cell_key,
+    trial: row.trial,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    samples,
+    ...(row.error ? { error: row.error } : {}),
+    ...JSON.parse(row.extra),
+  };
 }
 
 function runFromRow(row: RunRow): RunRecord {
@@ -117,7 +186,9 @@ export class Store {
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
+        const migration = MIGRATIONS[version]!;
+        if (typeof migration === "string") this.db.exec(migration);
+        else migration(this.db);
         this.db.pragma(`user_version = ${version}`);
       })();
     }
@@ -150,25 +221,52 @@ export class Store {
     })();
   }
 
-  /** Commits one finished trial; a repeated (run, cell, trial) replaces the earlier failed attempt. */
+  /**
+   * Commits one finished trial; a repeated (run, cell, trial) replaces the earlier failed attempt.
+   * The cell's stored summary no longer holds and is dropped in the same transaction.
+   */
   recordTrial(runId: string, trial: Trial): void {
     const { cellKey, trial: number, status, startedAt, finishedAt, samples, error, ...extra } = trial;
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO trials (run_id, cell_key, trial, status, started_at, finished_at, samples, error, extra)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        runId,
-        cellKey,
-        number,
-        status,
-        startedAt,
-        finishedAt,
-        JSON.stringify(samples),
-        error ?? null,
-        JSON.stringify(extra),
-      );
+    const split = splitHistograms(samples);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO trials (run_id, cell_key, trial, status, started_at, finished_at, samples, error, extra, histograms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          runId,
+          cellKey,
+          number,
+          status,
+          startedAt,
+          finishedAt,
+          JSON.stringify(split.samples),
+          error ?? null,
+          JSON.stringify(extra),
+          split.histograms,
+        );
+      this.db.prepare("DELETE FROM cell_summaries WHERE run_id = ? AND cell_key = ?").run(runId, cellKey);
+    })();
+  }
+
+  /** The stored summaries of a run's cells (JSON as saved), by cell key; cells without one are absent. */
+  cellSummaries(runId: string): Map<string, unknown> {
+    const rows = this.db
+      .prepare("SELECT cell_key, summary FROM cell_summaries WHERE run_id = ?")
+      .all(runId) as Array<{ cell_key: string; summary: string }>;
+    return new Map(rows.map((row) => [row.cell_key, JSON.parse(row.summary)]));
+  }
+
+  /** Keeps cells' summaries; a store opened read-only keeps nothing, and views compute them again. */
+  saveCellSummaries(runId: string, summaries: ReadonlyMap<string, unknown>): void {
+    if (summaries.size === 0 || this.db.readonly) return;
+    const insert = this.db.prepare(
+      "INSERT OR REPLACE INTO cell_summaries (run_id, cell_key, summary) VALUES (?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const [key, summary] of summaries) insert.run(runId, key, JSON.stringify(summary));
+    })();
   }
 
   setRunStatus(runId: string, status: RunStatus, finishedAt: string | null): void {
@@ -206,7 +304,11 @@ export class Store {
     throw new InputError(`run '${reference}' is ambiguous: ${rows.map((row) => row.id).join(", ")}`);
   }
 
-  getRun(reference: string): StoredRun {
+  /**
+   * A run with its cells and trials. `histograms: false` leaves the samples' histograms out (null),
+   * reading neither them nor more than the view needs; `cells` limits the trials to those cells.
+   */
+  getRun(reference: string, options: { histograms?: boolean; cells?: readonly string[] } = {}): StoredRun {
     const id = this.resolveRunId(reference);
     const run = runFromRow(this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow);
     const cells = (
@@ -220,30 +322,19 @@ export class Store {
     ).map(
       (row) => ({ key: row.key, setup: JSON.parse(row.setup), traffic: JSON.parse(row.traffic) }) as Cell,
     );
-    const results = (
-      this.db.prepare("SELECT * FROM trials WHERE run_id = ? ORDER BY rowid").all(id) as Array<{
-        cell_key: string;
-        trial: number;
-        status: Trial["status"];
-        started_at: string;
-        finished_at: string;
-        samples: string;
-        error: string | null;
-        extra: string;
-      }>
-    ).map(
-      (row): Trial => ({
-        cellKey: row.cell_key,
-        trial: row.trial,
-        status: row.status,
-        startedAt: row.started_at,
-        finishedAt: row.finished_at,
-        samples: JSON.parse(row.samples),
-        ...(row.error ? { error: row.error } : {}),
-        ...JSON.parse(row.extra),
-      }),
-    );
-    return { ...run, cells, results };
+    const withHistograms = options.histograms ?? true;
+    const columns = `cell_key, trial, status, started_at, finished_at, samples, error, extra${withHistograms ? ", histograms" : ""}`;
+    const only = options.cells;
+    const rows = (
+      only
+        ? this.db
+            .prepare(
+              `SELECT ${columns} FROM trials WHERE run_id = ? AND cell_key IN (SELECT value FROM json_each(?)) ORDER BY rowid`,
+            )
+            .all(id, JSON.stringify(only))
+        : this.db.prepare(`SELECT ${columns} FROM trials WHERE run_id = ? ORDER BY rowid`).all(id)
+    ) as TrialRow[];
+    return { ...run, cells, results: rows.map(trialFromRow) };
   }
 
   close(): void {
