@@ -3,7 +3,7 @@
 // small multiplicative noise per trial (histograms rescaled, not just their percentiles), and a few
 // cells of the candidate carry planted changes. For bench/scale.ts and the scale test.
 
-import * as hdr from "hdr-histogram-js";
+import type * as hdr from "hdr-histogram-js";
 import {
   decodeHistogram,
   encodeHistogram,
@@ -13,6 +13,7 @@ import {
 import { mulberry32, type Random } from "../src/analysis/random.js";
 import type { Cell, Trial } from "../src/domain/cell.js";
 import type { LatencySummary, Sample } from "../src/domain/sample.js";
+import { refreshCellSummary } from "../src/report/run-view.js";
 import type { Store } from "../src/storage/store.js";
 
 /** A change planted in one cell of the candidate: every trial's figure scaled by `factor`. */
@@ -127,9 +128,11 @@ function cloneSample(
 ): Sample {
   const clone: Sample = { ...sample, direction, loss: { ...sample.loss }, warnings: [...sample.warnings] };
   if (sample.histogram) {
+    // The nearest pooled histogram; the trial's own percentiles carry its exact factor (within
+    // 0.05 % of the histogram's), so trials do not tie where the pool would make them.
     const pooled = pool.get(sample.histogram, f.latency);
     clone.histogram = pooled.histogram;
-    clone.latencyUs = pooled.latency;
+    clone.latencyUs = pooled.latency && scaleRecord({ ...pooled.latency }, f.latency / pooled.factor);
   }
   clone.messagesPerSecond = sample.messagesPerSecond * f.rate;
   clone.throughputMbps = sample.throughputMbps * f.rate;
@@ -237,15 +240,17 @@ export function buildScaleStore(store: Store, options: ScaleStoreOptions): Scale
         };
         store.recordTrial(id, cloneTrial(assigned.get(cell.key)!, cell, t, f, pool));
       }
+      // The runner summarizes a cell after each of its trials; once after the last is the same.
+      refreshCellSummary(store, id, cell);
     }
     return id;
   });
   return { baseline: ids[0]!, candidate: ids[1]!, planted };
 }
 
-/** One more trial in `cells` of a run, as the adaptive loop adds them. */
+/** One more trial in `cells` of a run, recorded as the runner records it (the cell's summary kept). */
 export function addTrials(store: Store, runId: string, cells: readonly Cell[], seed = 2): void {
-  const run = store.getRun(runId);
+  const run = store.getRun(runId, { cells: cells.map((cell) => cell.key) });
   const random = mulberry32(seed);
   const pool = new HistogramPool([1]);
   for (const cell of cells) {
@@ -253,5 +258,6 @@ export function addTrials(store: Store, runId: string, cells: readonly Cell[], s
     const last = trials[trials.length - 1]!;
     const f = { latency: 1, rate: Math.exp(0.02 * gaussian(random)), cpu: Math.exp(0.02 * gaussian(random)) };
     store.recordTrial(runId, cloneTrial(last, cell, trials.length + 1, f, pool));
+    refreshCellSummary(store, runId, cell);
   }
 }

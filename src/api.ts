@@ -19,7 +19,8 @@ import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
-import { loadRunView, type RunView } from "./report/run-view.js";
+import { detailCells } from "./report/detail.js";
+import { loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import {
@@ -293,10 +294,17 @@ export interface ReportOptions extends RunCompareOptions {
 export async function reportRun(reference: RunReference, options: ReportOptions = {}): Promise<string> {
   const store = openStore(options.db);
   let run: RunView;
-  let baseline: RunView | undefined;
+  let comparison: RunComparison | undefined;
   try {
     run = loadRunView(store, resolveReference(store, reference));
-    if (options.vs !== undefined) baseline = loadRunView(store, resolveReference(store, options.vs));
+    if (options.vs !== undefined) {
+      const baseline = loadRunView(store, resolveReference(store, options.vs));
+      comparison = compareRunViews(baseline, run, options);
+    }
+    // Histograms only of the cells whose latency distribution is drawn.
+    const detail = detailCells(run, comparison);
+    const drawn = run.cells.filter((cell) => !detail || detail.has(cell.key)).map((cell) => cell.key);
+    run = withTrials(run, store.getRun(run.id, { cells: drawn }).results);
   } finally {
     store.close();
   }
@@ -304,7 +312,7 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   const { reportHtml } = await import("./report/html.js");
   return reportHtml({
     run,
-    comparison: baseline ? compareRunViews(baseline, run, options) : undefined,
+    comparison,
     generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
   });
 }

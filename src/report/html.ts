@@ -8,13 +8,15 @@ import {
   describeFingerprint,
   describeRun,
   describeThresholds,
+  formatChange,
   formatVerdict,
   groupCells,
   metricFigures,
   unchangedLine,
   verdictSummary,
 } from "../compare/report.js";
-import type { RunComparison } from "../compare/runs.js";
+import { METRIC_NAMES, METRICS } from "../compare/metrics.js";
+import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import {
   cpuBarsSpec,
@@ -35,6 +37,7 @@ import {
   loadRows,
   percentileRows,
 } from "./plots-data.js";
+import { DETAIL_LIMIT, detailCells } from "./detail.js";
 import { renderSvg, scopeSvgIds } from "./plots-render.js";
 import type { CellView, RunView } from "./run-view.js";
 import { fmt, percent } from "./table.js";
@@ -202,14 +205,14 @@ function cpuTable(cpu: CpuData): string {
   );
 }
 
-async function plotsSection(run: RunView, figure: Figure): Promise<string> {
-  const parts: string[] = [];
+async function plotsSection(run: RunView, figure: Figure, scope: string): Promise<string> {
+  const parts: string[] = [scope];
   const percentiles = percentileRows(run);
   if (percentiles.length > 0)
     parts.push(
       await figure(latencyPercentilesSpec(percentiles), "Each cell's latency percentiles, log scale."),
     );
-  else parts.push(`<p class="note">No cell measured latency.</p>`);
+  else parts.push(`<p class="note">No cell${scope ? " drawn here" : ""} measured latency.</p>`);
   const cdf = cdfRows(run);
   if (cdf.length > 0)
     parts.push(
@@ -258,16 +261,39 @@ function verdictCell(m: MetricComparison): Cell {
   return { html: escapeHtml(formatVerdict(m)), className: `verdict ${m.verdict}` };
 }
 
-async function comparisonSection(comparison: RunComparison, figure: Figure): Promise<string> {
+/** A row per cell that is not detailed: its verdict and each metric's change, in one table. */
+function compactComparison(cells: readonly CellComparison[]): string {
+  if (cells.length === 0) return "";
+  const metrics = METRIC_NAMES.filter((name) => cells.some((c) => c.metrics.some((m) => m.metric === name)));
+  const rows = cells.map((cell): Cell[] => [
+    cell.group,
+    cell.name,
+    { html: escapeHtml(cell.verdict), className: `verdict ${cell.verdict}` },
+    ...metrics.map((name) => {
+      const m = cell.metrics.find((metric) => metric.metric === name);
+      return m ? formatChange(m, m.estimate) : "-";
+    }),
+  ]);
+  return `<h3>Every other cell</h3>
+<p class="note">${cells.length} cells: their verdict and the change of each metric's median; <code>vnetbench compare --json</code> has their intervals and p-values.</p>
+${htmlTable(["setup", "cell", "verdict", ...metrics.map((name) => METRICS[name].label)], rows, 3)}`;
+}
+
+async function comparisonSection(
+  comparison: RunComparison,
+  figure: Figure,
+  detail: ReadonlySet<string> | null,
+): Promise<string> {
   const fingerprintClass = comparison.fingerprint.matches ? "" : ` class="bad"`;
-  const tables = [...groupCells(comparison.cells)].map(([group, cells]) => {
+  const detailed = detail ? comparison.cells.filter((cell) => detail.has(cell.key)) : comparison.cells;
+  const tables = [...groupCells(detailed)].map(([group, cells]) => {
     const rows = cells.flatMap((cell) =>
       cell.metrics.map((m, i): Cell[] => [i === 0 ? cell.name : "", ...metricFigures(m), verdictCell(m)]),
     );
     return `<h3>${escapeHtml(group)}</h3><p class="note">${escapeHtml(unchangedLine(cells))}</p>
 ${htmlTable(["cell", "metric", "baseline", "candidate", "change", "95% interval", "p (Holm)", "verdict"], rows, 2)}`;
   });
-  const deltas = deltaRows(comparison);
+  const deltas = deltaRows({ ...comparison, cells: detailed });
   const plot =
     deltas.length > 0
       ? await figure(
@@ -290,11 +316,13 @@ ${definitionList([
 <p${fingerprintClass}>Fingerprint: ${escapeHtml(describeFingerprint(comparison))}</p>
 ${warnings}
 ${plot}
+${detail ? `<p class="note">Detailed below: the ${detailed.length} cells that changed or are inconclusive${detail.size < comparison.cells.filter((c) => c.verdict !== "unchanged").length ? `, the first ${detail.size} of them` : ""}; the others in one table after them.</p>` : ""}
 ${tables.join("\n")}
+${detail ? compactComparison(comparison.cells.filter((cell) => !detail.has(cell.key))) : ""}
 </section>`;
 }
 
-function trialsSection(run: RunView): string {
+function trialsSection(run: RunView, scope: string): string {
   const labels = cellLabels(run.cells);
   const cells = run.cells.map((cell) => {
     const rows = cell.trials.flatMap((trial) =>
@@ -316,7 +344,10 @@ function trialsSection(run: RunView): string {
 ${htmlTable(["trial", "status", "direction", "p50 µs", "p99 µs", "max µs", "msg/s", "Mbit/s", "loss", "generator-limited", "notes"], rows, 3)}
 </details>`;
   });
-  return `<section id="trials"><h2>Trials per cell</h2>\n${cells.join("\n")}\n</section>`;
+  const rest = scope
+    ? `${scope}<p class="note">Every trial of every cell: <code>vnetbench export RUN --format csv</code>.</p>`
+    : "";
+  return `<section id="trials"><h2>Trials per cell</h2>\n${rest}${cells.join("\n")}\n</section>`;
 }
 
 const STYLE = `
@@ -349,13 +380,19 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const { run, comparison, generator } = input;
   const figure = figures();
   const title = `vnetbench report: ${run.label ? `${run.label} ` : ""}${run.id}`;
+  // A large run plots and lists the trials of the cells that matter only; tables cover every cell.
+  const detail = detailCells(run, comparison);
+  const detailed = detail ? { ...run, cells: run.cells.filter((cell) => detail.has(cell.key)) } : run;
+  const scope = detail
+    ? `<p class="note">${run.cells.length} cells: drawn here are the ${detailed.cells.length} ${comparison ? "that changed or are inconclusive" : "with failed or generator-limited trials or warnings"} (at most ${DETAIL_LIMIT}); the tables above cover every cell.</p>`
+    : "";
   const sections = [
     runSection(run),
-    comparison ? await comparisonSection(comparison, figure) : "",
+    comparison ? await comparisonSection(comparison, figure, detail) : "",
     matrixSection(run),
     resultsSection(run),
-    await plotsSection(run, figure),
-    trialsSection(run),
+    await plotsSection(detailed, figure, scope),
+    trialsSection(detailed, scope),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

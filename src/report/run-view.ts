@@ -114,6 +114,18 @@ export function loadRunView(
   return runView(run, summaries);
 }
 
+/** The view with these trials (e.g. read again with their histograms) in place of its cells' own. */
+export function withTrials(view: RunView, trials: readonly Trial[]): RunView {
+  const byCell = trialsByCell(trials);
+  return {
+    ...view,
+    cells: view.cells.map((cell) => {
+      const replaced = byCell.get(cell.key);
+      return replaced ? { ...cell, trials: replaced } : cell;
+    }),
+  };
+}
+
 /** Summarizes one cell of a run again and keeps it (after a trial of the cell was recorded). */
 export function refreshCellSummary(store: Store, runId: string, cell: Cell): void {
   const trials = store.getRun(runId, { cells: [cell.key] }).results;

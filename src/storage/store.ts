@@ -161,8 +161,12 @@ function runFromRow(row: RunRow): RunRecord {
   };
 }
 
+const TRIAL_COLUMNS = "cell_key, trial, status, started_at, finished_at, samples, error, extra";
+
 export class Store {
   private readonly db: Database.Database;
+  /** Trials read without histograms, by rowid and finishing time (see trialsWithoutHistograms). */
+  private readonly parsedTrials = new Map<string, Trial>();
 
   constructor(readonly path: string) {
     try {
@@ -322,19 +326,42 @@ export class Store {
     ).map(
       (row) => ({ key: row.key, setup: JSON.parse(row.setup), traffic: JSON.parse(row.traffic) }) as Cell,
     );
-    const withHistograms = options.histograms ?? true;
-    const columns = `cell_key, trial, status, started_at, finished_at, samples, error, extra${withHistograms ? ", histograms" : ""}`;
     const only = options.cells;
-    const rows = (
-      only
-        ? this.db
-            .prepare(
-              `SELECT ${columns} FROM trials WHERE run_id = ? AND cell_key IN (SELECT value FROM json_each(?)) ORDER BY rowid`,
-            )
-            .all(id, JSON.stringify(only))
-        : this.db.prepare(`SELECT ${columns} FROM trials WHERE run_id = ? ORDER BY rowid`).all(id)
-    ) as TrialRow[];
-    return { ...run, cells, results: rows.map(trialFromRow) };
+    const where = `run_id = ?${only ? " AND cell_key IN (SELECT value FROM json_each(?))" : ""}`;
+    const params = only ? [id, JSON.stringify(only)] : [id];
+    if (options.histograms ?? true) {
+      const rows = this.db
+        .prepare(`SELECT ${TRIAL_COLUMNS}, histograms FROM trials WHERE ${where} ORDER BY rowid`)
+        .all(...params) as TrialRow[];
+      return { ...run, cells, results: rows.map(trialFromRow) };
+    }
+    return { ...run, cells, results: this.trialsWithoutHistograms(where, params) };
+  }
+
+  /**
+   * Trials without histograms, parsed once per store: rows are never updated in place (a trial
+   * recorded again is a new row, which may reuse the rowid of the one it replaced, but not its
+   * finishing time), so a view read again — as an adaptive run compares after every round —
+   * parses only the trials recorded since. The trials returned are shared: treat them as read-only.
+   */
+  private trialsWithoutHistograms(where: string, params: unknown[]): Trial[] {
+    // One read transaction: the rows listed are the rows fetched, whatever another process writes.
+    return this.db.transaction(() => this.readTrialsWithoutHistograms(where, params))();
+  }
+
+  private readTrialsWithoutHistograms(where: string, params: unknown[]): Trial[] {
+    const keys = this.db
+      .prepare(`SELECT rowid, finished_at FROM trials WHERE ${where} ORDER BY rowid`)
+      .all(...params) as Array<{ rowid: number; finished_at: string }>;
+    const stamp = (row: { rowid: number; finished_at: string }) => `${row.rowid}\u0000${row.finished_at}`;
+    const missing = keys.filter((row) => !this.parsedTrials.has(stamp(row))).map((row) => row.rowid);
+    if (missing.length > 0) {
+      const rows = this.db
+        .prepare(`SELECT rowid, ${TRIAL_COLUMNS} FROM trials WHERE rowid IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(missing)) as Array<TrialRow & { rowid: number }>;
+      for (const row of rows) this.parsedTrials.set(stamp(row), trialFromRow(row));
+    }
+    return keys.map((row) => this.parsedTrials.get(stamp(row))!);
   }
 
   close(): void {
