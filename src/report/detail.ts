@@ -5,7 +5,7 @@ import type { RunComparison } from "../compare/runs.js";
 import type { RunView } from "./run-view.js";
 
 /** Up to this many cells a run is detailed in full; beyond, this many cells at most. */
-export const DETAIL_LIMIT = 40;
+export const DETAIL_LIMIT = 20;
 
 /**
  * The keys of the cells to detail, or null for all of them: with a comparison, the cells that

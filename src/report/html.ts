@@ -70,6 +70,15 @@ export function htmlTable(headers: string[], rows: Cell[][], textColumns = 1): s
   return `<table data-text-columns="${textColumns}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
 }
 
+/**
+ * A table of more rows than a report details, folded: the browser lays it out only when opened,
+ * so a report of a thousand cells opens quickly.
+ */
+function folded(table: string, rows: number, what: string): string {
+  if (rows <= DETAIL_LIMIT) return table;
+  return `<details class="table"><summary>${escapeHtml(what)}: ${rows} rows</summary>\n${table}\n</details>`;
+}
+
 /** A metadata value as text: nested values as compact JSON. */
 function valueText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -129,21 +138,25 @@ function matrixSection(run: RunView): string {
   });
   return `<section id="matrix"><h2>Matrix</h2>
 <p class="note">${run.cells.length} cells × ${run.trialsPerCell} trials. Cells are matched between runs on every parameter shown.</p>
-${htmlTable(
-  [
-    "#",
-    "setup",
-    "driver",
-    "protocol",
-    "pattern",
-    "sizes (B)",
-    "rate (msg/s)",
-    "measured + warm-up",
-    "completed",
-    "failed",
-  ],
-  rows,
-  8,
+${folded(
+  htmlTable(
+    [
+      "#",
+      "setup",
+      "driver",
+      "protocol",
+      "pattern",
+      "sizes (B)",
+      "rate (msg/s)",
+      "measured + warm-up",
+      "completed",
+      "failed",
+    ],
+    rows,
+    8,
+  ),
+  rows.length,
+  "every cell",
 )}
 </section>`;
 }
@@ -170,7 +183,7 @@ function resultsSection(run: RunView): string {
   });
   return `<section id="results"><h2>Results per cell</h2>
 <p class="note">Latency from the histograms of all completed trials merged (µs); rates over the summed measured time.</p>
-${htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/s", "loss", "notes"], rows)}
+${folded(htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/s", "loss", "notes"], rows), rows.length, "every cell")}
 </section>`;
 }
 
@@ -276,7 +289,7 @@ function compactComparison(cells: readonly CellComparison[]): string {
   ]);
   return `<h3>Every other cell</h3>
 <p class="note">${cells.length} cells: their verdict and the change of each metric's median; <code>vnetbench compare --json</code> has their intervals and p-values.</p>
-${htmlTable(["setup", "cell", "verdict", ...metrics.map((name) => METRICS[name].label)], rows, 3)}`;
+${folded(htmlTable(["setup", "cell", "verdict", ...metrics.map((name) => METRICS[name].label)], rows, 3), rows.length, "the other cells")}`;
 }
 
 async function comparisonSection(
@@ -372,7 +385,7 @@ ${Object.entries(VERDICT_COLORS)
   .join("\n")}
 figure.plot { margin: 1rem 0 2rem; } figure.plot svg { max-width: 100%; height: auto; }
 figcaption { color: #666; font-size: .85rem; }
-details { margin: .3rem 0; } summary { cursor: pointer; } code { font-size: .75rem; color: #666; }
+details { margin: .3rem 0; } summary { cursor: pointer; } details.table > summary { color: #444; font-size: .9rem; } code { font-size: .75rem; color: #666; }
 `;
 
 /** The whole report as one HTML document. */
@@ -386,9 +399,10 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const scope = detail
     ? `<p class="note">${run.cells.length} cells: drawn here are the ${detailed.cells.length} ${comparison ? "that changed or are inconclusive" : "with failed or generator-limited trials or warnings"} (at most ${DETAIL_LIMIT}); the tables above cover every cell.</p>`
     : "";
+  // The verdicts first: what a reviewer reads before anything else.
   const sections = [
-    runSection(run),
     comparison ? await comparisonSection(comparison, figure, detail) : "",
+    runSection(run),
     matrixSection(run),
     resultsSection(run),
     await plotsSection(detailed, figure, scope),
