@@ -18,8 +18,8 @@ import {
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
-import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { detailCells } from "./report/detail.js";
+import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";

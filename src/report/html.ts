@@ -4,6 +4,7 @@
 import type { MetricComparison } from "../compare/compare.js";
 import { describeSetup } from "../compare/describe.js";
 import { FINGERPRINT_FIELDS } from "../compare/fingerprint.js";
+import { METRIC_NAMES, METRICS } from "../compare/metrics.js";
 import {
   describeFingerprint,
   describeRun,
@@ -15,9 +16,9 @@ import {
   unchangedLine,
   verdictSummary,
 } from "../compare/report.js";
-import { METRIC_NAMES, METRICS } from "../compare/metrics.js";
 import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
+import { DETAIL_LIMIT, detailCells } from "./detail.js";
 import {
   cpuBarsSpec,
   deltasSpec,
@@ -37,7 +38,6 @@ import {
   loadRows,
   percentileRows,
 } from "./plots-data.js";
-import { DETAIL_LIMIT, detailCells } from "./detail.js";
 import { renderSvg, scopeSvgIds } from "./plots-render.js";
 import type { CellView, RunView } from "./run-view.js";
 import { fmt, percent } from "./table.js";
