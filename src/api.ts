@@ -252,13 +252,18 @@ export function listRuns(db?: string): RunRecord[] {
 }
 
 /**
- * A stored run as its JSON view. `histograms: false` leaves the trials' histograms out (the cell
- * summaries come from the store either way): what `show` prints needs none of them.
+ * A stored run as its JSON view. `histograms: false` leaves the trials' histograms out, `trials:
+ * false` the trials (the cell summaries come from the store either way): what `show` prints needs
+ * neither.
  */
-export function showRun(reference: string, db?: string, options: { histograms?: boolean } = {}): RunView {
+export function showRun(
+  reference: string,
+  db?: string,
+  options: { histograms?: boolean; trials?: boolean } = {},
+): RunView {
   const store = openStore(db);
   try {
-    return loadRunView(store, reference, { histograms: options.histograms ?? true });
+    return loadRunView(store, reference, { histograms: options.histograms ?? true, trials: options.trials });
   } finally {
     store.close();
   }

@@ -92,14 +92,18 @@ export function runView(run: StoredRun, summaries?: ReadonlyMap<string, StoredCe
 /**
  * A stored run's view from the summaries kept in the store; cells without one (trials recorded by
  * an older vnetbench, or since) are summarized from their histograms and the summaries kept.
- * Without `histograms` the trials' samples carry none: enough for tables, comparisons and CSV.
+ * Without `histograms` the trials' samples carry none: enough for tables, comparisons and CSV;
+ * without `trials` the cells have none, only their summaries: enough for `show`.
  */
 export function loadRunView(
   store: Store,
   reference: string,
-  options: { histograms?: boolean } = {},
+  options: { histograms?: boolean; trials?: boolean } = {},
 ): RunView {
-  const run = store.getRun(reference, { histograms: options.histograms ?? false });
+  const run =
+    options.trials === false
+      ? store.getRun(reference, { cells: [] })
+      : store.getRun(reference, { histograms: options.histograms ?? false });
   const summaries = store.cellSummaries(run.id) as Map<string, StoredCellSummary>;
   const missing = run.cells.filter((cell) => !summaries.has(cell.key));
   if (missing.length > 0) {

@@ -85,6 +85,12 @@ test("stored cell summaries equal those computed from the histograms, and a seco
     const first = loadRunView(reader, built.candidate);
     assert.equal(reader.cellSummaries(built.candidate).size, cells.length);
     const second = loadRunView(reader, built.candidate);
+    const summariesOnly = loadRunView(reader, built.candidate, { trials: false });
+    assert.ok(summariesOnly.cells.every((c) => c.trials.length === 0));
+    assert.deepEqual(
+      summariesOnly.cells.map((c) => c.summary),
+      computed.cells.map((c) => c.summary),
+    );
     for (const [i, cell] of computed.cells.entries()) {
       assert.deepEqual(first.cells[i]!.summary, cell.summary, cell.key);
       assert.deepEqual(second.cells[i]!.summary, cell.summary, cell.key);
