@@ -79,20 +79,26 @@ console.error(
 
 interface Measured {
   seconds: number;
+  /** User + system CPU-seconds: on a busy machine the wall time also counts waiting for a CPU. */
+  cpu: number;
   mb: number;
 }
 
-/** One CLI command in its own process: wall time and peak resident memory (GNU time). */
+/** One CLI command in its own process: wall time, CPU time and peak resident memory (GNU time). */
 function measure(argv: string[]): Measured {
-  const result = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, cli, ...argv, "--db", db], {
-    encoding: "utf8",
-    maxBuffer: 1 << 30,
-  });
+  const result = spawnSync(
+    "/usr/bin/time",
+    ["-f", "%e %U %S %M", process.execPath, cli, ...argv, "--db", db],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    },
+  );
   const last = result.stderr.trim().split("\n").pop() ?? "";
-  const [seconds, kb] = last.split(" ").map(Number);
+  const [seconds, user, system, kb] = last.split(" ").map(Number);
   if (result.status !== 0 && result.status !== 1)
     throw new Error(`vnetbench ${argv.join(" ")} exited ${result.status}: ${result.stderr.slice(-2000)}`);
-  return { seconds: seconds!, mb: kb! / 1024 };
+  return { seconds: seconds!, cpu: user! + system!, mb: kb! / 1024 };
 }
 
 const rows: string[][] = [];
@@ -137,15 +143,18 @@ addTrials(
   cells.filter((_, i) => i % Math.ceil(cells.length / 5) === 0),
 );
 const again = Date.now();
+const againCpu = process.cpuUsage();
 const incremental = compareOpen();
 const againS = (Date.now() - again) / 1000;
+const againCpuS = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(againCpu));
 open.close();
 const mb = process.memoryUsage().rss / 2 ** 20;
-rows.push(["compare in-process (compareRuns)", firstS.toFixed(2), "", mb.toFixed(0), "", "", ""]);
-rows.push(["compare in-process, store kept open", roundS.toFixed(2), "", "", "", "", ""]);
+rows.push(["compare in-process (compareRuns)", firstS.toFixed(2), "", "", mb.toFixed(0), "", "", ""]);
+rows.push(["compare in-process, store kept open", roundS.toFixed(2), "", "", "", "", "", ""]);
 rows.push([
   "  again after +1 trial in 5 cells",
   againS.toFixed(2),
+  againCpuS.toFixed(2),
   "≤ 0.2",
   "",
   "",
@@ -154,7 +163,7 @@ rows.push([
 ]);
 
 const missing = chromiumMissing();
-if (missing) rows.push(["report opens in Chromium", "-", "≤ 2", "", "", missing, "not measured"]);
+if (missing) rows.push(["report opens in Chromium", "-", "", "≤ 2", "", "", missing, "not measured"]);
 else {
   const blank = join(dir, "blank.html");
   writeFileSync(blank, "<!DOCTYPE html><title>blank</title><p>blank</p>");
@@ -176,8 +185,9 @@ else {
 }
 
 console.log(
-  `${cells.length} cells × ${trials} trials a side; each command in its own process (peak RSS from GNU time)\n`,
+  `${cells.length} cells × ${trials} trials a side; each command in its own process (wall and user+system ` +
+    "CPU seconds, peak RSS, from GNU time); node --version is the start every command pays\n",
 );
-console.log(formatTable(["command", "seconds", "goal", "MB", "goal", "", ""], rows));
+console.log(formatTable(["command", "seconds", "CPU-s", "goal", "MB", "goal", "", ""], rows));
 if (!args.keep) rmSync(dir, { recursive: true, force: true });
 else console.log(`\nstore and outputs kept in ${dir}`);

@@ -140,46 +140,56 @@ function binomialCdf(n: number, p: number, k: number): number {
  */
 function resampledMedianDistribution(sorted: Float64Array): Distribution {
   const n = sorted.length;
-  const points: Array<[number, number]> = [];
+  // At most n(n+1)/2 points, kept in parallel arrays (no per-point objects: a comparison of a
+  // thousand cells builds tens of thousands of these).
+  const values = new Float64Array(n % 2 === 1 ? n : (n * (n + 1)) / 2);
+  const probabilities = new Float64Array(values.length);
+  let count = 0;
+  const add = (value: number, p: number) => {
+    if (!(p > 0)) return;
+    // Insertion in order: few points, mostly arriving near their place.
+    let i = count++;
+    while (i > 0 && values[i - 1]! > value) {
+      values[i] = values[i - 1]!;
+      probabilities[i] = probabilities[i - 1]!;
+      i--;
+    }
+    values[i] = value;
+    probabilities[i] = p;
+  };
   if (n % 2 === 1) {
     const r = (n + 1) / 2;
-    for (let i = 1; i <= n; i++) {
-      const p = binomialCdf(n, (i - 1) / n, r - 1) - binomialCdf(n, i / n, r - 1);
-      if (p > 0) points.push([sorted[i - 1]!, p]);
-    }
+    for (let i = 1; i <= n; i++)
+      add(sorted[i - 1]!, binomialCdf(n, (i - 1) / n, r - 1) - binomialCdf(n, i / n, r - 1));
   } else {
     const r = n / 2;
     const choose = binomial(n, r);
     // (k/n)^r and (k/n)^(n−r) for k = 0 … n (equal exponents: n − r = r).
     const power = Float64Array.from({ length: n + 1 }, (_, k) => (k / n) ** r);
     for (let i = 1; i <= n; i++) {
-      const same =
+      add(
+        sorted[i - 1]!,
         binomialCdf(n, (i - 1) / n, r - 1) -
-        binomialCdf(n, i / n, r) +
-        choose * power[i - 1]! * power[n - i]!;
-      if (same > 0) points.push([sorted[i - 1]!, same]);
+          binomialCdf(n, i / n, r) +
+          choose * power[i - 1]! * power[n - i]!,
+      );
       const low = power[i]! - power[i - 1]!;
-      for (let j = i + 1; j <= n; j++) {
-        const high = power[n - j + 1]! - power[n - j]!;
-        const p = choose * low * high;
-        if (p > 0) points.push([(sorted[i - 1]! + sorted[j - 1]!) / 2, p]);
-      }
+      for (let j = i + 1; j <= n; j++)
+        add((sorted[i - 1]! + sorted[j - 1]!) / 2, choose * low * (power[n - j + 1]! - power[n - j]!));
     }
   }
-  points.sort((a, b) => a[0] - b[0]);
-  const values = Float64Array.from(points, (point) => point[0]);
-  const cumulative = new Float64Array(points.length);
+  const cumulative = new Float64Array(count);
   let total = 0;
-  points.forEach((point, i) => {
-    total += point[1];
+  for (let i = 0; i < count; i++) {
+    total += probabilities[i]!;
     cumulative[i] = total;
-  });
+  }
   // Rounding leaves the total a hair off 1: scale it out so the last value is always reachable.
-  for (let i = 0; i < cumulative.length; i++) cumulative[i]! /= total;
-  return { values, cumulative };
+  for (let i = 0; i < count; i++) cumulative[i]! /= total;
+  return { values: values.subarray(0, count), cumulative };
 }
 
-/** P(X ≤ x) of a distribution from resampledMedianDistribution. */
+/** How many values of `distribution` are at or below x, counting on from index `from`. */
 function cdfAt(distribution: Distribution, x: number, from: number): number {
   const { values } = distribution;
   let i = from;

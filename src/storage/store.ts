@@ -356,9 +356,16 @@ export class Store {
     const stamp = (row: { rowid: number; finished_at: string }) => `${row.rowid}\u0000${row.finished_at}`;
     const missing = keys.filter((row) => !this.parsedTrials.has(stamp(row))).map((row) => row.rowid);
     if (missing.length > 0) {
-      const rows = this.db
-        .prepare(`SELECT rowid, ${TRIAL_COLUMNS} FROM trials WHERE rowid IN (SELECT value FROM json_each(?))`)
-        .all(JSON.stringify(missing)) as Array<TrialRow & { rowid: number }>;
+      // None parsed yet (a command's first read): the rows by the same condition, no list of ids.
+      const rows = (
+        missing.length === keys.length
+          ? this.db.prepare(`SELECT rowid, ${TRIAL_COLUMNS} FROM trials WHERE ${where}`).all(...params)
+          : this.db
+              .prepare(
+                `SELECT rowid, ${TRIAL_COLUMNS} FROM trials WHERE rowid IN (SELECT value FROM json_each(?))`,
+              )
+              .all(JSON.stringify(missing))
+      ) as Array<TrialRow & { rowid: number }>;
       for (const row of rows) this.parsedTrials.set(stamp(row), trialFromRow(row));
     }
     return keys.map((row) => this.parsedTrials.get(stamp(row))!);
