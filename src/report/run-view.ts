@@ -6,6 +6,7 @@ import { type PeakSummary, summarizePeaks } from "../analysis/peak-summary.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
 import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
 import type { Cell, Trial } from "../domain/cell.js";
+import { vnetbenchVersion } from "../run/metadata.js";
 import { summarizeTrialCpu } from "../run/trial-cpu.js";
 import type { Store, StoredRun } from "../storage/store.js";
 
@@ -32,6 +33,20 @@ export interface RunView {
   trialsPerCell: number;
   metadata: Record<string, unknown>;
   cells: CellView[];
+}
+
+/**
+ * Which summarizeCell made a stored summary: bump it when the summary's fields change, so stores
+ * summarized before are summarized again (a new vnetbench version does so too).
+ */
+const SUMMARY_FORMAT = 1;
+
+let version: string | undefined;
+
+/** The version stored summaries are kept under: vnetbench's and the summary format's. */
+export function summaryVersion(): string {
+  version ??= `${vnetbenchVersion()}+${SUMMARY_FORMAT}`;
+  return version;
 }
 
 /** What is stored of a cell's summary (the histograms' merge is the costly part of a view). */
@@ -104,7 +119,7 @@ export function loadRunView(
     options.trials === false
       ? store.getRun(reference, { cells: [] })
       : store.getRun(reference, { histograms: options.histograms ?? false });
-  const summaries = store.cellSummaries(run.id) as Map<string, StoredCellSummary>;
+  const summaries = store.cellSummaries(run.id, summaryVersion()) as Map<string, StoredCellSummary>;
   const missing = run.cells.filter((cell) => !summaries.has(cell.key));
   if (missing.length > 0) {
     const full = options.histograms ? run : store.getRun(run.id, { cells: missing.map((cell) => cell.key) });
@@ -112,7 +127,7 @@ export function loadRunView(
     const computed = new Map(
       missing.map((cell) => [cell.key, summarizeCell(cell, trials.get(cell.key) ?? [])]),
     );
-    store.saveCellSummaries(run.id, computed);
+    store.saveCellSummaries(run.id, summaryVersion(), computed);
     for (const [key, summary] of computed) summaries.set(key, summary);
   }
   return runView(run, summaries);
@@ -133,5 +148,5 @@ export function withTrials(view: RunView, trials: readonly Trial[]): RunView {
 /** Summarizes one cell of a run again and keeps it (after a trial of the cell was recorded). */
 export function refreshCellSummary(store: Store, runId: string, cell: Cell): void {
   const trials = store.getRun(runId, { cells: [cell.key] }).results;
-  store.saveCellSummaries(runId, new Map([[cell.key, summarizeCell(cell, trials)]]));
+  store.saveCellSummaries(runId, summaryVersion(), new Map([[cell.key, summarizeCell(cell, trials)]]));
 }

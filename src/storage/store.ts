@@ -50,6 +50,8 @@ function migrateToVersion2(db: Database.Database): void {
       run_id TEXT NOT NULL REFERENCES runs(id),
       cell_key TEXT NOT NULL,
       summary TEXT NOT NULL,
+      -- What made it: a summary by another vnetbench (its fields may differ) is made again.
+      version TEXT NOT NULL,
       PRIMARY KEY (run_id, cell_key)
     );
   `);
@@ -254,22 +256,22 @@ export class Store {
     })();
   }
 
-  /** The stored summaries of a run's cells (JSON as saved), by cell key; cells without one are absent. */
-  cellSummaries(runId: string): Map<string, unknown> {
+  /** The summaries of a run's cells stored with `version` (JSON as saved), by cell key. */
+  cellSummaries(runId: string, version: string): Map<string, unknown> {
     const rows = this.db
-      .prepare("SELECT cell_key, summary FROM cell_summaries WHERE run_id = ?")
-      .all(runId) as Array<{ cell_key: string; summary: string }>;
+      .prepare("SELECT cell_key, summary FROM cell_summaries WHERE run_id = ? AND version = ?")
+      .all(runId, version) as Array<{ cell_key: string; summary: string }>;
     return new Map(rows.map((row) => [row.cell_key, JSON.parse(row.summary)]));
   }
 
   /** Keeps cells' summaries; a store opened read-only keeps nothing, and views compute them again. */
-  saveCellSummaries(runId: string, summaries: ReadonlyMap<string, unknown>): void {
+  saveCellSummaries(runId: string, version: string, summaries: ReadonlyMap<string, unknown>): void {
     if (summaries.size === 0 || this.db.readonly) return;
     const insert = this.db.prepare(
-      "INSERT OR REPLACE INTO cell_summaries (run_id, cell_key, summary) VALUES (?, ?, ?)",
+      "INSERT OR REPLACE INTO cell_summaries (run_id, cell_key, summary, version) VALUES (?, ?, ?, ?)",
     );
     this.db.transaction(() => {
-      for (const [key, summary] of summaries) insert.run(runId, key, JSON.stringify(summary));
+      for (const [key, summary] of summaries) insert.run(runId, key, JSON.stringify(summary), version);
     })();
   }
 

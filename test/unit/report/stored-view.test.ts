@@ -12,7 +12,7 @@ import { compareRuns } from "../../../src/api.js";
 import { compareRunViews } from "../../../src/compare/runs.js";
 import type { Trial } from "../../../src/domain/cell.js";
 import { loadMatrix, planMatrix } from "../../../src/matrix/plan.js";
-import { loadRunView, runView } from "../../../src/report/run-view.js";
+import { loadRunView, runView, summaryVersion } from "../../../src/report/run-view.js";
 import { Store } from "../../../src/storage/store.js";
 import { cellOf, cpuSummary, HOST, sampleOf } from "./run-fixture.js";
 
@@ -83,7 +83,7 @@ test("stored cell summaries equal those computed from the histograms, and a seco
   try {
     const computed = runView(reader.getRun(built.candidate));
     const first = loadRunView(reader, built.candidate);
-    assert.equal(reader.cellSummaries(built.candidate).size, cells.length);
+    assert.equal(reader.cellSummaries(built.candidate, summaryVersion()).size, cells.length);
     const second = loadRunView(reader, built.candidate);
     const summariesOnly = loadRunView(reader, built.candidate, { trials: false });
     assert.ok(summariesOnly.cells.every((c) => c.trials.length === 0));
@@ -96,6 +96,16 @@ test("stored cell summaries equal those computed from the histograms, and a seco
       assert.deepEqual(second.cells[i]!.summary, cell.summary, cell.key);
       assert.deepEqual(second.cells[i]!.directions, cell.directions, cell.key);
     }
+    // A summary another vnetbench stored is not taken: it is made again.
+    const key = cells[1]!.key;
+    reader.saveCellSummaries(
+      built.candidate,
+      summaryVersion(),
+      new Map([[key, { summary: { trials: -1 } }]]),
+    );
+    assert.equal(loadRunView(reader, built.candidate).cells[1]!.summary.trials, -1, "the stored one is used");
+    reader.saveCellSummaries(built.candidate, "0.0.1+0", new Map([[key, { summary: { trials: -2 } }]]));
+    assert.deepEqual(loadRunView(reader, built.candidate).cells[1]!.summary, computed.cells[1]!.summary);
     // Without histograms the trials are otherwise whole.
     assert.ok(first.cells.every((c) => c.trials.every((t) => t.samples.every((s) => s.histogram === null))));
     assert.deepEqual(
@@ -145,14 +155,14 @@ test("a trial recorded later drops its cell's stored summary; the view summarize
     const cell = cells[0]!;
     const [last] = writer.getRun(built.candidate, { cells: [cell.key] }).results.slice(-1);
     writer.recordTrial(built.candidate, { ...last!, trial: 11, finishedAt: "2026-01-02T04:00:00.000Z" });
-    assert.equal(writer.cellSummaries(built.candidate).has(cell.key), false);
+    assert.equal(writer.cellSummaries(built.candidate, summaryVersion()).has(cell.key), false);
     const view = loadRunView(writer, built.candidate);
     assert.equal(view.cells[0]!.summary.trials, 11);
     assert.equal(view.cells[0]!.trials.length, 11);
     assert.deepEqual(view.cells[0]!.summary, runView(writer.getRun(built.candidate)).cells[0]!.summary);
     // As the runner does after each trial: the cell summarized and kept at once.
     addTrials(writer, built.candidate, [cell]);
-    assert.equal(writer.cellSummaries(built.candidate).has(cell.key), true);
+    assert.equal(writer.cellSummaries(built.candidate, summaryVersion()).has(cell.key), true);
     assert.equal(loadRunView(writer, built.candidate).cells[0]!.trials.length, 12);
   } finally {
     writer.close();
