@@ -56,16 +56,17 @@ function migrateToVersion2(db: Database.Database): void {
     );
   `);
   const update = db.prepare("UPDATE trials SET samples = ?, histograms = ? WHERE rowid = ?");
-  const rows = db.prepare("SELECT rowid, samples FROM trials").iterate() as Iterable<{
-    rowid: number;
-    samples: string;
-  }>;
-  const updates: Array<[string, string, number]> = [];
-  for (const row of rows) {
-    const split = splitHistograms(JSON.parse(row.samples) as Sample[]);
-    if (split.histograms !== null) updates.push([JSON.stringify(split.samples), split.histograms, row.rowid]);
+  // A thousand rows at a time: a store of a large matrix holds hundreds of MB of histograms.
+  const batch = db.prepare("SELECT rowid, samples FROM trials WHERE rowid > ? ORDER BY rowid LIMIT 1000");
+  for (let after = 0; ; ) {
+    const rows = batch.all(after) as Array<{ rowid: number; samples: string }>;
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const split = splitHistograms(JSON.parse(row.samples) as Sample[]);
+      if (split.histograms !== null) update.run(JSON.stringify(split.samples), split.histograms, row.rowid);
+    }
+    after = rows[rows.length - 1]!.rowid;
   }
-  for (const args of updates) update.run(...args);
 }
 
 const MIGRATIONS: Record<number, string | ((db: Database.Database) => void)> = {
@@ -191,12 +192,19 @@ export class Store {
       );
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-      this.db.transaction(() => {
-        const migration = MIGRATIONS[version]!;
-        if (typeof migration === "string") this.db.exec(migration);
-        else migration(this.db);
-        this.db.pragma(`user_version = ${version}`);
-      })();
+      try {
+        this.db.transaction(() => {
+          const migration = MIGRATIONS[version]!;
+          if (typeof migration === "string") this.db.exec(migration);
+          else migration(this.db);
+          this.db.pragma(`user_version = ${version}`);
+        })();
+      } catch (error) {
+        throw new InputError(
+          `store ${this.path}: cannot upgrade its schema from version ${version - 1} to ${version} ` +
+            `(${(error as Error).message}); nothing was changed: open it where it can be written`,
+        );
+      }
     }
   }
 

@@ -141,10 +141,16 @@ test("a store of schema 1 (histograms inside the samples) is migrated and reads 
   legacy
     .prepare("INSERT INTO trials VALUES ('r1', ?, 1, 'completed', 'a', 'b', ?, NULL, '{\"cpu\":null}')")
     .run(cell.key, JSON.stringify([sample, { ...sample, direction: "reverse", histogram: null }]));
+  // More rows than the migration moves at a time.
+  const more = legacy.prepare("INSERT INTO trials VALUES ('r1', ?, ?, 'completed', 'a', 'b', ?, NULL, '{}')");
+  for (let n = 2; n <= 2500; n++) more.run(cell.key, n, JSON.stringify([sample]));
   legacy.close();
 
   const store = new Store(path);
-  const [full] = store.getRun("r1").results;
+  const all = store.getRun("r1").results;
+  assert.equal(all.length, 2500);
+  assert.ok(all.every((t) => t.samples[0]!.histogram === histogram));
+  const [full] = all;
   assert.deepEqual(full!.samples, [sample, { ...sample, direction: "reverse", histogram: null }]);
   assert.equal(full!.cpu, null);
   const [light] = store.getRun("r1", { histograms: false }).results;
@@ -152,7 +158,11 @@ test("a store of schema 1 (histograms inside the samples) is migrated and reads 
   store.close();
   const raw = new Database(path);
   assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
-  const row = raw.prepare("SELECT samples, histograms FROM trials").get() as {
+  assert.equal(
+    (raw.prepare("SELECT count(*) AS n FROM trials WHERE samples LIKE '%HISTF%'").get() as { n: number }).n,
+    0,
+  );
+  const row = raw.prepare("SELECT samples, histograms FROM trials WHERE trial = 1").get() as {
     samples: string;
     histograms: string;
   };
