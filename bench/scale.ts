@@ -108,6 +108,7 @@ function row(what: string, m: Measured, goalS: number, extra = ""): void {
   rows.push([
     what,
     m.seconds.toFixed(2),
+    m.cpu.toFixed(2),
     `≤ ${goalS}`,
     m.mb.toFixed(0),
     `≤ ${MEMORY_GOAL_MB}`,

@@ -131,21 +131,29 @@ export function measureMetric(input: MetricInput, options: CompareOptions = {}):
   };
 }
 
-/** Measurements remembered by their inputs, a comparison's worth (see measureRemembered). */
-const remembered = new Map<string, MetricStatistics>();
+/** Measurements remembered by cell, metric and options, with the values they were made of. */
+const remembered = new Map<string, { input: MetricInput; measured: MetricStatistics }>();
 const REMEMBERED_MAX = 50_000;
+
+const sameValues = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
 
 /**
  * measureMetric, remembered: an adaptive run compares after every round, and only the cells that
  * got a trial since have new values; the others' measurements are taken from the previous round.
  */
 function measureRemembered(input: MetricInput, options: CompareOptions): MetricStatistics {
-  const key = JSON.stringify([input, options.resamples, options.confidence, options.seed]);
+  const key = `${input.cellKey}\u0000${input.metric}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}`;
   const known = remembered.get(key);
-  if (known) return known;
+  if (
+    known &&
+    sameValues(known.input.baseline, input.baseline) &&
+    sameValues(known.input.candidate, input.candidate)
+  )
+    return known.measured;
   const measured = measureMetric(input, options);
   if (remembered.size >= REMEMBERED_MAX) remembered.clear();
-  remembered.set(key, measured);
+  remembered.set(key, { input, measured });
   return measured;
 }
 

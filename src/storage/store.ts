@@ -54,6 +54,8 @@ function migrateToVersion2(db: Database.Database): void {
       version TEXT NOT NULL,
       PRIMARY KEY (run_id, cell_key)
     );
+    -- Which trials a run has, and whether each is still the row last read, from the index alone.
+    CREATE INDEX trials_by_run ON trials (run_id, finished_at);
   `);
   const update = db.prepare("UPDATE trials SET samples = ?, histograms = ? WHERE rowid = ?");
   // A thousand rows at a time: a store of a large matrix holds hundreds of MB of histograms.
@@ -168,8 +170,8 @@ const TRIAL_COLUMNS = "cell_key, trial, status, started_at, finished_at, samples
 
 export class Store {
   private readonly db: Database.Database;
-  /** Trials read without histograms, by rowid and finishing time (see trialsWithoutHistograms). */
-  private readonly parsedTrials = new Map<string, Trial>();
+  /** Trials read without histograms, by rowid; a trial's finishing time tells a replaced row (see trialsWithoutHistograms). */
+  private readonly parsedTrials = new Map<number, Trial>();
 
   constructor(readonly path: string) {
     try {
@@ -360,11 +362,16 @@ export class Store {
   }
 
   private readTrialsWithoutHistograms(where: string, params: unknown[]): Trial[] {
-    const keys = this.db
-      .prepare(`SELECT rowid, finished_at FROM trials WHERE ${where} ORDER BY rowid`)
-      .all(...params) as Array<{ rowid: number; finished_at: string }>;
-    const stamp = (row: { rowid: number; finished_at: string }) => `${row.rowid}\u0000${row.finished_at}`;
-    const missing = keys.filter((row) => !this.parsedTrials.has(stamp(row))).map((row) => row.rowid);
+    // Ordered here: ORDER BY rowid would make SQLite sort them anyway, after reading the table.
+    const keys = (
+      this.db
+        .prepare(`SELECT rowid, finished_at FROM trials WHERE ${where}`)
+        .raw(true)
+        .all(...params) as Array<[number, string]>
+    ).sort((a, b) => a[0] - b[0]);
+    const known = (rowid: number, finishedAt: string) =>
+      this.parsedTrials.get(rowid)?.finishedAt === finishedAt;
+    const missing = keys.filter(([rowid, finishedAt]) => !known(rowid, finishedAt)).map(([rowid]) => rowid);
     if (missing.length > 0) {
       // None parsed yet (a command's first read): the rows by the same condition, no list of ids.
       const rows = (
@@ -376,9 +383,9 @@ export class Store {
               )
               .all(JSON.stringify(missing))
       ) as Array<TrialRow & { rowid: number }>;
-      for (const row of rows) this.parsedTrials.set(stamp(row), trialFromRow(row));
+      for (const row of rows) this.parsedTrials.set(row.rowid, trialFromRow(row));
     }
-    return keys.map((row) => this.parsedTrials.get(stamp(row))!);
+    return keys.map(([rowid]) => this.parsedTrials.get(rowid)!);
   }
 
   close(): void {
