@@ -32,6 +32,16 @@ describe("detailCells", () => {
     const comparison = compareRunViews(base, cand);
     const detail = detailCells(cand, comparison)!;
     assert.deepEqual([...detail], [cand.cells[7]!.key, cand.cells[22]!.key]);
+    // Among cells of one verdict, the larger change first.
+    const mixed = makeRun(
+      "mixed",
+      Array.from({ length: 30 }, (_, i) => ({
+        traffic: { requestSize: 100 + i },
+        trials: spread(6, i === 3 ? 55 : i === 9 ? 90 : 50),
+      })),
+    );
+    const ordered = detailCells(mixed, compareRunViews(base, mixed))!;
+    assert.deepEqual([...ordered], [mixed.cells[9]!.key, mixed.cells[3]!.key]);
     const many = Array.from({ length: 25 }, (_, i) => i);
     const crowded = detailCells(run("c", 30, many), compareRunViews(base, run("c", 30, many)))!;
     assert.equal(crowded.size, DETAIL_LIMIT);
