@@ -21,8 +21,9 @@ import {
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
+import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
-import { type RunView, runView } from "./report/run-view.js";
+import { loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import {
@@ -129,7 +130,7 @@ async function executeOnPaths(
       onEvent: options.onEvent,
       signal: options.signal,
     });
-    return runView(store.getRun(runId));
+    return loadRunView(store, runId, { histograms: true });
   } finally {
     await provider.close();
   }
@@ -201,7 +202,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
       onEvent: options.onEvent,
       signal: options.signal,
     });
-    return runView(store.getRun(runId));
+    return loadRunView(store, runId, { histograms: true });
   } finally {
     store.close();
   }
@@ -249,7 +250,7 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
       await resumeMatrixRun(store, run, { driverFor, onEvent: options.onEvent, signal: options.signal });
-      return runView(store.getRun(run.id));
+      return loadRunView(store, run.id, { histograms: true });
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
     return await executeOnPaths(store, run.id, paths, options);
@@ -267,10 +268,19 @@ export function listRuns(db?: string): RunRecord[] {
   }
 }
 
-export function showRun(reference: string, db?: string): RunView {
+/**
+ * A stored run as its JSON view. `histograms: false` leaves the trials' histograms out, `trials:
+ * false` the trials (the cell summaries come from the store either way): what `show` prints needs
+ * neither.
+ */
+export function showRun(
+  reference: string,
+  db?: string,
+  options: { histograms?: boolean; trials?: boolean } = {},
+): RunView {
   const store = openStore(db);
   try {
-    return runView(store.getRun(reference));
+    return loadRunView(store, reference, { histograms: options.histograms ?? true, trials: options.trials });
   } finally {
     store.close();
   }
@@ -288,8 +298,8 @@ export function compareRuns(
 ): RunComparison {
   const store = openStore(options.db);
   try {
-    const base = runView(store.getRun(resolveReference(store, baseline)));
-    const cand = runView(store.getRun(resolveReference(store, candidate)));
+    const base = loadRunView(store, resolveReference(store, baseline));
+    const cand = loadRunView(store, resolveReference(store, candidate));
     return compareRunViews(base, cand, options);
   } finally {
     store.close();
@@ -306,10 +316,17 @@ export interface ReportOptions extends RunCompareOptions {
 export async function reportRun(reference: RunReference, options: ReportOptions = {}): Promise<string> {
   const store = openStore(options.db);
   let run: RunView;
-  let baseline: RunView | undefined;
+  let comparison: RunComparison | undefined;
   try {
-    run = runView(store.getRun(resolveReference(store, reference)));
-    if (options.vs !== undefined) baseline = runView(store.getRun(resolveReference(store, options.vs)));
+    run = loadRunView(store, resolveReference(store, reference));
+    if (options.vs !== undefined) {
+      const baseline = loadRunView(store, resolveReference(store, options.vs));
+      comparison = compareRunViews(baseline, run, options);
+    }
+    // Histograms only of the cells whose latency distribution is drawn.
+    const detail = detailCells(run, comparison);
+    const drawn = run.cells.filter((cell) => !detail || detail.has(cell.key)).map((cell) => cell.key);
+    run = withTrials(run, store.getRun(run.id, { cells: drawn }).results);
   } finally {
     store.close();
   }
@@ -317,7 +334,7 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   const { reportHtml } = await import("./report/html.js");
   return reportHtml({
     run,
-    comparison: baseline ? compareRunViews(baseline, run, options) : undefined,
+    comparison,
     generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
   });
 }
@@ -330,7 +347,8 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     );
   const store = openStore(db);
   try {
-    return serializeRun(runView(store.getRun(resolveReference(store, reference))), format);
+    const view = loadRunView(store, resolveReference(store, reference), { histograms: format === "json" });
+    return serializeRun(view, format);
   } finally {
     store.close();
   }
@@ -383,7 +401,7 @@ export async function peakSearch(options: PeakOptions): Promise<RunView> {
         search,
         signal: options.signal,
       });
-      return runView(store.getRun(run.id));
+      return loadRunView(store, run.id, { histograms: true });
     } finally {
       store.close();
     }

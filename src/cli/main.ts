@@ -131,7 +131,8 @@ program
   .option("--json", "print as JSON")
   .addOption(dbOption())
   .action((reference, options) => {
-    const view = showRun(reference, options.db);
+    const json = options.json === true;
+    const view = showRun(reference, options.db, { histograms: json, trials: json });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
   });

@@ -238,6 +238,32 @@ export function measureMetric(
   };
 }
 
+/** Measurements remembered by cell, metric and options, with the values they were made of. */
+const remembered = new Map<string, { input: MetricInput; measured: MetricStatistics }>();
+const REMEMBERED_MAX = 50_000;
+
+const sameValues = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
+
+/**
+ * measureMetric, remembered: an adaptive run compares after every round, and only the cells that
+ * got a trial since have new values; the others' measurements are taken from the previous round.
+ */
+function measureRemembered(input: MetricInput, options: CompareOptions, judged: boolean): MetricStatistics {
+  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}`;
+  const known = remembered.get(key);
+  if (
+    known &&
+    sameValues(known.input.baseline, input.baseline) &&
+    sameValues(known.input.candidate, input.candidate)
+  )
+    return known.measured;
+  const measured = measureMetric(input, options, judged);
+  if (remembered.size >= REMEMBERED_MAX) remembered.clear();
+  remembered.set(key, { input, measured });
+  return measured;
+}
+
 /**
  * Compares every metric of every matched cell and judges each. The judged metrics form one
  * Benjamini–Hochberg family (the reported ones another): a false-discovery rate rather than a
@@ -247,7 +273,7 @@ export function measureMetric(
 export function compareCells(inputs: readonly MetricInput[], options: CompareOptions = {}): Comparison {
   const thresholds = resolveThresholds(options.thresholds);
   const measured = inputs.map((input) =>
-    measureMetric(input, options, isJudged(input.metric, input.pattern, thresholds)),
+    measureRemembered(input, options, isJudged(input.metric, input.pattern, thresholds)),
   );
   const adjusted = new Array<number>(measured.length);
   for (const family of [true, false]) {

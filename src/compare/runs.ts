@@ -78,15 +78,26 @@ function side(run: RunView): ComparedRun {
   return { id, label, createdAt, status, trialsPerCell, metadata };
 }
 
+/** A run's cells by key, made once per run (a thousand-cell run would otherwise search for each). */
+const cellIndex = new WeakMap<RunView, Map<string, RunView["cells"][number]>>();
+
+function cellOf(run: RunView, key: string): RunView["cells"][number] | undefined {
+  let index = cellIndex.get(run);
+  if (!index) {
+    index = new Map(run.cells.map((cell) => [cell.key, cell]));
+    cellIndex.set(run, index);
+  }
+  return index.get(key);
+}
+
 function limitedTrials(run: RunView, key: string): number {
-  const cell = run.cells.find((c) => c.key === key);
-  return (cell?.trials ?? []).filter(
+  return (cellOf(run, key)?.trials ?? []).filter(
     (t) => t.status === "completed" && t.samples.some((s) => s.generatorLimited),
   ).length;
 }
 
 function completedTrials(run: RunView, key: string): number {
-  return (run.cells.find((c) => c.key === key)?.trials ?? []).filter((t) => t.status === "completed").length;
+  return (cellOf(run, key)?.trials ?? []).filter((t) => t.status === "completed").length;
 }
 
 function worstVerdict(metrics: readonly MetricComparison[]): Verdict {

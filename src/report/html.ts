@@ -4,12 +4,14 @@
 import type { MetricComparison } from "../compare/compare.js";
 import { describeSetup } from "../compare/describe.js";
 import { FINGERPRINT_FIELDS } from "../compare/fingerprint.js";
+import { METRIC_NAMES, METRICS } from "../compare/metrics.js";
 import {
   describeFingerprint,
   describeRun,
   describeThresholds,
   FACT_HEADERS,
   factRows,
+  formatChange,
   formatVerdict,
   groupCells,
   HEADERS,
@@ -18,8 +20,9 @@ import {
   unchangedLine,
   verdictSummary,
 } from "../compare/report.js";
-import type { RunComparison } from "../compare/runs.js";
+import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
+import { DETAIL_LIMIT, detailCells } from "./detail.js";
 import {
   cpuBarsSpec,
   deltasSpec,
@@ -69,6 +72,15 @@ export function htmlTable(headers: string[], rows: Cell[][], textColumns = 1): s
   const head = `<tr>${headers.map((h) => td(h, "th")).join("")}</tr>`;
   const body = rows.map((row) => `<tr>${row.map((c) => td(c)).join("")}</tr>`).join("\n");
   return `<table data-text-columns="${textColumns}"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/**
+ * A table of more rows than a report details, folded: the browser lays it out only when opened,
+ * so a report of a thousand cells opens quickly.
+ */
+function folded(table: string, rows: number, what: string): string {
+  if (rows <= DETAIL_LIMIT) return table;
+  return `<details class="table"><summary>${escapeHtml(what)}: ${rows} rows</summary>\n${table}\n</details>`;
 }
 
 /** A metadata value as text: nested values as compact JSON. */
@@ -130,21 +142,25 @@ function matrixSection(run: RunView): string {
   });
   return `<section id="matrix"><h2>Matrix</h2>
 <p class="note">${run.cells.length} cells × ${run.trialsPerCell} trials. Cells are matched between runs on every parameter shown.</p>
-${htmlTable(
-  [
-    "#",
-    "setup",
-    "driver",
-    "protocol",
-    "pattern",
-    "sizes (B)",
-    "rate (msg/s)",
-    "measured + warm-up",
-    "completed",
-    "failed",
-  ],
-  rows,
-  8,
+${folded(
+  htmlTable(
+    [
+      "#",
+      "setup",
+      "driver",
+      "protocol",
+      "pattern",
+      "sizes (B)",
+      "rate (msg/s)",
+      "measured + warm-up",
+      "completed",
+      "failed",
+    ],
+    rows,
+    8,
+  ),
+  rows.length,
+  "every cell",
 )}
 </section>`;
 }
@@ -171,7 +187,7 @@ function resultsSection(run: RunView): string {
   });
   return `<section id="results"><h2>Results per cell</h2>
 <p class="note">Latency from the histograms of all completed trials merged (µs); rates over the summed measured time.</p>
-${htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/s", "loss", "notes"], rows)}
+${folded(htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/s", "loss", "notes"], rows), rows.length, "every cell")}
 </section>`;
 }
 
@@ -206,14 +222,14 @@ function cpuTable(cpu: CpuData): string {
   );
 }
 
-async function plotsSection(run: RunView, figure: Figure): Promise<string> {
-  const parts: string[] = [];
+async function plotsSection(run: RunView, figure: Figure, scope: string): Promise<string> {
+  const parts: string[] = [scope];
   const percentiles = percentileRows(run);
   if (percentiles.length > 0)
     parts.push(
       await figure(latencyPercentilesSpec(percentiles), "Each cell's latency percentiles, log scale."),
     );
-  else parts.push(`<p class="note">No cell measured latency.</p>`);
+  else parts.push(`<p class="note">No cell${scope ? " drawn here" : ""} measured latency.</p>`);
   const cdf = cdfRows(run);
   if (cdf.length > 0)
     parts.push(
@@ -268,16 +284,39 @@ function factsTable(comparison: RunComparison): string {
   return `<h3>What differs between the runs</h3>\n${htmlTable(FACT_HEADERS, rows, 3)}`;
 }
 
-async function comparisonSection(comparison: RunComparison, figure: Figure): Promise<string> {
+/** A row per cell that is not detailed: its verdict and each metric's change, in one table. */
+function compactComparison(cells: readonly CellComparison[]): string {
+  if (cells.length === 0) return "";
+  const metrics = METRIC_NAMES.filter((name) => cells.some((c) => c.metrics.some((m) => m.metric === name)));
+  const rows = cells.map((cell): Cell[] => [
+    cell.group,
+    cell.name,
+    { html: escapeHtml(cell.verdict), className: `verdict ${cell.verdict}` },
+    ...metrics.map((name) => {
+      const m = cell.metrics.find((metric) => metric.metric === name);
+      return m ? formatChange(m, m.estimate) : "-";
+    }),
+  ]);
+  return `<h3>Every other cell</h3>
+<p class="note">${cells.length} cells: their verdict and the change of each metric's median; <code>vnetbench compare --json</code> has their intervals and p-values.</p>
+${folded(htmlTable(["setup", "cell", "verdict", ...metrics.map((name) => METRICS[name].label)], rows, 3), rows.length, "the other cells")}`;
+}
+
+async function comparisonSection(
+  comparison: RunComparison,
+  figure: Figure,
+  detail: ReadonlySet<string> | null,
+): Promise<string> {
   const fingerprintClass = comparison.fingerprint.matches ? "" : ` class="bad"`;
-  const tables = [...groupCells(comparison.cells)].map(([group, cells]) => {
+  const detailed = detail ? comparison.cells.filter((cell) => detail.has(cell.key)) : comparison.cells;
+  const tables = [...groupCells(detailed)].map(([group, cells]) => {
     const rows = cells.flatMap((cell) =>
       cell.metrics.map((m, i): Cell[] => [i === 0 ? cell.name : "", ...metricFigures(m), verdictCell(m)]),
     );
     return `<h3>${escapeHtml(group)}</h3><p class="note">${escapeHtml(unchangedLine(cells))}</p>
 ${htmlTable(HEADERS, rows, 2)}`;
   });
-  const deltas = deltaRows(comparison);
+  const deltas = deltaRows({ ...comparison, cells: detailed });
   const plot =
     deltas.length > 0
       ? await figure(
@@ -302,11 +341,13 @@ ${definitionList([
 ${factsTable(comparison)}
 ${warnings}
 ${plot}
+${detail ? `<p class="note">Detailed below: the ${detailed.length} cells that changed or are inconclusive${detail.size < comparison.cells.filter((c) => c.verdict !== "unchanged").length ? `, the first ${detail.size} of them` : ""}; the others in one table after them.</p>` : ""}
 ${tables.join("\n")}
+${detail ? compactComparison(comparison.cells.filter((cell) => !detail.has(cell.key))) : ""}
 </section>`;
 }
 
-function trialsSection(run: RunView): string {
+function trialsSection(run: RunView, scope: string): string {
   const labels = cellLabels(run.cells);
   const cells = run.cells.map((cell) => {
     const rows = cell.trials.flatMap((trial) =>
@@ -328,7 +369,10 @@ function trialsSection(run: RunView): string {
 ${htmlTable(["trial", "status", "direction", "p50 µs", "p99 µs", "max µs", "msg/s", "Mbit/s", "loss", "generator-limited", "notes"], rows, 3)}
 </details>`;
   });
-  return `<section id="trials"><h2>Trials per cell</h2>\n${cells.join("\n")}\n</section>`;
+  const rest = scope
+    ? `${scope}<p class="note">Every trial of every cell: <code>vnetbench export RUN --format csv</code>.</p>`
+    : "";
+  return `<section id="trials"><h2>Trials per cell</h2>\n${rest}${cells.join("\n")}\n</section>`;
 }
 
 const STYLE = `
@@ -354,7 +398,7 @@ ${Object.entries(VERDICT_COLORS)
   .join("\n")}
 figure.plot { margin: 1rem 0 2rem; } figure.plot svg { max-width: 100%; height: auto; }
 figcaption { color: #666; font-size: .85rem; }
-details { margin: .3rem 0; } summary { cursor: pointer; } code { font-size: .75rem; color: #666; }
+details { margin: .3rem 0; } summary { cursor: pointer; } details.table > summary { color: #444; font-size: .9rem; } code { font-size: .75rem; color: #666; }
 `;
 
 /** The whole report as one HTML document. */
@@ -362,13 +406,20 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const { run, comparison, generator } = input;
   const figure = figures();
   const title = `vnetbench report: ${run.label ? `${run.label} ` : ""}${run.id}`;
+  // A large run plots and lists the trials of the cells that matter only; tables cover every cell.
+  const detail = detailCells(run, comparison);
+  const detailed = detail ? { ...run, cells: run.cells.filter((cell) => detail.has(cell.key)) } : run;
+  const scope = detail
+    ? `<p class="note">${run.cells.length} cells: drawn here are the ${detailed.cells.length} ${comparison ? "that changed or are inconclusive" : "with failed or generator-limited trials or warnings"} (at most ${DETAIL_LIMIT}); the tables above cover every cell.</p>`
+    : "";
+  // The verdicts first: what a reviewer reads before anything else.
   const sections = [
+    comparison ? await comparisonSection(comparison, figure, detail) : "",
     runSection(run),
-    comparison ? await comparisonSection(comparison, figure) : "",
     matrixSection(run),
     resultsSection(run),
-    await plotsSection(run, figure),
-    trialsSection(run),
+    await plotsSection(detailed, figure, scope),
+    trialsSection(detailed, scope),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

@@ -6,8 +6,9 @@ import { type PeakSummary, summarizePeaks } from "../analysis/peak-summary.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
 import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
 import type { Cell, Trial } from "../domain/cell.js";
+import { vnetbenchVersion } from "../run/metadata.js";
 import { summarizeTrialCpu } from "../run/trial-cpu.js";
-import type { StoredRun } from "../storage/store.js";
+import type { Store, StoredRun } from "../storage/store.js";
 
 export interface CellView extends Cell {
   trials: Trial[];
@@ -34,26 +35,61 @@ export interface RunView {
   cells: CellView[];
 }
 
-export function cellView(cell: Cell, trials: Trial[]): CellView {
-  const view: CellView = {
-    ...cell,
-    trials,
-    summary: { ...summarizeSamples(samplesOf(trials)), ...summarizeTrialCpu(cell.traffic, trials) },
+/**
+ * Which summarizeCell made a stored summary: bump it when the summary's fields change, so stores
+ * summarized before are summarized again (a new vnetbench version does so too).
+ */
+const SUMMARY_FORMAT = 1;
+
+let version: string | undefined;
+
+/** The version stored summaries are kept under: vnetbench's and the summary format's. */
+export function summaryVersion(): string {
+  version ??= `${vnetbenchVersion()}+${SUMMARY_FORMAT}`;
+  return version;
+}
+
+/** What is stored of a cell's summary (the histograms' merge is the costly part of a view). */
+export type StoredCellSummary = Pick<CellView, "summary" | "directions">;
+
+/** A cell's summary from its trials: merged histograms, pooled rates, CPU and the peak search. */
+export function summarizeCell(cell: Cell, trials: readonly Trial[]): StoredCellSummary {
+  const summary: CellView["summary"] = {
+    ...summarizeSamples(samplesOf(trials)),
+    ...summarizeTrialCpu(cell.traffic, trials),
   };
   const peak = summarizePeaks(trials);
-  if (peak) view.summary.peak = peak;
-  if (cell.setup.direction === "bidirectional") {
-    view.directions = {
+  if (peak) summary.peak = peak;
+  if (cell.setup.direction !== "bidirectional") return { summary };
+  return {
+    summary,
+    directions: {
       forward: summarizeSamples(samplesOf(trials)),
       reverse: summarizeSamples(samplesOf(trials, "reverse")),
-    };
-  }
+    },
+  };
+}
+
+/** A cell with its trials and summary (computed from the trials unless given). */
+export function cellView(cell: Cell, trials: Trial[], stored = summarizeCell(cell, trials)): CellView {
+  const view: CellView = { ...cell, trials, summary: stored.summary };
+  if (stored.directions) view.directions = stored.directions;
   return view;
 }
 
-export function runView(run: StoredRun): RunView {
+function trialsByCell(trials: readonly Trial[]): Map<string, Trial[]> {
   const byCell = new Map<string, Trial[]>();
-  for (const trial of run.results) byCell.set(trial.cellKey, [...(byCell.get(trial.cellKey) ?? []), trial]);
+  for (const trial of trials) {
+    const list = byCell.get(trial.cellKey);
+    if (list) list.push(trial);
+    else byCell.set(trial.cellKey, [trial]);
+  }
+  return byCell;
+}
+
+/** The view of a run; cells whose summary is in `summaries` are not summarized again. */
+export function runView(run: StoredRun, summaries?: ReadonlyMap<string, StoredCellSummary>): RunView {
+  const byCell = trialsByCell(run.results);
   return {
     id: run.id,
     label: run.label,
@@ -64,6 +100,53 @@ export function runView(run: StoredRun): RunView {
     command: run.command,
     trialsPerCell: run.trials,
     metadata: run.metadata,
-    cells: run.cells.map((cell) => cellView(cell, byCell.get(cell.key) ?? [])),
+    cells: run.cells.map((cell) => cellView(cell, byCell.get(cell.key) ?? [], summaries?.get(cell.key))),
   };
+}
+
+/**
+ * A stored run's view from the summaries kept in the store; cells without one (trials recorded by
+ * an older vnetbench, or since) are summarized from their histograms and the summaries kept.
+ * Without `histograms` the trials' samples carry none: enough for tables, comparisons and CSV;
+ * without `trials` the cells have none, only their summaries: enough for `show`.
+ */
+export function loadRunView(
+  store: Store,
+  reference: string,
+  options: { histograms?: boolean; trials?: boolean } = {},
+): RunView {
+  const run =
+    options.trials === false
+      ? store.getRun(reference, { cells: [] })
+      : store.getRun(reference, { histograms: options.histograms ?? false });
+  const summaries = store.cellSummaries(run.id, summaryVersion()) as Map<string, StoredCellSummary>;
+  const missing = run.cells.filter((cell) => !summaries.has(cell.key));
+  if (missing.length > 0) {
+    const full = options.histograms ? run : store.getRun(run.id, { cells: missing.map((cell) => cell.key) });
+    const trials = trialsByCell(full.results);
+    const computed = new Map(
+      missing.map((cell) => [cell.key, summarizeCell(cell, trials.get(cell.key) ?? [])]),
+    );
+    store.saveCellSummaries(run.id, summaryVersion(), computed);
+    for (const [key, summary] of computed) summaries.set(key, summary);
+  }
+  return runView(run, summaries);
+}
+
+/** The view with these trials (e.g. read again with their histograms) in place of its cells' own. */
+export function withTrials(view: RunView, trials: readonly Trial[]): RunView {
+  const byCell = trialsByCell(trials);
+  return {
+    ...view,
+    cells: view.cells.map((cell) => {
+      const replaced = byCell.get(cell.key);
+      return replaced ? { ...cell, trials: replaced } : cell;
+    }),
+  };
+}
+
+/** Summarizes one cell of a run again and keeps it (after a trial of the cell was recorded). */
+export function refreshCellSummary(store: Store, runId: string, cell: Cell): void {
+  const trials = store.getRun(runId, { cells: [cell.key] }).results;
+  store.saveCellSummaries(runId, summaryVersion(), new Map([[cell.key, summarizeCell(cell, trials)]]));
 }

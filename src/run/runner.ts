@@ -10,7 +10,9 @@ import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { RunError } from "../errors.js";
 import { scheduleTrials, type TrialOrder } from "../plan/order.js";
+import { refreshCellSummary } from "../report/run-view.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
+
 import { peakSearchSeconds, runPeakTrial } from "./peak.js";
 import { measureWithCpu } from "./trial-cpu.js";
 
@@ -155,6 +157,7 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
       const began = Date.now();
       const result = await runOneTrial(item.cell, item.trial, sessions, deps);
       store.recordTrial(runId, result);
+      refreshCellSummary(store, runId, item.cell);
       spentS += (Date.now() - began) / 1000;
       timed++;
       if (result.status === "completed") done++;

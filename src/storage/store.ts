@@ -1,11 +1,14 @@
 // The SQLite store: one row per trial, written the moment the trial finishes, so an interrupted
-// run loses nothing it completed. The schema is versioned with PRAGMA user_version.
+// run loses nothing it completed. The schema is versioned with PRAGMA user_version. Histograms are
+// kept apart from the samples, and each cell's summary is stored once computed, so views of a large
+// run read neither unless they need them.
 
 import Database from "better-sqlite3";
 import type { Cell, Trial } from "../domain/cell.js";
+import type { Sample } from "../domain/sample.js";
 import { InputError } from "../errors.js";
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export type RunStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -30,7 +33,45 @@ export interface StoredRun extends RunRecord {
   results: Trial[];
 }
 
-const MIGRATIONS: Record<number, string> = {
+/** Splits the samples' histograms off into a column of their own (null where a sample has none). */
+function splitHistograms(samples: readonly Sample[]): { samples: Sample[]; histograms: string | null } {
+  const histograms = samples.map((sample) => sample.histogram ?? null);
+  return {
+    samples: samples.map((sample) => (sample.histogram ? { ...sample, histogram: null } : sample)),
+    histograms: histograms.some((h) => h !== null) ? JSON.stringify(histograms) : null,
+  };
+}
+
+/** Version 2: histograms out of the samples' JSON into trials.histograms, and the cell summaries' cache. */
+function migrateToVersion2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE trials ADD COLUMN histograms TEXT;
+    CREATE TABLE cell_summaries (
+      run_id TEXT NOT NULL REFERENCES runs(id),
+      cell_key TEXT NOT NULL,
+      summary TEXT NOT NULL,
+      -- What made it: a summary by another vnetbench (its fields may differ) is made again.
+      version TEXT NOT NULL,
+      PRIMARY KEY (run_id, cell_key)
+    );
+    -- Which trials a run has, and whether each is still the row last read, from the index alone.
+    CREATE INDEX trials_by_run ON trials (run_id, finished_at);
+  `);
+  const update = db.prepare("UPDATE trials SET samples = ?, histograms = ? WHERE rowid = ?");
+  // A thousand rows at a time: a store of a large matrix holds hundreds of MB of histograms.
+  const batch = db.prepare("SELECT rowid, samples FROM trials WHERE rowid > ? ORDER BY rowid LIMIT 1000");
+  for (let after = 0; ; ) {
+    const rows = batch.all(after) as Array<{ rowid: number; samples: string }>;
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const split = splitHistograms(JSON.parse(row.samples) as Sample[]);
+      if (split.histograms !== null) update.run(JSON.stringify(split.samples), split.histograms, row.rowid);
+    }
+    after = rows[rows.length - 1]!.rowid;
+  }
+}
+
+const MIGRATIONS: Record<number, string | ((db: Database.Database) => void)> = {
   1: `
     CREATE TABLE runs (
       id TEXT PRIMARY KEY,
@@ -64,6 +105,7 @@ const MIGRATIONS: Record<number, string> = {
       PRIMARY KEY (run_id, cell_key, trial)
     );
   `,
+  2: migrateToVersion2,
 };
 
 interface RunRow {
@@ -76,6 +118,38 @@ interface RunRow {
   command: string;
   trials: number;
   metadata: string;
+}
+
+interface TrialRow {
+  cell_key: string;
+  trial: number;
+  status: Trial["status"];
+  started_at: string;
+  finished_at: string;
+  samples: string;
+  error: string | null;
+  extra: string;
+  histograms?: string | null;
+}
+
+function trialFromRow(row: TrialRow): Trial {
+  const samples = JSON.parse(row.samples) as Sample[];
+  if (row.histograms) {
+    const histograms = JSON.parse(row.histograms) as Array<string | null>;
+    samples.forEach((sample, i) => {
+      sample.histogram = histograms[i] ?? null;
+    });
+  }
+  return {
+    cellKey: row.cell_key,
+    trial: row.trial,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    samples,
+    ...(row.error ? { error: row.error } : {}),
+    ...JSON.parse(row.extra),
+  };
 }
 
 function runFromRow(row: RunRow): RunRecord {
@@ -92,8 +166,12 @@ function runFromRow(row: RunRow): RunRecord {
   };
 }
 
+const TRIAL_COLUMNS = "cell_key, trial, status, started_at, finished_at, samples, error, extra";
+
 export class Store {
   private readonly db: Database.Database;
+  /** Trials read without histograms, by rowid; a trial's finishing time tells a replaced row (see trialsWithoutHistograms). */
+  private readonly parsedTrials = new Map<number, Trial>();
 
   constructor(readonly path: string) {
     try {
@@ -116,10 +194,19 @@ export class Store {
       );
     }
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]!);
-        this.db.pragma(`user_version = ${version}`);
-      })();
+      try {
+        this.db.transaction(() => {
+          const migration = MIGRATIONS[version]!;
+          if (typeof migration === "string") this.db.exec(migration);
+          else migration(this.db);
+          this.db.pragma(`user_version = ${version}`);
+        })();
+      } catch (error) {
+        throw new InputError(
+          `store ${this.path}: cannot upgrade its schema from version ${version - 1} to ${version} ` +
+            `(${(error as Error).message}); nothing was changed: open it where it can be written`,
+        );
+      }
     }
   }
 
@@ -150,25 +237,52 @@ export class Store {
     })();
   }
 
-  /** Commits one finished trial; a repeated (run, cell, trial) replaces the earlier failed attempt. */
+  /**
+   * Commits one finished trial; a repeated (run, cell, trial) replaces the earlier failed attempt.
+   * The cell's stored summary no longer holds and is dropped in the same transaction.
+   */
   recordTrial(runId: string, trial: Trial): void {
     const { cellKey, trial: number, status, startedAt, finishedAt, samples, error, ...extra } = trial;
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO trials (run_id, cell_key, trial, status, started_at, finished_at, samples, error, extra)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        runId,
-        cellKey,
-        number,
-        status,
-        startedAt,
-        finishedAt,
-        JSON.stringify(samples),
-        error ?? null,
-        JSON.stringify(extra),
-      );
+    const split = splitHistograms(samples);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO trials (run_id, cell_key, trial, status, started_at, finished_at, samples, error, extra, histograms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          runId,
+          cellKey,
+          number,
+          status,
+          startedAt,
+          finishedAt,
+          JSON.stringify(split.samples),
+          error ?? null,
+          JSON.stringify(extra),
+          split.histograms,
+        );
+      this.db.prepare("DELETE FROM cell_summaries WHERE run_id = ? AND cell_key = ?").run(runId, cellKey);
+    })();
+  }
+
+  /** The summaries of a run's cells stored with `version` (JSON as saved), by cell key. */
+  cellSummaries(runId: string, version: string): Map<string, unknown> {
+    const rows = this.db
+      .prepare("SELECT cell_key, summary FROM cell_summaries WHERE run_id = ? AND version = ?")
+      .all(runId, version) as Array<{ cell_key: string; summary: string }>;
+    return new Map(rows.map((row) => [row.cell_key, JSON.parse(row.summary)]));
+  }
+
+  /** Keeps cells' summaries; a store opened read-only keeps nothing, and views compute them again. */
+  saveCellSummaries(runId: string, version: string, summaries: ReadonlyMap<string, unknown>): void {
+    if (summaries.size === 0 || this.db.readonly) return;
+    const insert = this.db.prepare(
+      "INSERT OR REPLACE INTO cell_summaries (run_id, cell_key, summary, version) VALUES (?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const [key, summary] of summaries) insert.run(runId, key, JSON.stringify(summary), version);
+    })();
   }
 
   setRunStatus(runId: string, status: RunStatus, finishedAt: string | null): void {
@@ -206,7 +320,11 @@ export class Store {
     throw new InputError(`run '${reference}' is ambiguous: ${rows.map((row) => row.id).join(", ")}`);
   }
 
-  getRun(reference: string): StoredRun {
+  /**
+   * A run with its cells and trials. `histograms: false` leaves the samples' histograms out (null),
+   * reading neither them nor more than the view needs; `cells` limits the trials to those cells.
+   */
+  getRun(reference: string, options: { histograms?: boolean; cells?: readonly string[] } = {}): StoredRun {
     const id = this.resolveRunId(reference);
     const run = runFromRow(this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow);
     const cells = (
@@ -220,30 +338,54 @@ export class Store {
     ).map(
       (row) => ({ key: row.key, setup: JSON.parse(row.setup), traffic: JSON.parse(row.traffic) }) as Cell,
     );
-    const results = (
-      this.db.prepare("SELECT * FROM trials WHERE run_id = ? ORDER BY rowid").all(id) as Array<{
-        cell_key: string;
-        trial: number;
-        status: Trial["status"];
-        started_at: string;
-        finished_at: string;
-        samples: string;
-        error: string | null;
-        extra: string;
-      }>
-    ).map(
-      (row): Trial => ({
-        cellKey: row.cell_key,
-        trial: row.trial,
-        status: row.status,
-        startedAt: row.started_at,
-        finishedAt: row.finished_at,
-        samples: JSON.parse(row.samples),
-        ...(row.error ? { error: row.error } : {}),
-        ...JSON.parse(row.extra),
-      }),
-    );
-    return { ...run, cells, results };
+    const only = options.cells;
+    const where = `run_id = ?${only ? " AND cell_key IN (SELECT value FROM json_each(?))" : ""}`;
+    const params = only ? [id, JSON.stringify(only)] : [id];
+    if (options.histograms ?? true) {
+      const rows = this.db
+        .prepare(`SELECT ${TRIAL_COLUMNS}, histograms FROM trials WHERE ${where} ORDER BY rowid`)
+        .all(...params) as TrialRow[];
+      return { ...run, cells, results: rows.map(trialFromRow) };
+    }
+    return { ...run, cells, results: this.trialsWithoutHistograms(where, params) };
+  }
+
+  /**
+   * Trials without histograms, parsed once per store: rows are never updated in place (a trial
+   * recorded again is a new row, which may reuse the rowid of the one it replaced, but not its
+   * finishing time), so a view read again — as an adaptive run compares after every round —
+   * parses only the trials recorded since. The trials returned are shared: treat them as read-only.
+   */
+  private trialsWithoutHistograms(where: string, params: unknown[]): Trial[] {
+    // One read transaction: the rows listed are the rows fetched, whatever another process writes.
+    return this.db.transaction(() => this.readTrialsWithoutHistograms(where, params))();
+  }
+
+  private readTrialsWithoutHistograms(where: string, params: unknown[]): Trial[] {
+    // Ordered here: ORDER BY rowid would make SQLite sort them anyway, after reading the table.
+    const keys = (
+      this.db
+        .prepare(`SELECT rowid, finished_at FROM trials WHERE ${where}`)
+        .raw(true)
+        .all(...params) as Array<[number, string]>
+    ).sort((a, b) => a[0] - b[0]);
+    const known = (rowid: number, finishedAt: string) =>
+      this.parsedTrials.get(rowid)?.finishedAt === finishedAt;
+    const missing = keys.filter(([rowid, finishedAt]) => !known(rowid, finishedAt)).map(([rowid]) => rowid);
+    if (missing.length > 0) {
+      // None parsed yet (a command's first read): the rows by the same condition, no list of ids.
+      const rows = (
+        missing.length === keys.length
+          ? this.db.prepare(`SELECT rowid, ${TRIAL_COLUMNS} FROM trials WHERE ${where}`).all(...params)
+          : this.db
+              .prepare(
+                `SELECT rowid, ${TRIAL_COLUMNS} FROM trials WHERE rowid IN (SELECT value FROM json_each(?))`,
+              )
+              .all(JSON.stringify(missing))
+      ) as Array<TrialRow & { rowid: number }>;
+      for (const row of rows) this.parsedTrials.set(row.rowid, trialFromRow(row));
+    }
+    return keys.map(([rowid]) => this.parsedTrials.get(rowid)!);
   }
 
   close(): void {

@@ -35,6 +35,8 @@ export interface PageInspection {
   screenshot: string;
   /** The same page cut in viewport-high tiles, readable at full size. */
   tiles: string[];
+  /** From navigating to the load event and the page's first layout, ms. */
+  loadMs: number;
 }
 
 type Message = {
@@ -209,11 +211,15 @@ export async function inspectPage(
           mobile: false,
         });
         const loaded = pipe.waitFor("Page.loadEventFired");
+        const navigated = performance.now();
         await send("Page.navigate", { url: pathToFileURL(file).href });
         await loaded;
         const evaluate = async <T>(expression: string): Promise<T> =>
           (await send<{ result: { value: T } }>("Runtime.evaluate", { expression, returnByValue: true }))
             .result.value;
+        // Reading the height forces the layout the load event does not wait for.
+        await evaluate<number>("document.documentElement.scrollHeight");
+        const loadMs = performance.now() - navigated;
         const title = await evaluate<string>("document.title");
         const plots = JSON.parse(await evaluate<string>(MEASURE_PLOTS)) as PlotBox[];
         const resources = JSON.parse(
@@ -243,7 +249,7 @@ export async function inspectPage(
           tiles.push(path);
         }
         await pipe.send("Browser.close").catch(() => {});
-        return { title, errors, resources, plots, screenshot: options.screenshot, tiles };
+        return { title, errors, resources, plots, screenshot: options.screenshot, tiles, loadMs };
       })(),
       options.timeoutMs ?? 60_000,
       `inspecting ${file}`,

@@ -229,6 +229,14 @@ describe("Benjamini–Hochberg", () => {
   });
 });
 
+/** The percentile interval from drawn resamples: n draws with replacement a side, medians, quantiles. */
+function drawnInterval(base: number[], cand: number[], resamples: number, random: () => number) {
+  const resample = (values: number[]) =>
+    median(values.map(() => values[Math.floor(random() * values.length)]!));
+  const changes = Array.from({ length: resamples }, () => resample(cand) / resample(base) - 1);
+  return { low: quantile(changes, 0.025), high: quantile(changes, 0.975) };
+}
+
 describe("bootstrap interval of the change of medians", () => {
   it("is reproducible for a seed and contains the point estimate", () => {
     const base = [100, 102, 98, 101, 99, 103, 97, 100.5, 99.5, 101.5];
@@ -236,7 +244,39 @@ describe("bootstrap interval of the change of medians", () => {
     const a = bootstrapChangeInterval(base, cand, { seed: 7 });
     assert.deepEqual(bootstrapChangeInterval(base, cand, { seed: 7 }), a);
     assert.ok(a.low < 0.1 && 0.1 < a.high, `${a.low}…${a.high}`);
-    assert.notDeepEqual(bootstrapChangeInterval(base, cand, { seed: 8 }), a);
+    // Beyond 100 values a side resamples are drawn, and the seed picks them.
+    const many = Array.from({ length: 101 }, (_, i) => 100 + ((i * 37) % 11));
+    const drawn = bootstrapChangeInterval(
+      many,
+      many.map((v) => v * 1.1),
+      { seed: 7, resamples: 200 },
+    );
+    assert.notDeepEqual(
+      bootstrapChangeInterval(
+        many,
+        many.map((v) => v * 1.1),
+        { seed: 8, resamples: 200 },
+      ),
+      drawn,
+    );
+  });
+
+  it("up to 100 values a side is the interval infinitely many resamples converge to", () => {
+    // The exact interval against 100 000 drawn resamples (the counting method), odd and even
+    // sizes, ties included: the drawn quantiles land on the same support points.
+    for (const n of [3, 8, 9, 10]) {
+      const random = mulberry32(hashSeed(`exact ${n}`));
+      const base = Array.from({ length: n }, () => Math.round(1000 * (1 + 0.05 * gaussian(random))) / 10);
+      const cand = Array.from({ length: n + 1 }, () => Math.round(1050 * (1 + 0.05 * gaussian(random))) / 10);
+      const exact = bootstrapChangeInterval(base, cand, { seed: 3, resamples: 10 });
+      const many = drawnInterval(base, cand, 100_000, random);
+      const width = many.high - many.low;
+      assert.ok(Math.abs(exact.low - many.low) <= 0.02 * width, `n ${n}: low ${exact.low} vs ${many.low}`);
+      assert.ok(
+        Math.abs(exact.high - many.high) <= 0.02 * width,
+        `n ${n}: high ${exact.high} vs ${many.high}`,
+      );
+    }
   });
 
   it("collapses to the change when there is no spread", () => {

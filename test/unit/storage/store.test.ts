@@ -117,3 +117,56 @@ test("committed trials survive a process that never closes the store", async () 
   assert.equal(store.getRun("r1").results.length, 1);
   store.close();
 });
+
+test("a store of schema 1 (histograms inside the samples) is migrated and reads back the same trials", () => {
+  const path = join(dir, "v1.db");
+  const histogram = "HISTFAAAACF4nJNpmSzMwMDAyAABzFCaEUrLQ2gWBk5mBoY8AIk0BKQ=";
+  const sample = { direction: "forward", latencyUs: { p50: 1 }, histogram, warnings: [] };
+  const legacy = new Database(path);
+  // Schema 1 as vnetbench 0.1 wrote it.
+  legacy.exec(`
+    CREATE TABLE runs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,
+      label TEXT NOT NULL, tester TEXT NOT NULL, command TEXT NOT NULL, trials INTEGER NOT NULL, metadata TEXT NOT NULL);
+    CREATE TABLE cells (run_id TEXT NOT NULL REFERENCES runs(id), position INTEGER NOT NULL, key TEXT NOT NULL,
+      setup TEXT NOT NULL, traffic TEXT NOT NULL, PRIMARY KEY (run_id, key));
+    CREATE TABLE trials (run_id TEXT NOT NULL REFERENCES runs(id), cell_key TEXT NOT NULL, trial INTEGER NOT NULL,
+      status TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT NOT NULL, samples TEXT NOT NULL, error TEXT,
+      extra TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (run_id, cell_key, trial));
+    PRAGMA user_version = 1;
+  `);
+  legacy.prepare("INSERT INTO runs VALUES ('r1', 'x', NULL, 'completed', '', 't', '[]', 1, '{}')").run();
+  legacy
+    .prepare("INSERT INTO cells VALUES ('r1', 0, ?, ?, ?)")
+    .run(cell.key, JSON.stringify(cell.setup), JSON.stringify(cell.traffic));
+  legacy
+    .prepare("INSERT INTO trials VALUES ('r1', ?, 1, 'completed', 'a', 'b', ?, NULL, '{\"cpu\":null}')")
+    .run(cell.key, JSON.stringify([sample, { ...sample, direction: "reverse", histogram: null }]));
+  // More rows than the migration moves at a time.
+  const more = legacy.prepare("INSERT INTO trials VALUES ('r1', ?, ?, 'completed', 'a', 'b', ?, NULL, '{}')");
+  for (let n = 2; n <= 2500; n++) more.run(cell.key, n, JSON.stringify([sample]));
+  legacy.close();
+
+  const store = new Store(path);
+  const all = store.getRun("r1").results;
+  assert.equal(all.length, 2500);
+  assert.ok(all.every((t) => t.samples[0]!.histogram === histogram));
+  const [full] = all;
+  assert.deepEqual(full!.samples, [sample, { ...sample, direction: "reverse", histogram: null }]);
+  assert.equal(full!.cpu, null);
+  const [light] = store.getRun("r1", { histograms: false }).results;
+  assert.deepEqual(light!.samples[0], { ...sample, histogram: null });
+  store.close();
+  const raw = new Database(path);
+  assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+  assert.equal(
+    (raw.prepare("SELECT count(*) AS n FROM trials WHERE samples LIKE '%HISTF%'").get() as { n: number }).n,
+    0,
+  );
+  const row = raw.prepare("SELECT samples, histograms FROM trials WHERE trial = 1").get() as {
+    samples: string;
+    histograms: string;
+  };
+  assert.equal(row.samples.includes(histogram), false, "the samples' JSON no longer holds the histogram");
+  assert.deepEqual(JSON.parse(row.histograms), [histogram, null]);
+  raw.close();
+});

@@ -1,0 +1,195 @@
+// show, compare, report and export at the scale of examples/seed-full.yaml (1310 cells × 10 trials
+// a side), against the goals of issue 16. Builds two runs from real trials (a short loopback run,
+// cloned with noise, a few changes planted), runs each command as its own process and prints wall
+// time and peak memory; then an incremental comparison in one process (one more trial in a few
+// cells, as the adaptive loop adds them) and how long Chromium takes to open the report.
+//
+//   npm run build && flock /tmp/vnetbench-heavy.lock node --import tsx bench/scale.ts \
+//     [--cells N] [--trials N] [--source DB] [--keep DIR]
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { compareRuns, planMatrixFile } from "../src/api.js";
+import { compareRunViews } from "../src/compare/runs.js";
+import { loadRunView } from "../src/report/run-view.js";
+import { formatTable } from "../src/report/table.js";
+import { Store } from "../src/storage/store.js";
+import { chromiumMissing, inspectPage } from "../test/helpers/chromium.js";
+import { addTrials, buildScaleStore } from "./scale-store.js";
+
+const { values: args } = parseArgs({
+  options: {
+    cells: { type: "string" },
+    trials: { type: "string", default: "10" },
+    source: { type: "string" },
+    keep: { type: "string" },
+  },
+});
+const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
+const cli = join(root, "dist/src/cli/main.js");
+if (!existsSync(cli)) throw new Error(`${cli} is missing: npm run build first`);
+const dir = args.keep ?? mkdtempSync(join(tmpdir(), "vnetbench-scale-"));
+const db = join(dir, "scale.db");
+
+/** Real trials to clone: a short run on loopback of each pattern, unless a store is given. */
+function sourceStore(): string {
+  if (args.source) return args.source;
+  const source = join(dir, "source.db");
+  console.error("measuring real source trials on loopback (about 30 s)…");
+  execFileSync(
+    process.execPath,
+    [
+      cli,
+      ...["run", "--db", source, "--setup", "loopback", "--protocol", "tcp,udp"],
+      ...["--pattern", "rr,crr,stream,paced", "--size", "64,1400", "--rate", "1000,20000"],
+      ...["--duration", "1", "--warmup", "0.2", "--trials", "1", "--label", "source"],
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return source;
+}
+
+const sourceDb = new Store(sourceStore());
+const source = sourceDb.getRun("latest");
+sourceDb.close();
+
+// As `vnetbench plan` makes it on this machine (CPU options it cannot apply are skipped).
+const plan = await planMatrixFile(join(root, "examples/seed-full.yaml"));
+const cells = args.cells ? plan.cells.slice(0, Number(args.cells)) : plan.cells;
+const trials = Number(args.trials);
+rmSync(db, { force: true });
+const store = new Store(db);
+const built = Date.now();
+const { baseline, candidate, planted } = buildScaleStore(store, {
+  cells,
+  trials,
+  sources: source.results,
+  sourceCells: source.cells,
+  metadata: source.metadata,
+});
+store.close();
+console.error(
+  `built ${cells.length} cells × ${trials} trials a side in ${((Date.now() - built) / 1000).toFixed(1)} s ` +
+    `(${(statSync(db).size / 2 ** 20).toFixed(0)} MB); planted: ` +
+    planted.map((p) => `${p.what} ×${p.factor}`).join(", "),
+);
+
+interface Measured {
+  seconds: number;
+  /** User + system CPU-seconds: on a busy machine the wall time also counts waiting for a CPU. */
+  cpu: number;
+  mb: number;
+}
+
+/** One CLI command in its own process: wall time, CPU time and peak resident memory (GNU time). */
+function measure(argv: string[]): Measured {
+  const result = spawnSync(
+    "/usr/bin/time",
+    ["-f", "%e %U %S %M", process.execPath, cli, ...argv, "--db", db],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    },
+  );
+  const last = result.stderr.trim().split("\n").pop() ?? "";
+  const [seconds, user, system, kb] = last.split(" ").map(Number);
+  if (result.status !== 0 && result.status !== 1)
+    throw new Error(`vnetbench ${argv.join(" ")} exited ${result.status}: ${result.stderr.slice(-2000)}`);
+  return { seconds: seconds!, cpu: user! + system!, mb: kb! / 1024 };
+}
+
+const rows: string[][] = [];
+const MEMORY_GOAL_MB = 300;
+function row(what: string, m: Measured, goalS: number, extra = ""): void {
+  const ok = m.seconds <= goalS && m.mb <= MEMORY_GOAL_MB;
+  rows.push([
+    what,
+    m.seconds.toFixed(2),
+    m.cpu.toFixed(2),
+    `≤ ${goalS}`,
+    m.mb.toFixed(0),
+    `≤ ${MEMORY_GOAL_MB}`,
+    extra,
+    ok ? "met" : "MISSED",
+  ]);
+}
+
+// Node's own start, the reference every command pays.
+row("node --version (reference)", measure(["--version"]), 1);
+row("show CAND", measure(["show", candidate]), 1);
+row("compare BASE CAND", measure(["compare", baseline, candidate]), 2);
+const csv = join(dir, "export.csv");
+row("export CAND --format csv", measure(["export", candidate, "--format", "csv", "-o", csv]), 2);
+const html = join(dir, "report.html");
+const report = measure(["report", candidate, "--vs", baseline, "-o", html]);
+const reportMb = statSync(html).size / 2 ** 20;
+row("report CAND --vs BASE", report, 5, `${reportMb.toFixed(1)} MB HTML (≤ 5)`);
+
+// The adaptive loop compares in one process, with the run's store open, after every round: the
+// comparison after one more trial in a few cells is what each round costs.
+const first = Date.now();
+compareRuns(baseline, candidate, { db });
+const firstS = (Date.now() - first) / 1000;
+const open = new Store(db);
+const compareOpen = () => compareRunViews(loadRunView(open, baseline), loadRunView(open, candidate));
+const round = Date.now();
+compareOpen();
+const roundS = (Date.now() - round) / 1000;
+addTrials(
+  open,
+  candidate,
+  cells.filter((_, i) => i % Math.ceil(cells.length / 5) === 0),
+);
+const again = Date.now();
+const againCpu = process.cpuUsage();
+const incremental = compareOpen();
+const againS = (Date.now() - again) / 1000;
+const againCpuS = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(againCpu));
+open.close();
+const mb = process.memoryUsage().rss / 2 ** 20;
+rows.push(["compare in-process (compareRuns)", firstS.toFixed(2), "", "", mb.toFixed(0), "", "", ""]);
+rows.push(["compare in-process, store kept open", roundS.toFixed(2), "", "", "", "", "", ""]);
+rows.push([
+  "  again after +1 trial in 5 cells",
+  againS.toFixed(2),
+  againCpuS.toFixed(2),
+  "≤ 0.2",
+  "",
+  "",
+  `${incremental.cells.length} cells`,
+  againS <= 0.2 ? "met" : "MISSED",
+]);
+
+const missing = chromiumMissing();
+if (missing) rows.push(["report opens in Chromium", "-", "", "≤ 2", "", "", missing, "not measured"]);
+else {
+  const blank = join(dir, "blank.html");
+  writeFileSync(blank, "<!DOCTYPE html><title>blank</title><p>blank</p>");
+  const open = async (file: string) =>
+    (await inspectPage(file, { screenshot: join(dir, "page.png"), maxHeight: 1000, timeoutMs: 120_000 }))
+      .loadMs / 1000;
+  const reference = await open(blank);
+  const opened = await open(html);
+  rows.push(["blank page opens in Chromium (reference)", reference.toFixed(2), "", "", "", "", "", ""]);
+  rows.push([
+    "report opens in Chromium",
+    opened.toFixed(2),
+    "",
+    "≤ 2",
+    "",
+    "",
+    "",
+    opened <= 2 ? "met" : "MISSED",
+  ]);
+}
+
+console.log(
+  `${cells.length} cells × ${trials} trials a side; each command in its own process (wall and user+system ` +
+    "CPU seconds, peak RSS, from GNU time); node --version is the start every command pays\n",
+);
+console.log(formatTable(["command", "seconds", "CPU-s", "goal", "MB", "goal", "", ""], rows));
+if (!args.keep) rmSync(dir, { recursive: true, force: true });
+else console.log(`\nstore and outputs kept in ${dir}`);

@@ -1,0 +1,170 @@
+// Views of a stored run from the summaries kept in the store, without histograms, must say what
+// the views computed from every trial's histograms say: the same cell summaries, and compare's
+// verdicts on planted changes the same on both paths (bench/scale.ts times the fast one).
+
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { addTrials, buildScaleStore } from "../../../bench/scale-store.js";
+import { compareRuns } from "../../../src/api.js";
+import { compareRunViews } from "../../../src/compare/runs.js";
+import type { Trial } from "../../../src/domain/cell.js";
+import { loadMatrix, planMatrix } from "../../../src/matrix/plan.js";
+import { loadRunView, runView, summaryVersion } from "../../../src/report/run-view.js";
+import { Store } from "../../../src/storage/store.js";
+import { cellOf, cpuSummary, HOST, sampleOf } from "./run-fixture.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vnb-stored-view-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** One source trial per kind of traffic, with real histograms, CPU and service demand. */
+function sources(): { cells: ReturnType<typeof cellOf>[]; trials: Trial[] } {
+  const kinds = [
+    { protocol: "tcp", pattern: "rr", rate: "max", latencyUs: 30 },
+    { protocol: "tcp", pattern: "stream", rate: "max", latencyUs: 0 },
+    { protocol: "udp", pattern: "paced", rate: 1000, latencyUs: 60 },
+    { protocol: "udp", pattern: "stream", rate: 1000, latencyUs: 0 },
+  ] as const;
+  const cells = kinds.map((k) =>
+    cellOf({ traffic: { protocol: k.protocol, pattern: k.pattern, rate: k.rate }, trials: [] }),
+  );
+  const trials = kinds.map((k, i): Trial => {
+    const sample = sampleOf({ latencyUs: k.latencyUs || 50, messagesPerSecond: 20000 });
+    if (k.latencyUs === 0) Object.assign(sample, { histogram: null, latencyUs: null });
+    return {
+      cellKey: cells[i]!.key,
+      trial: 1,
+      status: "completed",
+      startedAt: "2026-01-02T03:04:05.000Z",
+      finishedAt: "2026-01-02T03:04:06.000Z",
+      samples: [sample],
+      cpu: cpuSummary(1.5),
+      serviceDemand: {
+        usPerTransaction: 75,
+        cyclesPerUnit: null,
+        withoutGenerator: { usPerTransaction: 40 },
+      },
+      windowCpuSeconds: 1.5,
+      windowGeneratorSeconds: 0.6,
+    };
+  });
+  return { cells, trials };
+}
+
+// The first 48 cells of the seed's matrix: one- and two-way, every pattern of the first setups.
+const cells = planMatrix(loadMatrix("examples/seed-full.yaml")).cells.slice(0, 48);
+const db = join(dir, "scale.db");
+const store = new Store(db);
+const source = sources();
+const built = buildScaleStore(store, {
+  cells,
+  trials: 10,
+  sources: source.trials,
+  sourceCells: source.cells,
+  metadata: HOST,
+  planted: 4,
+});
+store.close();
+
+/** Both runs' views computed from every trial's histograms, as before summaries were stored. */
+function fromHistograms(id: string) {
+  const reader = new Store(db);
+  try {
+    return runView(reader.getRun(id));
+  } finally {
+    reader.close();
+  }
+}
+
+test("stored cell summaries equal those computed from the histograms, and a second read takes them from the store", () => {
+  const reader = new Store(db);
+  try {
+    const computed = runView(reader.getRun(built.candidate));
+    const first = loadRunView(reader, built.candidate);
+    assert.equal(reader.cellSummaries(built.candidate, summaryVersion()).size, cells.length);
+    const second = loadRunView(reader, built.candidate);
+    const summariesOnly = loadRunView(reader, built.candidate, { trials: false });
+    assert.ok(summariesOnly.cells.every((c) => c.trials.length === 0));
+    assert.deepEqual(
+      summariesOnly.cells.map((c) => c.summary),
+      computed.cells.map((c) => c.summary),
+    );
+    for (const [i, cell] of computed.cells.entries()) {
+      assert.deepEqual(first.cells[i]!.summary, cell.summary, cell.key);
+      assert.deepEqual(second.cells[i]!.summary, cell.summary, cell.key);
+      assert.deepEqual(second.cells[i]!.directions, cell.directions, cell.key);
+    }
+    // A summary another vnetbench stored is not taken: it is made again.
+    const key = cells[1]!.key;
+    reader.saveCellSummaries(
+      built.candidate,
+      summaryVersion(),
+      new Map([[key, { summary: { trials: -1 } }]]),
+    );
+    assert.equal(loadRunView(reader, built.candidate).cells[1]!.summary.trials, -1, "the stored one is used");
+    reader.saveCellSummaries(built.candidate, "0.0.1+0", new Map([[key, { summary: { trials: -2 } }]]));
+    assert.deepEqual(loadRunView(reader, built.candidate).cells[1]!.summary, computed.cells[1]!.summary);
+    // Without histograms the trials are otherwise whole.
+    assert.ok(first.cells.every((c) => c.trials.every((t) => t.samples.every((s) => s.histogram === null))));
+    assert.deepEqual(
+      first.cells.map((c) => c.trials.map((t) => t.samples.map((s) => s.latencyUs))),
+      computed.cells.map((c) => c.trials.map((t) => t.samples.map((s) => s.latencyUs))),
+    );
+  } finally {
+    reader.close();
+  }
+});
+
+test("compare's verdicts are the same from stored summaries as from the histograms, planted changes found", () => {
+  const fast = compareRuns(built.baseline, built.candidate, { db });
+  const slow = compareRunViews(fromHistograms(built.baseline), fromHistograms(built.candidate));
+  assert.deepEqual(
+    fast.cells.map((c) => [
+      c.key,
+      c.metrics.map((m) => [m.metric, m.verdict, m.estimate, m.low, m.high, m.p]),
+    ]),
+    slow.cells.map((c) => [
+      c.key,
+      c.metrics.map((m) => [m.metric, m.verdict, m.estimate, m.low, m.high, m.p]),
+    ]),
+  );
+  assert.deepEqual(fast.counts, slow.counts);
+  const metricOf = { latency: "latencyP50", throughput: "messagesPerSecond", cpu: "hostCpuSeconds" } as const;
+  for (const planted of built.planted) {
+    const cell = fast.cells.find((c) => c.key === planted.cellKey)!;
+    const metric = cell.metrics.find((m) => m.metric === metricOf[planted.what])!;
+    const expected = (planted.what === "throughput") === planted.factor > 1 ? "improvement" : "regression";
+    assert.equal(
+      metric.verdict,
+      expected,
+      `${planted.what} ×${planted.factor} in ${planted.cellKey}: ${JSON.stringify(metric)}`,
+    );
+  }
+  // Nothing else changed: no cell without a planted change is called a regression or improvement.
+  const plantedKeys = new Set(built.planted.map((p) => p.cellKey));
+  const others = fast.cells.filter((c) => !plantedKeys.has(c.key));
+  assert.ok(others.every((c) => c.verdict === "unchanged" || c.verdict === "inconclusive"));
+});
+
+test("a trial recorded later drops its cell's stored summary; the view summarizes the cell again", () => {
+  const writer = new Store(db);
+  try {
+    loadRunView(writer, built.candidate);
+    const cell = cells[0]!;
+    const [last] = writer.getRun(built.candidate, { cells: [cell.key] }).results.slice(-1);
+    writer.recordTrial(built.candidate, { ...last!, trial: 11, finishedAt: "2026-01-02T04:00:00.000Z" });
+    assert.equal(writer.cellSummaries(built.candidate, summaryVersion()).has(cell.key), false);
+    const view = loadRunView(writer, built.candidate);
+    assert.equal(view.cells[0]!.summary.trials, 11);
+    assert.equal(view.cells[0]!.trials.length, 11);
+    assert.deepEqual(view.cells[0]!.summary, runView(writer.getRun(built.candidate)).cells[0]!.summary);
+    // As the runner does after each trial: the cell summarized and kept at once.
+    addTrials(writer, built.candidate, [cell]);
+    assert.equal(writer.cellSummaries(built.candidate, summaryVersion()).has(cell.key), true);
+    assert.equal(loadRunView(writer, built.candidate).cells[0]!.trials.length, 12);
+  } finally {
+    writer.close();
+  }
+});
