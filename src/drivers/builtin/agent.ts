@@ -353,8 +353,9 @@ export class Agent {
       const socketDrops = socketDropsBetween([before[0], after[0]], [before[1], after[1]]);
       sample.loss = { ...sample.loss, socketDrops };
     }
-    // An open-loop sender has its own thread and its own checks; a closed loop is limited by a busy agent.
-    if (request.traffic.pattern !== "paced") {
+    // A request/response loop whose agent saturates a CPU measures the agent. (A paced sender has
+    // its own checks; a stream bound by CPU measures the host's cost per byte, tool and kernel.)
+    if (request.traffic.pattern === "rr" || request.traffic.pattern === "crr") {
       const busy = [
         { side: "client", share: cpuShareBetween(before[0], after[0]) },
         { side: "server", share: cpuShareBetween(before[1], after[1]) },

@@ -19,8 +19,8 @@ export function nowNs(): number {
  * be read) may move the reported p99 before a trial is flagged generator-limited, with a floor
  * in µs below which no shift counts (the clock and the histogram's precision).
  */
-export const GENERATOR_P99_SHIFT = 0.05;
-export const GENERATOR_P99_SHIFT_FLOOR_US = 5;
+export const GENERATOR_P99_SHIFT = 0.25;
+export const GENERATOR_P99_SHIFT_FLOOR_US = 20;
 /** An open-loop sender that achieved less than this share of the offered rate fell behind. */
 export const SENT_FRACTION_OF_OFFERED = 0.99;
 
