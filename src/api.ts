@@ -4,7 +4,7 @@ import type { CurvePoint } from "./analysis/peak-search.js";
 import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
-import { autoDriver, driverFor, whyUnsupported } from "./drivers/registry.js";
+import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./drivers/registry.js";
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
@@ -52,6 +52,8 @@ export interface RunOptions extends TrafficFlags {
   command?: string[];
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Stop at the first failed trial instead of recording it and going on (`--fail-fast`). */
+  failFast?: boolean;
 }
 
 export interface PlannedRun {
@@ -103,7 +105,7 @@ async function executeOnPaths(
   store: Store,
   runId: string,
   paths: PathOptions,
-  options: Pick<RunOptions, "onEvent" | "signal">,
+  options: Pick<RunOptions, "onEvent" | "signal" | "failFast">,
 ): Promise<RunView> {
   const provider = await openPaths(paths);
   try {
@@ -125,6 +127,8 @@ async function executeOnPaths(
       host: provider.host,
       onEvent: options.onEvent,
       signal: options.signal,
+      failFast: options.failFast,
+      cellUnsupported: whyCellUnsupported,
     });
     return runView(store.getRun(runId));
   } finally {
@@ -185,6 +189,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
       driverFor,
       onEvent: options.onEvent,
       signal: options.signal,
+      failFast: options.failFast,
     });
     return runView(store.getRun(runId));
   } finally {
@@ -223,6 +228,7 @@ export interface ResumeOptions {
   db?: string;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  failFast?: boolean;
 }
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
@@ -231,7 +237,12 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
   try {
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
-      await resumeMatrixRun(store, run, { driverFor, onEvent: options.onEvent, signal: options.signal });
+      await resumeMatrixRun(store, run, {
+        driverFor,
+        onEvent: options.onEvent,
+        signal: options.signal,
+        failFast: options.failFast,
+      });
       return runView(store.getRun(run.id));
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };

@@ -3,6 +3,7 @@
 // resumes from the matrix text stored with it, with the same cells, order and seed.
 
 import { randomInt } from "node:crypto";
+import { whyCellUnsupported } from "../drivers/registry.js";
 import { InputError } from "../errors.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
@@ -23,6 +24,7 @@ export interface MatrixRunOptions {
   driverFor: RunDependencies["driverFor"];
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  failFast?: boolean;
 }
 
 /** What a matrix run stores about its matrix (metadata.matrix): enough to resume it. */
@@ -88,7 +90,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
 export async function resumeMatrixRun(
   store: Store,
   run: StoredRun,
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
@@ -108,7 +110,7 @@ async function execute(
   stored: StoredMatrix,
   place: MatrixPlace,
   stale: readonly AppliedSetup[],
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
 ): Promise<void> {
   let metadata = store.getRun(runId).metadata;
   const setups = new MatrixSetups(matrix, place.directory, (applied) => {
@@ -126,5 +128,7 @@ async function execute(
     order: { mode: stored.order, seed: stored.seed },
     pauses: stored.pauses,
     setups,
+    failFast: options.failFast,
+    cellUnsupported: whyCellUnsupported,
   });
 }

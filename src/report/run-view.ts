@@ -4,8 +4,14 @@
 import type { CpuSummary } from "../analysis/cpu.js";
 import { type PeakSummary, summarizePeaks } from "../analysis/peak-summary.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
-import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
-import type { Cell, Trial } from "../domain/cell.js";
+import {
+  type CellSummary,
+  type ExcludedTrials,
+  excludedTrials,
+  samplesOf,
+  summarizeSamples,
+} from "../analysis/summary.js";
+import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import { summarizeTrialCpu } from "../run/trial-cpu.js";
 import type { StoredRun } from "../storage/store.js";
 
@@ -16,6 +22,8 @@ export interface CellView extends Cell {
     serviceDemand: ServiceDemand | null;
     /** A cell at rate `peak`: the peak, the criterion that stopped the search, its precision and the latency–load curve. */
     peak?: PeakSummary;
+    /** Failed and flagged trials, left out of every figure above, with their reasons. */
+    excluded: ExcludedTrials;
   };
   /** Per-direction summaries of a bidirectional cell. */
   directions?: { forward: CellSummary; reverse: CellSummary };
@@ -38,9 +46,17 @@ export function cellView(cell: Cell, trials: Trial[]): CellView {
   const view: CellView = {
     ...cell,
     trials,
-    summary: { ...summarizeSamples(samplesOf(trials)), ...summarizeTrialCpu(cell.traffic, trials) },
+    summary: {
+      ...summarizeSamples(samplesOf(trials)),
+      ...summarizeTrialCpu(cell.traffic, trials),
+      // Said even when the limited trials are left out of the figures.
+      generatorLimited: trials.some(
+        (trial) => trial.status === "completed" && trial.samples.some((sample) => sample.generatorLimited),
+      ),
+      excluded: excludedTrials(trials),
+    },
   };
-  const peak = summarizePeaks(trials);
+  const peak = summarizePeaks(trials.filter(isTrusted));
   if (peak) view.summary.peak = peak;
   if (cell.setup.direction === "bidirectional") {
     view.directions = {
