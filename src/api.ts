@@ -22,6 +22,7 @@ import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export
 import { type RunView, runView } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
+import { ownerAlive, type RunOwner } from "./run/owner.js";
 import {
   LOOPBACK_SETUP,
   openPaths,
@@ -97,7 +98,13 @@ export function planRun(options: RunOptions): PlannedRun {
 }
 
 function openStore(db: string | undefined): Store {
-  return new Store(db ?? DEFAULT_DB);
+  const store = new Store(db ?? DEFAULT_DB);
+  try {
+    store.markAbandoned((owner) => ownerAlive(owner as RunOwner) === false);
+  } catch {
+    // A read-only store is still shown as it is.
+  }
+  return store;
 }
 
 /** Runs (or resumes) a stored run's remaining trials on the paths it names, then closes them. */

@@ -112,11 +112,9 @@ async function execute(
   stale: readonly AppliedSetup[],
   options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
 ): Promise<void> {
-  let metadata = store.getRun(runId).metadata;
-  const setups = new MatrixSetups(matrix, place.directory, (applied) => {
-    metadata = { ...metadata, appliedSetups: applied };
-    store.updateMetadata(runId, metadata);
-  });
+  const setups = new MatrixSetups(matrix, place.directory, (applied) =>
+    store.setMetadataField(runId, "appliedSetups", applied),
+  );
   await setups.recover(stale);
   await executeRun(runId, {
     store,

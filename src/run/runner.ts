@@ -8,9 +8,10 @@ import type { SetupSelection } from "../domain/setup.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
-import { InterruptedError, RunError } from "../errors.js";
+import { InputError, InterruptedError, RunError } from "../errors.js";
 import { scheduleTrials, type TrialOrder } from "../plan/order.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
+import { currentOwner, ownerAlive, type RunOwner } from "./owner.js";
 import { peakSearchSeconds, runPeakTrial } from "./peak.js";
 import { missingData, trialFlags } from "./trial-checks.js";
 import { measureWithCpu } from "./trial-cpu.js";
@@ -118,6 +119,13 @@ function expectedTrialS(cell: Cell): number {
 export async function executeRun(runId: string, deps: RunDependencies): Promise<RunStatus> {
   const { store } = deps;
   const stored = store.getRun(runId);
+  const owner = stored.metadata.owner as RunOwner | undefined;
+  if (stored.status === "running" && owner && owner.pid !== process.pid && ownerAlive(owner))
+    throw new InputError(
+      `run ${runId} is still running (pid ${owner.pid} on ${owner.host}): wait for it, or stop it first`,
+    );
+  // Who runs it now: a run whose process vanishes (SIGKILL) reads `interrupted` afterwards.
+  store.setMetadataField(runId, "owner", currentOwner());
   const completed = new Set(
     stored.results
       .filter((trial) => trial.status === "completed")

@@ -181,6 +181,34 @@ export class Store {
     this.db.prepare("UPDATE runs SET metadata = ? WHERE id = ?").run(JSON.stringify(metadata), runId);
   }
 
+  /** Sets one top-level metadata field in place, leaving the others as they are in the store. */
+  setMetadataField(runId: string, field: string, value: unknown): void {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new RangeError(`metadata field '${field}'`);
+    this.db
+      .prepare(`UPDATE runs SET metadata = json_set(metadata, '$.${field}', json(?)) WHERE id = ?`)
+      .run(JSON.stringify(value ?? null), runId);
+  }
+
+  /**
+   * Marks `interrupted` every run still `running` whose recorded owner (metadata.owner) is known
+   * to be gone, e.g. killed with SIGKILL; returns their ids.
+   */
+  markAbandoned(isGone: (owner: unknown) => boolean): string[] {
+    const rows = this.db.prepare("SELECT id, metadata FROM runs WHERE status = 'running'").all() as Array<{
+      id: string;
+      metadata: string;
+    }>;
+    const gone = rows.filter((row) => {
+      const owner = (JSON.parse(row.metadata) as { owner?: unknown }).owner;
+      return owner !== undefined && isGone(owner);
+    });
+    const mark = this.db.prepare(
+      "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND status = 'running'",
+    );
+    for (const row of gone) mark.run(new Date().toISOString(), row.id);
+    return gone.map((row) => row.id);
+  }
+
   listRuns(): RunRecord[] {
     const rows = this.db.prepare("SELECT * FROM runs ORDER BY created_at, id").all() as RunRow[];
     return rows.map(runFromRow);
