@@ -45,6 +45,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
   const matrix = loadMatrix(file);
   const place = await openMatrixPlace(matrix, options.lab);
   try {
+    await recoverAbandoned(store, matrix, place, options);
     const skippedOptions = await probeCpuOptions(matrix, place.directory);
     const plan = planMatrix(matrix, { trials: options.trials, skippedOptions });
     for (const line of skippedLines(plan.skipped)) options.onEvent?.({ type: "warning", message: line });
@@ -83,6 +84,39 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
     return run.id;
   } finally {
     await place.provider.close();
+  }
+}
+
+/**
+ * Undoes what killed runs in this store left applied (their journal, metadata.appliedSetups) when
+ * they ran where this run does; others are named, with the command that reverts them.
+ */
+async function recoverAbandoned(
+  store: Store,
+  matrix: Matrix,
+  place: MatrixPlace,
+  options: Pick<MatrixRunOptions, "lab" | "onEvent">,
+): Promise<void> {
+  for (const record of store.listRuns()) {
+    const stale = (record.metadata.appliedSetups ?? []) as AppliedSetup[];
+    const stored = record.metadata.matrix as StoredMatrix | undefined;
+    if (record.status === "running" || stale.length === 0 || !stored) continue;
+    const theirs = matrixFromText(stored.text, stored.file);
+    const samePlace =
+      stored.lab === options.lab && JSON.stringify(theirs.endpoints) === JSON.stringify(matrix.endpoints);
+    const what = stale.map((entry) => `${entry.category} option ${entry.option}`).join(", ");
+    if (!samePlace) {
+      options.onEvent?.({
+        type: "warning",
+        message: `run ${record.id} left ${what} applied elsewhere: \`vnetbench run --resume ${record.id}\` reverts it`,
+      });
+      continue;
+    }
+    const setups = new MatrixSetups(theirs, place.directory, (applied) =>
+      store.setMetadataField(record.id, "appliedSetups", applied),
+    );
+    await setups.recover(stale);
+    options.onEvent?.({ type: "warning", message: `reverted ${what}, left applied by killed run ${record.id}` });
   }
 }
 
