@@ -116,7 +116,10 @@ async function recoverAbandoned(
       store.setMetadataField(record.id, "appliedSetups", applied),
     );
     await setups.recover(stale);
-    options.onEvent?.({ type: "warning", message: `reverted ${what}, left applied by killed run ${record.id}` });
+    options.onEvent?.({
+      type: "warning",
+      message: `reverted ${what}, left applied by killed run ${record.id}`,
+    });
   }
 }
 

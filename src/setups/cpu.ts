@@ -152,7 +152,14 @@ async function pinTasks(
   for (const task of tasks) {
     const previous = await readAffinity(endpoint, task);
     if (previous === null) continue;
-    const entry: PinnedTask = { endpoint: endpoint.name, pid: task.pid, tid: task.tid, comm: task.comm, cpus, previous };
+    const entry: PinnedTask = {
+      endpoint: endpoint.name,
+      pid: task.pid,
+      tid: task.tid,
+      comm: task.comm,
+      cpus,
+      previous,
+    };
     record(entry);
     const set = await endpoint.exec(["taskset", "-p", "-c", cpus, String(task.tid)], {
       allowFailure: true,
@@ -198,10 +205,12 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
   if (option.pin.length === 0 && option.irqAffinity.length === 0 && !option.numa) return state;
   state.status = "applied";
   // Each change is journaled before it is made, so a process killed midway leaves it to undo.
-  const journal = <T>(list: T[]) => (entry: T) => {
-    list.push(entry);
-    context.journal?.(state);
-  };
+  const journal =
+    <T>(list: T[]) =>
+    (entry: T) => {
+      list.push(entry);
+      context.journal?.(state);
+    };
   try {
     for (const pin of option.pin)
       await pinTasks(where(pin, context), await tasksOf(pin, context), pin.cpus, journal(state.pins));
