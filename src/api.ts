@@ -17,6 +17,7 @@ import {
 } from "./matrix/plan.js";
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
+import { checkName } from "./plan/names.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { type RunView, runView } from "./report/run-view.js";
@@ -206,6 +207,9 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
 
 /** Plans, stores and executes a run (from flags, or a matrix file); returns it as the JSON view. */
 export async function runBenchmark(options: RunOptions): Promise<RunView> {
+  // Checked before the store is opened: bad input changes nothing.
+  checkName("--label", options.label ?? "");
+  checkName("--tester", options.tester ?? defaultTester());
   if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
   const plan = planRun(options);
   const paths: PathOptions = {
@@ -371,8 +375,8 @@ export async function peakSearch(options: PeakOptions): Promise<RunView> {
       const run = createRun(store, {
         cells: [cell],
         trials: 1,
-        label: options.label ?? "",
-        tester: options.tester ?? defaultTester(),
+        label: checkName("--label", options.label ?? ""),
+        tester: checkName("--tester", options.tester ?? defaultTester()),
         command: options.command ?? [],
         metadata: { ...localHostMetadata(), paths, where: provider.describe() },
       });

@@ -111,7 +111,7 @@ program
     ).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE")
         throw new InputError(`--port ${port}: address ${options.listen}:${port} is in use`);
-      if (error.code === "EADDRNOTAVAIL")
+      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
         throw new InputError(`--listen: ${options.listen} is not an address of this host`);
       throw error;
     });
