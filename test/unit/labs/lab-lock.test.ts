@@ -14,12 +14,21 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const holder = (pid: number, startTicks: string | null) =>
-  JSON.stringify({ pid, host: hostname(), startTicks, command: ["run", "--lab", "x"], since: "2026-11-29T18:00:00Z" });
+  JSON.stringify({
+    pid,
+    host: hostname(),
+    startTicks,
+    command: ["run", "--lab", "x"],
+    since: "2026-11-29T18:00:00Z",
+  });
 
 test("a lab held by a live process is refused, naming it; this process may claim it again", () => {
   // PID 1 lives as long as the machine does.
   writeFileSync(join(dir, "lab-x.json"), holder(1, processStartTicks(1)));
-  assert.throws(() => claimLab("x", dir), /lab x is in use by another vnetbench \(pid 1 .*vnetbench run --lab x\)/);
+  assert.throws(
+    () => claimLab("x", dir),
+    /lab x is in use by another vnetbench \(pid 1 .*vnetbench run --lab x\)/,
+  );
   assert.throws(() => assertLabFree("x", dir), /in use/);
   assert.equal(labHolder("x", dir)?.pid, 1);
   claimLab("y", dir);
