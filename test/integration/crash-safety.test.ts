@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import { labDown, labUp } from "../../src/labs/netns-lab.js";
-import { parseInterrupts } from "../../src/monitors/proc-interrupts.js";
 import { CLI, runCli } from "../helpers/cli.js";
+import { movableIrq } from "../helpers/irq.js";
 
 const LAB = "vnbt14";
 const root = process.getuid?.() === 0;
@@ -27,22 +27,6 @@ after(async () => {
   if (root) await labDown(LAB);
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A numeric IRQ whose affinity can be written (its own value written back), or null. */
-function movableIrq(): { irq: number; affinity: string } | null {
-  for (const line of parseInterrupts(readFileSync("/proc/interrupts", "utf8"))) {
-    if (!/^\d+$/.test(line.id)) continue;
-    const path = `/proc/irq/${line.id}/smp_affinity_list`;
-    try {
-      const affinity = readFileSync(path, "utf8").trim();
-      writeFileSync(path, affinity);
-      return { irq: Number(line.id), affinity };
-    } catch {
-      // kernel-managed or absent: try the next
-    }
-  }
-  return null;
-}
 
 const sysctl = () =>
   execFileSync("ip", ["netns", "exec", `${LAB}-host1`, "sysctl", "-n", SYSCTL], { encoding: "utf8" }).trim();
