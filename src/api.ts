@@ -98,8 +98,17 @@ export function planRun(options: RunOptions): PlannedRun {
   return { cells, trials: parseTrials(options.trials, 3), skipped };
 }
 
-function openStore(db: string | undefined): Store {
+/** Opens the store; `forRun`: one a run will write to, checked writable with room to spare first. */
+function openStore(db: string | undefined, { forRun = false } = {}): Store {
   const store = new Store(db ?? DEFAULT_DB);
+  if (forRun) {
+    try {
+      store.assertWritable();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
   try {
     store.markAbandoned((owner) => ownerAlive(owner as RunOwner) === false);
   } catch {
@@ -186,7 +195,7 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
 
 async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunView> {
   matrixConflicts(options);
-  const store = openStore(options.db);
+  const store = openStore(options.db, { forRun: true });
   try {
     const runId = await runMatrixFile(store, options.matrix, {
       lab: options.lab,
@@ -217,7 +226,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
     lab: options.lab,
     endpointsFile: options.endpoints,
   };
-  const store = openStore(options.db);
+  const store = openStore(options.db, { forRun: true });
   try {
     for (const item of plan.skipped)
       options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
@@ -244,7 +253,7 @@ export interface ResumeOptions {
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
-  const store = openStore(options.db);
+  const store = openStore(options.db, { forRun: true });
   try {
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
@@ -370,7 +379,7 @@ export async function peakSearch(options: PeakOptions): Promise<RunView> {
   };
   const provider = await openPaths(paths);
   try {
-    const store = openStore(options.db);
+    const store = openStore(options.db, { forRun: true });
     try {
       const run = createRun(store, {
         cells: [cell],

@@ -1,11 +1,16 @@
 // The SQLite store: one row per trial, written the moment the trial finishes, so an interrupted
 // run loses nothing it completed. The schema is versioned with PRAGMA user_version.
 
+import { statfsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Cell, Trial } from "../domain/cell.js";
 import { InputError } from "../errors.js";
 
 export const SCHEMA_VERSION = 1;
+
+/** Free space a run wants on the store's filesystem before it starts (trials with histograms add up). */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 export type RunStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -121,6 +126,28 @@ export class Store {
         this.db.pragma(`user_version = ${version}`);
       })();
     }
+  }
+
+  /**
+   * Refuses, before a run starts, a store this process cannot write (read-only file or
+   * filesystem) or whose filesystem has less than `minFreeBytes` left: better now than after an hour.
+   */
+  assertWritable(minFreeBytes = MIN_FREE_BYTES): void {
+    try {
+      this.db.exec(
+        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS write_check (x); DROP TABLE write_check; COMMIT",
+      );
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw new InputError(`store ${this.path} cannot be written: ${(error as Error).message}`);
+    }
+    const fs = statfsSync(dirname(resolve(this.path)));
+    const free = fs.bavail * fs.bsize;
+    if (free < minFreeBytes)
+      throw new InputError(
+        `store ${this.path}: only ${Math.round(free / 1024)} KiB free on its filesystem ` +
+          `(a run needs at least ${minFreeBytes / 1024 / 1024} MiB): free some space or use --db elsewhere`,
+      );
   }
 
   createRun(run: RunRecord, cells: readonly Cell[]): void {

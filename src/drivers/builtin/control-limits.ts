@@ -58,6 +58,9 @@ function problem(message: Fields): string | null {
       if (!isNumber(message.rate, 0, MAX_RATE)) return "rate: expected 0 to 1e9 datagrams/s";
       return sizeProblem(message, "requestSize", "responseSize");
     case "mark":
+      if (message.stop !== undefined && typeof message.stop !== "boolean")
+        return "stop: expected true or false";
+      return isInt(message.session, 1, Number.MAX_SAFE_INTEGER) ? null : "session: expected a session number";
     case "close":
       return isInt(message.session, 1, Number.MAX_SAFE_INTEGER) ? null : "session: expected a session number";
     case "drive": {
@@ -71,7 +74,8 @@ function problem(message: Fields): string | null {
       return trafficProblem(message.traffic);
     }
     default:
-      return "op: unknown operation";
+      // Operations with no fields to check (counters), and unknown ones, which the agent answers itself.
+      return typeof message.op === "string" ? null : "op: expected an operation name";
   }
 }
 
