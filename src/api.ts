@@ -8,6 +8,7 @@ import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./dri
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import { validateLabName } from "./labs/topology.js";
 import {
   loadMatrix,
   localProbeDirectory,
@@ -219,6 +220,9 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   // Checked before the store is opened: bad input changes nothing.
   checkName("--label", options.label ?? "");
   checkName("--tester", options.tester ?? defaultTester());
+  if (options.lab !== undefined) validateLabName(options.lab);
+  if (options.endpoints !== undefined && options.matrix === undefined)
+    await loadEndpointsFile(options.endpoints);
   if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
   const plan = planRun(options);
   const paths: PathOptions = {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { labHolder } from "../../src/labs/lab-lock.js";
 import { labDown, labStatus, labUp } from "../../src/labs/netns-lab.js";
 import { CLI, runCli } from "../helpers/cli.js";
 
@@ -24,27 +25,33 @@ after(async () => {
 
 const TRAFFIC = ["--setup", "host-to-guest", "--protocol", "tcp", "--pattern", "rr", "--warmup", "0"];
 
-/** Starts a run and resolves once it has printed its first trial's start (the lab is in use). */
-async function startFirst(args: string[]) {
+/** Starts a run and resolves once it holds the lab (its lock file names its pid). */
+async function startFirst(lab: string, args: string[]) {
   const child = spawn(process.execPath, [CLI, "run", ...TRAFFIC, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
-  const started = new Promise<void>((resolve) =>
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-      if (/cell 1\/|trial 1|\d+\/\d+/.test(stderr)) resolve();
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  let ended = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code) => {
+      ended = true;
+      resolve(code);
     }),
   );
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  await Promise.race([started, exited]);
+  const deadline = Date.now() + 60_000;
+  while (!ended && Date.now() < deadline && labHolder(lab)?.pid !== child.pid)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(labHolder(lab)?.pid, child.pid, `the first run holds lab ${lab}: ${stderr}`);
   return { child, exited, stderr: () => stderr };
 }
 
 test("a second run on a lab in use is refused at once naming the first; lab down and up --force too", {
   skip: !root && "needs root",
 }, async () => {
-  const first = await startFirst([
+  const first = await startFirst(LAB, [
     "--lab",
     LAB,
     "--duration",
@@ -97,7 +104,7 @@ test("a second run on a lab in use is refused at once naming the first; lab down
 test("two runs each bringing up the run lab: the second is refused at once, the first completes", {
   skip: !root && "needs root",
 }, async () => {
-  const first = await startFirst(["--duration", "2", "--trials", "2", "--db", join(dir, "c.db")]);
+  const first = await startFirst("vnbrun", ["--duration", "2", "--trials", "2", "--db", join(dir, "c.db")]);
   const second = await runCli(["run", ...TRAFFIC, "--duration", "1", "--db", join(dir, "d.db")]);
   assert.equal(second.code, 2, second.stderr);
   assert.match(second.stderr, /lab vnbrun is in use by another vnetbench \(pid \d+ /);
