@@ -7,10 +7,11 @@ import { powerFromHistory } from "./compare/power-history.js";
 import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
-import { autoDriver, driverFor, whyUnsupported } from "./drivers/registry.js";
+import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./drivers/registry.js";
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import { validateLabName } from "./labs/topology.js";
 import {
   loadMatrix,
   localProbeDirectory,
@@ -20,12 +21,14 @@ import {
 } from "./matrix/plan.js";
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
+import { checkName } from "./plan/names.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
+import { ownerAlive, type RunOwner } from "./run/owner.js";
 import {
   LOOPBACK_SETUP,
   openPaths,
@@ -56,6 +59,8 @@ export interface RunOptions extends TrafficFlags {
   command?: string[];
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  /** Stop at the first failed trial instead of recording it and going on (`--fail-fast`). */
+  failFast?: boolean;
 }
 
 export interface PlannedRun {
@@ -98,8 +103,23 @@ export function planRun(options: RunOptions): PlannedRun {
   return { cells, trials: parseTrials(options.trials, 3), skipped };
 }
 
-function openStore(db: string | undefined): Store {
-  return new Store(db ?? DEFAULT_DB);
+/** Opens the store; `forRun`: one a run will write to, checked writable with room to spare first. */
+function openStore(db: string | undefined, { forRun = false } = {}): Store {
+  const store = new Store(db ?? DEFAULT_DB);
+  if (forRun) {
+    try {
+      store.assertWritable();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  }
+  try {
+    store.markAbandoned((owner) => ownerAlive(owner as RunOwner) === false);
+  } catch {
+    // A read-only store is still shown as it is.
+  }
+  return store;
 }
 
 /** Runs (or resumes) a stored run's remaining trials on the paths it names, then closes them. */
@@ -107,7 +127,7 @@ async function executeOnPaths(
   store: Store,
   runId: string,
   paths: PathOptions,
-  options: Pick<RunOptions, "onEvent" | "signal">,
+  options: Pick<RunOptions, "onEvent" | "signal" | "failFast">,
 ): Promise<RunView> {
   const provider = await openPaths(paths);
   try {
@@ -129,6 +149,8 @@ async function executeOnPaths(
       host: provider.host,
       onEvent: options.onEvent,
       signal: options.signal,
+      failFast: options.failFast,
+      cellUnsupported: whyCellUnsupported,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -190,7 +212,7 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
 
 async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunView> {
   matrixConflicts(options);
-  const store = openStore(options.db);
+  const store = openStore(options.db, { forRun: true });
   try {
     const runId = await runMatrixFile(store, options.matrix, {
       lab: options.lab,
@@ -201,6 +223,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
       driverFor,
       onEvent: options.onEvent,
       signal: options.signal,
+      failFast: options.failFast,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -210,6 +233,12 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
 
 /** Plans, stores and executes a run (from flags, or a matrix file); returns it as the JSON view. */
 export async function runBenchmark(options: RunOptions): Promise<RunView> {
+  // Checked before the store is opened: bad input changes nothing.
+  checkName("--label", options.label ?? "");
+  checkName("--tester", options.tester ?? defaultTester());
+  if (options.lab !== undefined) validateLabName(options.lab);
+  if (options.endpoints !== undefined && options.matrix === undefined)
+    await loadEndpointsFile(options.endpoints);
   if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
   const plan = planRun(options);
   const paths: PathOptions = {
@@ -217,7 +246,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
     lab: options.lab,
     endpointsFile: options.endpoints,
   };
-  const store = openStore(options.db);
+  const store = openStore(options.db, { forRun: true });
   try {
     for (const item of plan.skipped)
       options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
@@ -241,15 +270,21 @@ export interface ResumeOptions {
   db?: string;
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  failFast?: boolean;
 }
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
-  const store = openStore(options.db);
+  const store = openStore(options.db, { forRun: true });
   try {
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
-      await resumeMatrixRun(store, run, { driverFor, onEvent: options.onEvent, signal: options.signal });
+      await resumeMatrixRun(store, run, {
+        driverFor,
+        onEvent: options.onEvent,
+        signal: options.signal,
+        failFast: options.failFast,
+      });
       return loadRunView(store, run.id, { histograms: true });
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
@@ -383,13 +418,13 @@ export async function peakSearch(options: PeakOptions): Promise<RunView> {
   };
   const provider = await openPaths(paths);
   try {
-    const store = openStore(options.db);
+    const store = openStore(options.db, { forRun: true });
     try {
       const run = createRun(store, {
         cells: [cell],
         trials: 1,
-        label: options.label ?? "",
-        tester: options.tester ?? defaultTester(),
+        label: checkName("--label", options.label ?? ""),
+        tester: checkName("--tester", options.tester ?? defaultTester()),
         command: options.command ?? [],
         metadata: { ...localHostMetadata(), paths, where: provider.describe() },
       });

@@ -8,6 +8,8 @@ export const ExitCode = {
   runFailed: 3,
   /** A comparison left a judged metric undecided, under `compare --strict` or `acceptance.inconclusive: fail`. */
   inconclusive: 4,
+  /** Stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's convention). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -19,4 +21,12 @@ export class InputError extends Error {
 /** A run could not go on: an endpoint, tool or agent failed. Finished trials stay stored. */
 export class RunError extends Error {
   override name = "RunError";
+}
+
+/** The run was stopped by a signal; what it finished is stored and `--resume` continues it. */
+export class InterruptedError extends RunError {
+  override name = "InterruptedError";
+  constructor(readonly runId: string) {
+    super(`interrupted — resume with \`vnetbench run --resume ${runId}\``);
+  }
 }

@@ -1,12 +1,12 @@
-// A cell's summary over its completed trials: latency from the merged histogram (never averaged
+// A cell's summary over its trusted trials (completed, not flagged): latency from the merged histogram (never averaged
 // percentiles), rates pooled over the measured time, loss from summed counts.
 
-import type { Trial } from "../domain/cell.js";
+import { isTrusted, type Trial } from "../domain/cell.js";
 import { type LatencySummary, type LossSummary, lossOf, type Sample } from "../domain/sample.js";
 import { mergeHistograms, summarizeLatency } from "./latency.js";
 
 export interface CellSummary {
-  /** Completed trials the summary is made of. */
+  /** Trusted trials the summary is made of (completed, not flagged). */
   trials: number;
   latencyUs: LatencySummary | null;
   messagesPerSecond: number | null;
@@ -22,7 +22,7 @@ export interface CellSummary {
 
 export function samplesOf(trials: readonly Trial[], direction: Sample["direction"] = "forward"): Sample[] {
   return trials
-    .filter((trial) => trial.status === "completed")
+    .filter(isTrusted)
     .flatMap((trial) => trial.samples.filter((sample) => sample.direction === direction));
 }
 
@@ -55,4 +55,29 @@ export function summarizeSamples(samples: readonly Sample[]): CellSummary {
     generatorLimited: samples.some((sample) => sample.generatorLimited),
     warnings: [...new Set(samples.flatMap((sample) => sample.warnings))],
   };
+}
+
+/** The trials a cell's statistics leave out, counted, and every reason given. */
+export interface ExcludedTrials {
+  failed: number;
+  flagged: number;
+  /** "reason: detail" per trial, e.g. "trial 2 failed: agent vanished", "trial 3 steal: …". */
+  reasons: string[];
+}
+
+export function excludedTrials(trials: readonly Trial[]): ExcludedTrials {
+  const reasons: string[] = [];
+  let failed = 0;
+  let flagged = 0;
+  for (const trial of trials) {
+    if (trial.status === "failed") {
+      failed++;
+      reasons.push(`trial ${trial.trial} failed: ${trial.error ?? "no reason recorded"}`);
+    } else if (!isTrusted(trial)) {
+      flagged++;
+      for (const flag of trial.flags ?? [])
+        reasons.push(`trial ${trial.trial} ${flag.reason}: ${flag.detail}`);
+    }
+  }
+  return { failed, flagged, reasons };
 }

@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_DB, listRuns, planMatrixFile, resumeBenchmark, runBenchmark, showRun } from "../api.js";
 import { serveAgent } from "../drivers/builtin/serve.js";
-import { ExitCode, InputError, RunError } from "../errors.js";
+import { ExitCode, InputError, InterruptedError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { registerCompareCommands } from "./compare-commands.js";
@@ -65,8 +65,12 @@ program
   .option("--tester <name>", "who ran it (default: the user name)")
   .option("--label <text>", "a label for the run, e.g. baseline or candidate")
   .option("--json", "print the run as JSON on stdout")
+  .option("--keep-going", "record a failed trial with its reason and go on (the default)")
+  .option("--fail-fast", "stop the run at the first failed trial")
   .addOption(dbOption())
   .action(async (matrix: string | undefined, options) => {
+    if (options.keepGoing && options.failFast)
+      throw new InputError("--keep-going and --fail-fast contradict each other: give one");
     if (options.dryRun) {
       if (matrix === undefined) throw new InputError("--dry-run: expected a matrix file to plan");
       printPlan(
@@ -80,7 +84,7 @@ program
     const onEvent = progressReporter(process.stderr);
     const signal = withInterrupt();
     const view = options.resume
-      ? await resumeBenchmark(options.resume, { db: options.db, onEvent, signal })
+      ? await resumeBenchmark(options.resume, { db: options.db, onEvent, signal, failFast: options.failFast })
       : await runBenchmark({ ...options, matrix, onEvent, signal, command: process.argv.slice(2) });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
@@ -107,7 +111,7 @@ program
     ).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE")
         throw new InputError(`--port ${port}: address ${options.listen}:${port} is in use`);
-      if (error.code === "EADDRNOTAVAIL")
+      if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND")
         throw new InputError(`--listen: ${options.listen} is not an address of this host`);
       throw error;
     });
@@ -149,6 +153,7 @@ registerPeakCommand(program);
 function exitCodeFor(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
   if (error instanceof InputError) return ExitCode.badInput;
+  if (error instanceof InterruptedError) return ExitCode.interrupted;
   return ExitCode.runFailed;
 }
 
@@ -158,8 +163,14 @@ try {
   const code = exitCodeFor(error);
   if (!(error instanceof CommanderError)) {
     const kind =
-      error instanceof InputError ? "bad input" : error instanceof RunError ? "run failed" : "error";
-    process.stderr.write(`vnetbench: ${kind}: ${(error as Error).message}\n`);
+      error instanceof InputError
+        ? "bad input: "
+        : error instanceof InterruptedError
+          ? ""
+          : error instanceof RunError
+            ? "run failed: "
+            : "error: ";
+    process.stderr.write(`vnetbench: ${kind}${(error as Error).message}\n`);
   }
   process.exitCode = code;
 }

@@ -1,7 +1,7 @@
 // Two stored runs → the comparison `vnetbench compare` prints: fingerprints checked, cells matched
 // by key, every metric judged (compare.ts), cells ordered worst first, and warnings with hints.
 
-import type { Cell } from "../domain/cell.js";
+import { type Cell, isTrusted } from "../domain/cell.js";
 import { ExitCode, InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
 import {
@@ -123,9 +123,10 @@ export function compareRunViews(
         `(${describeDifferences(fingerprint).join("; ")}): compare them anyway with --allow-mismatch`,
     );
   }
+  // Failed and flagged trials never count: a cell left with too few is inconclusive, not unchanged.
   const matched = matchTrials(
-    baseline.cells.flatMap((cell) => cell.trials),
-    candidate.cells.flatMap((cell) => cell.trials),
+    baseline.cells.flatMap((cell) => cell.trials.filter(isTrusted)),
+    candidate.cells.flatMap((cell) => cell.trials.filter(isTrusted)),
   );
   const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
   for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
@@ -168,6 +169,7 @@ export function compareRunViews(
     ...describeDifferences(fingerprint).map((line) => `fingerprint differs: ${line}`),
     ...softwareWarnings(fingerprint),
     ...generatorWarnings(cells, baseline, candidate),
+    ...excludedWarnings(cells, baseline, candidate),
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
   ];
@@ -236,6 +238,23 @@ function generatorWarnings(cells: CellComparison[], baseline: RunView, candidate
   return [
     `the traffic generator could not keep up in ${limited.length} cell(s): ${list.join("; ")}. ` +
       "Their latency and rate measure the tool, not the path: lower --rate or give the generator a CPU of its own",
+  ];
+}
+
+/** One warning naming every compared cell with trials left out (failed or flagged), per side. */
+function excludedWarnings(cells: CellComparison[], baseline: RunView, candidate: RunView): string[] {
+  const left = (run: RunView, key: string) => {
+    const excluded = run.cells.find((c) => c.key === key)?.summary.excluded;
+    return (excluded?.failed ?? 0) + (excluded?.flagged ?? 0);
+  };
+  const list = cells.flatMap((cell) => {
+    const [b, c] = [left(baseline, cell.key), left(candidate, cell.key)];
+    return b + c > 0 ? [`${cell.group}: ${cell.name} (${b} baseline, ${c} candidate)`] : [];
+  });
+  if (list.length === 0) return [];
+  return [
+    `failed or flagged trials were left out of ${list.length} cell(s): ${list.join("; ")}; ` +
+      "`vnetbench show RUN` gives each reason",
   ];
 }
 

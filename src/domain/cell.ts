@@ -17,6 +17,15 @@ export interface Cell {
 
 export type TrialStatus = "completed" | "failed";
 
+/** Why a completed trial's figures are not trusted: it is kept and shown, but left out of statistics. */
+export type FlagReason = "generator-limited" | "steal" | "clock-jump";
+
+export interface TrialFlag {
+  reason: FlagReason;
+  /** What was seen, e.g. "steal 3.2 % of CPU time (limit 1 %)". */
+  detail: string;
+}
+
 export interface Trial {
   cellKey: string;
   /** 1-based repetition number within the cell. */
@@ -39,6 +48,13 @@ export interface Trial {
   cpuSetup?: CpuSetupState;
   /** The peak search and its latency–load curve, for a cell whose rate is `peak`. */
   peak?: PeakResult;
+  /** Present when the trial completed but is not trusted (left out of summaries and comparisons). */
+  flags?: TrialFlag[];
+}
+
+/** A completed trial with no flag: the only kind statistics are made of. */
+export function isTrusted(trial: Trial): boolean {
+  return trial.status === "completed" && (trial.flags?.length ?? 0) === 0;
 }
 
 /** The cell key: every parameter that changes what is measured, in a fixed order. */

@@ -31,8 +31,8 @@ export interface DriverSession {
 
 export interface Driver {
   readonly name: DriverName;
-  /** Why this driver cannot do the traffic (refused when the plan is made), or null. */
-  unsupported(traffic: Traffic): string | null;
+  /** Why this driver cannot do the traffic, in this direction when given (refused before the first trial), or null. */
+  unsupported(traffic: Traffic, direction?: Direction): string | null;
   /** Fails, before the first trial, when the tool is missing or too old on either endpoint. */
   check(path: TrafficPath): Promise<void>;
   /** Starts the server side on the path's server endpoint. */

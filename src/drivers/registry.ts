@@ -2,6 +2,7 @@
 
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
+import type { Cell } from "../domain/cell.js";
 import type { DriverName, Traffic } from "../domain/traffic.js";
 import { peakUnsupported } from "../run/peak.js";
 import { builtinDriver } from "./builtin/driver.js";
@@ -50,4 +51,12 @@ export function driverFor(name: DriverName): Driver {
 export function whyUnsupported(traffic: Traffic): string | null {
   const unsupported = (t: Traffic) => DRIVERS[t.driver].unsupported(t);
   return traffic.rate === "peak" ? peakUnsupported(traffic, unsupported) : unsupported(traffic);
+}
+
+/** The reason a cell cannot run (its traffic, and its direction), checked before the first trial. */
+export function whyCellUnsupported(cell: Cell): string | null {
+  return (
+    whyUnsupported(cell.traffic) ??
+    DRIVERS[cell.traffic.driver].unsupported(cell.traffic, cell.setup.direction)
+  );
 }

@@ -6,7 +6,7 @@ import { isIP } from "node:net";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { InputError } from "../errors.js";
-import { fieldName, nodeOffset, type PathKey, show } from "../util/yaml-issues.js";
+import { fieldName, nodeOffset, type PathKey, show, yamlToJs } from "../util/yaml-issues.js";
 import { ENDPOINT_ROLES, type Endpoint, type EndpointRole } from "./endpoint.js";
 import { LocalEndpoint } from "./local.js";
 import { NetnsEndpoint } from "./netns.js";
@@ -120,7 +120,7 @@ export function parseEndpointsFile(text: string, file: string): EndpointSpec[] {
     throw new EndpointsFileError(file, issues);
   }
 
-  const data = doc.toJS() as unknown;
+  const data = yamlToJs(doc, file);
   if (!isMap(doc.contents)) {
     at([], "expected a mapping with an `endpoints:` list");
     throw new EndpointsFileError(file, issues);

@@ -6,6 +6,7 @@
 import { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError, RunError } from "../errors.js";
 import { CommandError, describeArgv, type ExecOptions, execCommand } from "../util/process.js";
+import { assertLabFree } from "./lab-lock.js";
 import { type LinkOptions, shapingCommands, validateLinkOptions } from "./link-options.js";
 import {
   DEFAULT_BASE_SUBNET,
@@ -175,6 +176,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
     validateLinkOptions(linkOptions);
   }
   requireRoot();
+  assertLabFree(name);
   const present = await listNamespaces();
   const existing = labNamespaces(name).filter((ns) => present.has(ns));
   if (existing.length > 0) {
@@ -211,6 +213,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
 export async function labDown(name = DEFAULT_LAB_NAME): Promise<{ removed: string[] }> {
   validateLabName(name);
   requireRoot();
+  assertLabFree(name);
   const present = await listNamespaces();
   const removed: string[] = [];
   for (const ns of labNamespaces(name)) {

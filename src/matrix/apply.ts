@@ -100,6 +100,10 @@ export class MatrixSetups implements SetupController {
           endpointOf: this.endpointOf,
           local: this.directory.local,
           generatorPids: pids,
+          journal: (state) => {
+            entry.cpu = structuredClone(state);
+            this.save();
+          },
         });
         if (usesGenerator(cpu)) entry.generatorPids = pids;
         this.save();

@@ -12,7 +12,7 @@ import { type EndpointSpec, parseEndpointsFile } from "../endpoints/endpoints-fi
 import { LAB_NODES, validateLabName } from "../labs/topology.js";
 import { impossible, parseByteSize, parseRates, ratesFor } from "../plan/flags.js";
 import { normalizeCpuList } from "../setups/cpu-list.js";
-import { type PathKey, show, YamlIssues } from "../util/yaml-issues.js";
+import { type PathKey, show, YamlIssues, yamlToJs } from "../util/yaml-issues.js";
 import { expandMatrix } from "./expand.js";
 import {
   type CpuOption,
@@ -51,7 +51,7 @@ export function parseMatrix(text: string, file: string, deps: ParseDependencies)
   if (!isMap(yaml.doc.contents)) {
     yaml.fail([], "expected a mapping with `categories:` (network, cpu, guest, hypervisor, traffic)");
   }
-  const data = yaml.doc.toJS() as unknown;
+  const data = yamlToJs(yaml.doc, file);
   const parsed = matrixSchema.safeParse(data);
   if (!parsed.success) {
     yaml.addZodIssues(parsed.error.issues, data);

@@ -6,7 +6,7 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { createEndpoint } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
-import { type Lab, openLab } from "../labs/netns-lab.js";
+import type { Lab } from "../labs/netns-lab.js";
 import {
   endpointsPaths,
   isRoot,
@@ -15,6 +15,7 @@ import {
   loopbackPaths,
   type PathProvider,
   runLab,
+  useLab,
 } from "../run/paths.js";
 import type { EndpointDirectory } from "./apply.js";
 import type { Matrix } from "./matrix.js";
@@ -50,7 +51,7 @@ function onLab(lab: Lab, owned: boolean): MatrixPlace {
 /** Opens what the matrix runs on; `lab` (the --lab flag) overrides the matrix's endpoints. */
 export async function openMatrixPlace(matrix: Matrix, lab?: string): Promise<MatrixPlace> {
   const where = lab !== undefined ? { kind: "lab" as const, lab } : matrix.endpoints;
-  if (where.kind === "lab") return onLab(await openLab(where.lab), false);
+  if (where.kind === "lab") return onLab(await useLab(where.lab), false);
   if (where.kind === "file" || where.kind === "inline") {
     const endpoints = where.specs.map(createEndpoint);
     const hostOf = new Map(where.specs.map((spec) => [spec.name, spec.host]));

@@ -5,6 +5,7 @@
 import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
 import { powerFromHistory } from "../compare/power-history.js";
+import { whyCellUnsupported } from "../drivers/registry.js";
 import { InputError } from "../errors.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
@@ -25,6 +26,7 @@ export interface MatrixRunOptions {
   driverFor: RunDependencies["driverFor"];
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
+  failFast?: boolean;
 }
 
 /** What a matrix run stores about its matrix (metadata.matrix): enough to resume it. */
@@ -45,6 +47,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
   const matrix = loadMatrix(file);
   const place = await openMatrixPlace(matrix, options.lab);
   try {
+    await recoverAbandoned(store, matrix, place, options);
     const skippedOptions = await probeCpuOptions(matrix, place.directory);
     const plan = planMatrix(matrix, { trials: options.trials, skippedOptions });
     for (const line of skippedLines(plan.skipped)) options.onEvent?.({ type: "warning", message: line });
@@ -88,11 +91,47 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
   }
 }
 
+/**
+ * Undoes what killed runs in this store left applied (their journal, metadata.appliedSetups) when
+ * they ran where this run does; others are named, with the command that reverts them.
+ */
+async function recoverAbandoned(
+  store: Store,
+  matrix: Matrix,
+  place: MatrixPlace,
+  options: Pick<MatrixRunOptions, "lab" | "onEvent">,
+): Promise<void> {
+  for (const record of store.listRuns()) {
+    const stale = (record.metadata.appliedSetups ?? []) as AppliedSetup[];
+    const stored = record.metadata.matrix as StoredMatrix | undefined;
+    if (record.status === "running" || stale.length === 0 || !stored) continue;
+    const theirs = matrixFromText(stored.text, stored.file);
+    const samePlace =
+      stored.lab === options.lab && JSON.stringify(theirs.endpoints) === JSON.stringify(matrix.endpoints);
+    const what = stale.map((entry) => `${entry.category} option ${entry.option}`).join(", ");
+    if (!samePlace) {
+      options.onEvent?.({
+        type: "warning",
+        message: `run ${record.id} left ${what} applied elsewhere: \`vnetbench run --resume ${record.id}\` reverts it`,
+      });
+      continue;
+    }
+    const setups = new MatrixSetups(theirs, place.directory, (applied) =>
+      store.setMetadataField(record.id, "appliedSetups", applied),
+    );
+    await setups.recover(stale);
+    options.onEvent?.({
+      type: "warning",
+      message: `reverted ${what}, left applied by killed run ${record.id}`,
+    });
+  }
+}
+
 /** Continues a stored matrix run: undoes what a crash left applied, then runs the remaining trials. */
 export async function resumeMatrixRun(
   store: Store,
   run: StoredRun,
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
@@ -112,13 +151,11 @@ async function execute(
   stored: StoredMatrix,
   place: MatrixPlace,
   stale: readonly AppliedSetup[],
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
 ): Promise<void> {
-  let metadata = store.getRun(runId).metadata;
-  const setups = new MatrixSetups(matrix, place.directory, (applied) => {
-    metadata = { ...metadata, appliedSetups: applied };
-    store.updateMetadata(runId, metadata);
-  });
+  const setups = new MatrixSetups(matrix, place.directory, (applied) =>
+    store.setMetadataField(runId, "appliedSetups", applied),
+  );
   await setups.recover(stale);
   await executeRun(runId, {
     store,
@@ -130,5 +167,7 @@ async function execute(
     order: { mode: stored.order, seed: stored.seed },
     pauses: stored.pauses,
     setups,
+    failFast: options.failFast,
+    cellUnsupported: whyCellUnsupported,
   });
 }

@@ -71,6 +71,8 @@ const COLUMNS: Array<[string, (cell: CellView, trial: Trial, sample: Sample | un
   ["host_cpu_seconds", (_, t) => (t as Trial & TrialExtras).cpu?.hostSeconds],
   ["service_demand_us_per_transaction", (_, t) => (t as Trial & TrialExtras).serviceDemand?.usPerTransaction],
   ["service_demand_us_per_kb", (_, t) => (t as Trial & TrialExtras).serviceDemand?.usPerKB],
+  // A flagged trial completed but is left out of every statistic: "reason: detail; …".
+  ["flags", (_, t) => t.flags?.map((flag) => `${flag.reason}: ${flag.detail}`).join("; ")],
 ];
 
 export const CSV_HEADER = ["run_id", ...COLUMNS.map(([name]) => name)];

@@ -171,7 +171,12 @@ function resultsSection(run: RunView): string {
     const s = cell.summary;
     // Trials' warnings repeat per trial: count them here; the trials section lists them.
     const warnings = s.warnings.length > 0 ? [`${s.warnings.length} warning(s), see the trials`] : [];
-    const notes = [...(s.generatorLimited ? ["generator-limited"] : []), ...warnings];
+    const left = s.excluded ? s.excluded.failed + s.excluded.flagged : 0;
+    const notes = [
+      ...(left > 0 ? [`${left} trial(s) failed or flagged, left out`] : []),
+      ...(s.generatorLimited ? ["generator-limited"] : []),
+      ...warnings,
+    ];
     return [
       labels.get(cell.key)!,
       fmt(s.latencyUs?.p50),
@@ -186,7 +191,7 @@ function resultsSection(run: RunView): string {
     ];
   });
   return `<section id="results"><h2>Results per cell</h2>
-<p class="note">Latency from the histograms of all completed trials merged (µs); rates over the summed measured time.</p>
+<p class="note">Latency from the histograms of all trusted trials merged (µs; failed and flagged trials are left out); rates over the summed measured time.</p>
 ${folded(htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/s", "loss", "notes"], rows), rows.length, "every cell")}
 </section>`;
 }
@@ -353,7 +358,11 @@ function trialsSection(run: RunView, scope: string): string {
     const rows = cell.trials.flatMap((trial) =>
       (trial.samples.length > 0 ? trial.samples : [null]).map((s): Cell[] => [
         String(trial.trial),
-        trial.status === "completed" ? trial.status : { html: escapeHtml(trial.status), className: "bad" },
+        trial.status === "failed"
+          ? { html: escapeHtml(trial.status), className: "bad" }
+          : trial.flags?.length
+            ? { html: "flagged", className: "warn" }
+            : trial.status,
         s?.direction ?? "-",
         fmt(s?.latencyUs?.p50),
         fmt(s?.latencyUs?.p99),
@@ -362,7 +371,11 @@ function trialsSection(run: RunView, scope: string): string {
         fmt(s?.throughputMbps),
         s && s.loss.sent > 0 ? percent(s.loss.ratio) : "-",
         s?.generatorLimited ? { html: "yes", className: "warn" } : "",
-        trial.error ?? s?.warnings.join("; ") ?? "",
+        trial.error ??
+          [
+            ...(trial.flags ?? []).map((flag) => `${flag.reason}: ${flag.detail}`),
+            ...(s?.warnings ?? []),
+          ].join("; "),
       ]),
     );
     return `<details><summary>${escapeHtml(labels.get(cell.key)!)} <code>${escapeHtml(cell.key)}</code></summary>

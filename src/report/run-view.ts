@@ -4,8 +4,14 @@
 import type { CpuSummary } from "../analysis/cpu.js";
 import { type PeakSummary, summarizePeaks } from "../analysis/peak-summary.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
-import { type CellSummary, samplesOf, summarizeSamples } from "../analysis/summary.js";
-import type { Cell, Trial } from "../domain/cell.js";
+import {
+  type CellSummary,
+  type ExcludedTrials,
+  excludedTrials,
+  samplesOf,
+  summarizeSamples,
+} from "../analysis/summary.js";
+import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { summarizeTrialCpu } from "../run/trial-cpu.js";
 import type { Store, StoredRun } from "../storage/store.js";
@@ -17,6 +23,8 @@ export interface CellView extends Cell {
     serviceDemand: ServiceDemand | null;
     /** A cell at rate `peak`: the peak, the criterion that stopped the search, its precision and the latency–load curve. */
     peak?: PeakSummary;
+    /** Failed and flagged trials, left out of every figure above, with their reasons. */
+    excluded: ExcludedTrials;
   };
   /** Per-direction summaries of a bidirectional cell. */
   directions?: { forward: CellSummary; reverse: CellSummary };
@@ -39,7 +47,7 @@ export interface RunView {
  * Which summarizeCell made a stored summary: bump it when the summary's fields change, so stores
  * summarized before are summarized again (a new vnetbench version does so too).
  */
-const SUMMARY_FORMAT = 1;
+const SUMMARY_FORMAT = 2;
 
 let version: string | undefined;
 
@@ -57,8 +65,13 @@ export function summarizeCell(cell: Cell, trials: readonly Trial[]): StoredCellS
   const summary: CellView["summary"] = {
     ...summarizeSamples(samplesOf(trials)),
     ...summarizeTrialCpu(cell.traffic, trials),
+    // Said even when the limited trials are left out of the figures.
+    generatorLimited: trials.some(
+      (trial) => trial.status === "completed" && trial.samples.some((sample) => sample.generatorLimited),
+    ),
+    excluded: excludedTrials(trials),
   };
-  const peak = summarizePeaks(trials);
+  const peak = summarizePeaks(trials.filter(isTrusted));
   if (peak) summary.peak = peak;
   if (cell.setup.direction !== "bidirectional") return { summary };
   return {

@@ -21,7 +21,12 @@ export function formatRun(view: RunView): string {
     const s = cell.summary;
     const demand = s.serviceDemand;
     const sd = demand?.usPerTransaction ?? demand?.usPerKB;
-    const notes = [s.generatorLimited ? "generator-limited" : "", s.cpu?.steal.flagged ? "steal" : ""];
+    const notes = [
+      s.generatorLimited ? "generator-limited" : "",
+      s.cpu?.steal.flagged ? "steal" : "",
+      s.excluded?.failed ? `${s.excluded.failed} failed` : "",
+      s.excluded?.flagged ? `${s.excluded.flagged} flagged` : "",
+    ];
     return [
       describeTraffic(cell),
       `${s.trials}/${view.trialsPerCell}`,
@@ -55,7 +60,16 @@ export function formatRun(view: RunView): string {
   const peaks = view.cells.flatMap((cell) =>
     cell.summary.peak ? [formatPeak(cell, cell.summary.peak)] : [],
   );
-  return [...header, "", table, ...(peaks.length > 0 ? ["", ...peaks] : [])].join("\n");
+  const left = view.cells.flatMap((cell) =>
+    (cell.summary.excluded?.reasons ?? []).map((reason) => `  ${describeTraffic(cell)} ${reason}`),
+  );
+  return [
+    ...header,
+    "",
+    table,
+    ...(peaks.length > 0 ? ["", ...peaks] : []),
+    ...(left.length > 0 ? ["", "left out of the figures above (failed or flagged):", ...left] : []),
+  ].join("\n");
 }
 
 /** One line: the peak (or why there is none), the criterion that stopped the search, its precision. */

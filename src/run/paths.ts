@@ -7,6 +7,7 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
+import { claimLab, releaseLab } from "../labs/lab-lock.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
 import {
   type EndpointSet,
@@ -57,7 +58,7 @@ export async function openPaths(options: PathOptions): Promise<PathProvider> {
     return endpointsPaths(set, { kind: "endpoints-file", file: options.endpointsFile });
   }
   if (!options.lab && options.setups.every((name) => name === LOOPBACK_SETUP)) return loopbackPaths();
-  if (options.lab) return labPaths(await openLab(options.lab), false);
+  if (options.lab) return labPaths(await useLab(options.lab), false);
   if (!isRoot()) {
     const needing = options.setups.filter((name) => name !== LOOPBACK_SETUP).join(", ");
     throw new InputError(
@@ -67,10 +68,30 @@ export async function openPaths(options: PathOptions): Promise<PathProvider> {
   return labPaths(await runLab(), true);
 }
 
-/** The lab a run brings up for itself. Nobody else uses it: if it exists, a killed run left it behind. */
+/**
+ * The lab a run brings up for itself. Another run using it is refused at once; if it exists and
+ * nobody holds it, a killed run left it behind and it is rebuilt.
+ */
 export async function runLab(): Promise<Lab> {
-  if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
-  return labUp({ name: RUN_LAB_NAME });
+  claimLab(RUN_LAB_NAME);
+  try {
+    if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
+    return await labUp({ name: RUN_LAB_NAME });
+  } catch (error) {
+    releaseLab(RUN_LAB_NAME);
+    throw error;
+  }
+}
+
+/** An existing lab (from `lab up`), taken for this run: a second run on it is refused. */
+export async function useLab(name: string): Promise<Lab> {
+  claimLab(name);
+  try {
+    return await openLab(name);
+  } catch (error) {
+    releaseLab(name);
+    throw error;
+  }
 }
 
 export function loopbackPaths(): PathProvider {
@@ -95,7 +116,11 @@ export function labPaths(lab: Lab, owned: boolean): PathProvider {
       addresses: lab.topology.addresses,
     }),
     close: async () => {
-      if (owned) await labDown(lab.name);
+      try {
+        if (owned) await labDown(lab.name);
+      } finally {
+        releaseLab(lab.name);
+      }
     },
   };
 }

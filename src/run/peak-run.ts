@@ -5,8 +5,9 @@ import type { Cell, Trial } from "../domain/cell.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Driver, TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
-import { RunError } from "../errors.js";
+import { InterruptedError, RunError } from "../errors.js";
 import type { Store } from "../storage/store.js";
+import { currentOwner } from "./owner.js";
 import { runPeakTrial } from "./peak.js";
 
 export interface PeakRunDependencies {
@@ -23,6 +24,7 @@ export async function executePeakRun(runId: string, cell: Cell, deps: PeakRunDep
   const { store } = deps;
   const startedAt = new Date().toISOString();
   store.setRunStatus(runId, "running", null);
+  store.setMetadataField(runId, "owner", currentOwner());
   let trial: Trial;
   try {
     const driver = deps.driverFor(cell.traffic.driver);
@@ -57,8 +59,12 @@ export async function executePeakRun(runId: string, cell: Cell, deps: PeakRunDep
       samples: [],
       error: (error as Error).message,
     };
+    if (deps.signal?.aborted) {
+      store.setRunStatus(runId, "interrupted", failed.finishedAt);
+      throw new InterruptedError(runId);
+    }
     store.recordTrial(runId, failed);
-    store.setRunStatus(runId, deps.signal?.aborted ? "interrupted" : "failed", failed.finishedAt);
+    store.setRunStatus(runId, "failed", failed.finishedAt);
     throw new RunError(`peak search of ${cell.key}: ${failed.error}`);
   }
   store.recordTrial(runId, trial);

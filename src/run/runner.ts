@@ -2,18 +2,19 @@
 // moment it ends. Progress goes out as events; nothing here prints.
 
 import { randomBytes } from "node:crypto";
-import type { Cell, Trial } from "../domain/cell.js";
+import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import type { CpuSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
-import { RunError } from "../errors.js";
+import { InputError, InterruptedError, RunError } from "../errors.js";
 import { scheduleTrials, type TrialOrder } from "../plan/order.js";
 import { refreshCellSummary } from "../report/run-view.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
-
+import { currentOwner, ownerAlive, type RunOwner } from "./owner.js";
 import { peakSearchSeconds, runPeakTrial } from "./peak.js";
+import { missingData, trialFlags } from "./trial-checks.js";
 import { measureWithCpu } from "./trial-cpu.js";
 
 export type RunEvent =
@@ -68,6 +69,10 @@ export interface RunDependencies {
   setups?: SetupController;
   /** Idle seconds before a trial (not the first): between trials, and when the cell changes. */
   pauses?: { betweenTrialsS: number; betweenCellsS: number };
+  /** Stop at the first failed trial (default: record it failed and go on with the rest). */
+  failFast?: boolean;
+  /** Why a cell cannot run at all (checked before the first trial), or null. */
+  cellUnsupported?(cell: Cell): string | null;
 }
 
 /** Sortable, readable and unique: 20261126-151203-3f9a. */
@@ -109,12 +114,21 @@ function expectedTrialS(cell: Cell): number {
 
 /**
  * Runs every trial of the stored run that has not completed yet (all of them for a new run; the
- * rest for a resumed one). Resolves with the final status; a failing trial is stored as failed,
- * ends the run and rejects with a RunError.
+ * rest for a resumed one). Each cell is checked against its driver before the first trial; a cell
+ * that cannot run, and any trial that fails, is stored failed with its reason and the run goes on
+ * (unless `failFast`). Resolves with the final status; rejects with a RunError when every trial
+ * failed or `failFast` stopped it, and with an InterruptedError when the signal aborted it.
  */
 export async function executeRun(runId: string, deps: RunDependencies): Promise<RunStatus> {
   const { store } = deps;
   const stored = store.getRun(runId);
+  const owner = stored.metadata.owner as RunOwner | undefined;
+  if (stored.status === "running" && owner && owner.pid !== process.pid && ownerAlive(owner))
+    throw new InputError(
+      `run ${runId} is still running (pid ${owner.pid} on ${owner.host}): wait for it, or stop it first`,
+    );
+  // Who runs it now: a run whose process vanishes (SIGKILL) reads `interrupted` afterwards.
+  store.setMetadataField(runId, "owner", currentOwner());
   const completed = new Set(
     stored.results
       .filter((trial) => trial.status === "completed")
@@ -132,11 +146,17 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
   let done = completed.size;
   let spentS = 0;
   let timed = 0;
+  const failures: string[] = [];
   try {
+    const unrunnable = await preflight(todo, deps);
+    for (const [key, reason] of unrunnable)
+      emit({ type: "warning", message: `cell ${key} cannot run, its trials are stored failed: ${reason}` });
     for (const [position, item] of todo.entries()) {
-      if (deps.signal?.aborted) throw new RunError("run interrupted");
+      if (deps.signal?.aborted) throw new InterruptedError(runId);
+      const refused = unrunnable.get(item.cell.key);
       const previous = todo[position - 1];
-      if (previous) await pause(pauseBefore(previous.cellIndex !== item.cellIndex, deps), deps.signal);
+      if (previous && !refused)
+        await pause(pauseBefore(previous.cellIndex !== item.cellIndex, deps), deps.signal);
       const remaining = todo.slice(position);
       const pausesS = (remaining.length - 1) * (deps.pauses?.betweenTrialsS ?? 0);
       const etaS =
@@ -155,32 +175,107 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
         etaS,
       });
       const began = Date.now();
-      const result = await runOneTrial(item.cell, item.trial, sessions, deps);
+      const result = refused
+        ? failedTrial(item.cell, item.trial, new Date().toISOString(), `cannot run: ${refused}`)
+        : await runOneTrial(item.cell, item.trial, sessions, deps);
+      if (deps.signal?.aborted && result.status === "failed") throw new InterruptedError(runId);
       store.recordTrial(runId, result);
       refreshCellSummary(store, runId, item.cell);
-      spentS += (Date.now() - began) / 1000;
-      timed++;
+      if (!refused) {
+        spentS += (Date.now() - began) / 1000;
+        timed++;
+      }
       if (result.status === "completed") done++;
       emit({ type: "trial-end", runId, cell: item.cell, cellIndex: item.cellIndex, result, done, total });
       if (result.status === "failed") {
-        throw new RunError(
-          `cell ${item.cellIndex + 1} (${item.cell.key}) trial ${item.trial}: ${result.error}`,
-        );
+        const where = `cell ${item.cellIndex + 1} (${item.cell.key}) trial ${item.trial}: ${result.error}`;
+        if (deps.failFast) throw new RunError(where);
+        failures.push(where);
       }
     }
+    const trials = store.getRun(runId).results;
+    if (trials.length > 0 && !trials.some((trial) => trial.status === "completed"))
+      throw new RunError(
+        `every trial failed (${trials.length}); the first: ${failures[0] ?? trials[0]!.error}`,
+      );
     store.setRunStatus(runId, "completed", new Date().toISOString());
+    if (failures.length > 0)
+      emit({
+        type: "warning",
+        message:
+          `${failures.length} trial(s) failed and are left out of the statistics ` +
+          `(\`vnetbench show ${runId}\` lists why; \`vnetbench run --resume ${runId}\` retries them)`,
+      });
+    const untrusted = trials.filter((trial) => trial.status === "completed" && !isTrusted(trial)).length;
+    if (untrusted > 0)
+      emit({
+        type: "warning",
+        message: `${untrusted} trial(s) are flagged and left out of the statistics (\`vnetbench show ${runId}\` lists why)`,
+      });
     emit({ type: "run-end", runId, status: "completed" });
     return "completed";
   } catch (error) {
     const status: RunStatus = deps.signal?.aborted ? "interrupted" : "failed";
     store.setRunStatus(runId, status, new Date().toISOString());
     emit({ type: "run-end", runId, status });
+    if (status === "interrupted") throw new InterruptedError(runId);
     throw error instanceof RunError ? error : new RunError((error as Error).message);
   } finally {
     // Options are undone while the generator still runs (its affinity is restored, not lost).
     await deps.setups?.close().catch((error: Error) => emit({ type: "warning", message: error.message }));
     await Promise.allSettled([...sessions.values()].map((session) => session.close()));
   }
+}
+
+/**
+ * Before the first trial: each cell against its driver's capabilities, and each driver's tool on
+ * each path (binary present, version). Returns the cells that cannot run, with why.
+ */
+async function preflight(
+  todo: ReadonlyArray<{ cell: Cell }>,
+  deps: RunDependencies,
+): Promise<Map<string, string>> {
+  const refused = new Map<string, string>();
+  const checked = new Map<string, string | null>();
+  for (const { cell } of todo) {
+    if (refused.has(cell.key) || deps.signal?.aborted) continue;
+    const why = deps.cellUnsupported?.(cell) ?? null;
+    const key = sessionKeyOf(cell);
+    if (!why && !checked.has(key)) {
+      try {
+        await deps.driverFor(cell.traffic.driver).check(await deps.pathFor(cell.setup));
+        checked.set(key, null);
+      } catch (error) {
+        checked.set(key, (error as Error).message);
+      }
+    }
+    const reason = why ?? checked.get(key);
+    if (reason) refused.set(cell.key, reason);
+  }
+  return refused;
+}
+
+function sessionKeyOf(cell: Cell): string {
+  return `${cell.traffic.driver}|${cell.setup.network}`;
+}
+
+async function openSession(cell: Cell, deps: RunDependencies): Promise<DriverSession> {
+  const driver = deps.driverFor(cell.traffic.driver);
+  const path = await deps.pathFor(cell.setup);
+  await driver.check(path);
+  return driver.prepare(path);
+}
+
+function failedTrial(cell: Cell, trial: number, startedAt: string, error: string): Trial {
+  return {
+    cellKey: cell.key,
+    trial,
+    status: "failed",
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    samples: [],
+    error,
+  };
 }
 
 function pauseBefore(cellChanges: boolean, deps: RunDependencies): number {
@@ -208,19 +303,18 @@ async function runOneTrial(
   deps: RunDependencies,
 ): Promise<Trial> {
   const startedAt = new Date().toISOString();
-  const sessionKey = `${cell.traffic.driver}|${cell.setup.network}`;
+  const sessionKey = sessionKeyOf(cell);
   try {
     let session = sessions.get(sessionKey);
     if (!session) {
-      const driver = deps.driverFor(cell.traffic.driver);
-      const path = await deps.pathFor(cell.setup);
-      await driver.check(path);
-      session = await driver.prepare(path);
+      session = await openSession(cell, deps);
       sessions.set(sessionKey, session);
     }
     const running = session;
     const setupState =
       (await deps.setups?.enter(cell, { generatorPids: running.generatorPids?.() ?? [] })) ?? {};
+    const wallStart = Date.now();
+    const monotonicStart = performance.now();
     // A cell at rate `peak` is one search: its trial carries the latency–load curve and the peak.
     const measured =
       cell.traffic.rate === "peak"
@@ -234,6 +328,15 @@ async function runOneTrial(
             { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
             () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
           );
+    const empty = missingData(measured.samples);
+    if (empty) throw new RunError(empty);
+    const flags = trialFlags({
+      traffic: cell.traffic,
+      samples: measured.samples,
+      cpu: measured.cpu,
+      wallMs: Date.now() - wallStart,
+      monotonicMs: performance.now() - monotonicStart,
+    });
     return {
       cellKey: cell.key,
       trial,
@@ -242,20 +345,13 @@ async function runOneTrial(
       finishedAt: new Date().toISOString(),
       ...measured,
       ...setupState,
+      ...(flags.length > 0 ? { flags } : {}),
     };
   } catch (error) {
     // A session that failed once is not trusted for the next trial (e.g. its agent died).
     const broken = sessions.get(sessionKey);
     sessions.delete(sessionKey);
     await broken?.close().catch(() => {});
-    return {
-      cellKey: cell.key,
-      trial,
-      status: "failed",
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      samples: [],
-      error: (error as Error).message,
-    };
+    return failedTrial(cell, trial, startedAt, (error as Error).message);
   }
 }

@@ -2,7 +2,7 @@
 
 import { type CpuSummary, mergeCpuSummaries, summarizeCpu } from "../analysis/cpu.js";
 import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js";
-import type { Trial } from "../domain/cell.js";
+import { isTrusted, type Trial } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -120,9 +120,7 @@ export function summarizeTrialCpu(
   traffic: Traffic,
   trials: readonly Trial[],
 ): { cpu: CpuSummary | null; serviceDemand: ServiceDemand | null } {
-  const measured = trials.filter(
-    (trial) => trial.status === "completed" && trial.cpu && trial.windowCpuSeconds != null,
-  );
+  const measured = trials.filter((trial) => isTrusted(trial) && trial.cpu && trial.windowCpuSeconds != null);
   if (measured.length === 0) return { cpu: null, serviceDemand: null };
   const cpu = mergeCpuSummaries(measured.map((trial) => trial.cpu!));
   const windowCpu = measured.reduce((sum, trial) => sum + trial.windowCpuSeconds!, 0);

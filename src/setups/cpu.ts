@@ -18,6 +18,8 @@ export interface CpuContext {
   local: Endpoint;
   /** The traffic generator's PIDs on this host (empty before a session exists). */
   generatorPids: readonly number[];
+  /** Called with the state, the next change and its old value included, before that change is made. */
+  journal?(state: CpuSetupState): void;
 }
 
 const STEP_TIMEOUT_MS = 15_000;
@@ -137,12 +139,28 @@ async function readAffinity(endpoint: Endpoint, task: TaskEntry): Promise<string
   }
 }
 
-/** Sets every task's affinity and reads it back; threads that exit meanwhile are left out. */
-async function pinTasks(endpoint: Endpoint, tasks: TaskEntry[], cpus: string): Promise<PinnedTask[]> {
-  const pinned: PinnedTask[] = [];
+/**
+ * Sets every task's affinity and reads it back; threads that exit meanwhile are left in place
+ * (restoring them is a no-op). `record` gets each change, with the old affinity, before it is made.
+ */
+async function pinTasks(
+  endpoint: Endpoint,
+  tasks: TaskEntry[],
+  cpus: string,
+  record: (task: PinnedTask) => void,
+): Promise<void> {
   for (const task of tasks) {
     const previous = await readAffinity(endpoint, task);
     if (previous === null) continue;
+    const entry: PinnedTask = {
+      endpoint: endpoint.name,
+      pid: task.pid,
+      tid: task.tid,
+      comm: task.comm,
+      cpus,
+      previous,
+    };
+    record(entry);
     const set = await endpoint.exec(["taskset", "-p", "-c", cpus, String(task.tid)], {
       allowFailure: true,
       timeoutMs: STEP_TIMEOUT_MS,
@@ -154,16 +172,8 @@ async function pinTasks(endpoint: Endpoint, tasks: TaskEntry[], cpus: string): P
         `pinning thread ${task.tid} (${task.comm}) of PID ${task.pid} on ${endpoint.name} to CPUs ${cpus}: ` +
           `the kernel reports ${now}${set.code !== 0 ? ` (taskset: ${set.stderr.trim()})` : ""}`,
       );
-    pinned.push({
-      endpoint: endpoint.name,
-      pid: task.pid,
-      tid: task.tid,
-      comm: task.comm,
-      cpus: now,
-      previous,
-    });
+    entry.cpus = now;
   }
-  return pinned;
 }
 
 async function setIrq(
@@ -171,16 +181,19 @@ async function setIrq(
   irq: number,
   description: string,
   cpus: string,
-): Promise<IrqAffinity> {
+  record: (entry: IrqAffinity) => void,
+): Promise<void> {
   const path = `/proc/irq/${irq}/smp_affinity_list`;
   const previous = await readTrimmed(endpoint, path);
+  const entry: IrqAffinity = { endpoint: endpoint.name, irq, description, cpus, previous };
+  record(entry);
   await writeFile(endpoint, path, cpus);
   const now = await readTrimmed(endpoint, path);
   if (normalizeCpuList(now) !== normalizeCpuList(cpus))
     throw new RunError(
       `IRQ ${irq} (${description}) on ${endpoint.name}: asked for CPUs ${cpus}, the kernel kept ${now}`,
     );
-  return { endpoint: endpoint.name, irq, description, cpus: now, previous };
+  entry.cpus = now;
 }
 
 /**
@@ -191,25 +204,32 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
   const state: CpuSetupState = { option: option.name, status: "none", pins: [], irqs: [] };
   if (option.pin.length === 0 && option.irqAffinity.length === 0 && !option.numa) return state;
   state.status = "applied";
+  // Each change is journaled before it is made, so a process killed midway leaves it to undo.
+  const journal =
+    <T>(list: T[]) =>
+    (entry: T) => {
+      list.push(entry);
+      context.journal?.(state);
+    };
   try {
     for (const pin of option.pin)
-      state.pins.push(...(await pinTasks(where(pin, context), await tasksOf(pin, context), pin.cpus)));
+      await pinTasks(where(pin, context), await tasksOf(pin, context), pin.cpus, journal(state.pins));
     for (const spec of option.irqAffinity) {
       const endpoint = context.endpointOf(spec.on);
       const irqs = await matchingIrqs(endpoint, spec);
       if (irqs.length === 0)
         throw new RunError(`no IRQ matches ${JSON.stringify(spec.irq)} on ${endpoint.name} any more`);
       for (const { irq, description } of irqs)
-        state.irqs.push(await setIrq(endpoint, irq, description, spec.cpus));
+        await setIrq(endpoint, irq, description, spec.cpus, journal(state.irqs));
     }
     if (option.numa) {
       const endpoint = where(option.numa, context);
       const { node } = option.numa;
       const cpus = normalizeCpuList(await endpoint.readFile(`/sys/devices/system/node/node${node}/cpulist`));
-      const tasks = await pinTasks(endpoint, await tasksOf(option.numa, context), cpus);
-      for (const pid of new Set(tasks.map((task) => task.pid)))
+      state.numa = { endpoint: endpoint.name, node, cpus, tasks: [] };
+      await pinTasks(endpoint, await tasksOf(option.numa, context), cpus, journal(state.numa.tasks));
+      for (const pid of new Set(state.numa.tasks.map((task) => task.pid)))
         await endpoint.exec(["migratepages", String(pid), "all", String(node)], { timeoutMs: 60_000 });
-      state.numa = { endpoint: endpoint.name, node, cpus, tasks };
     }
     return state;
   } catch (error) {

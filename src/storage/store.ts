@@ -3,12 +3,17 @@
 // kept apart from the samples, and each cell's summary is stored once computed, so views of a large
 // run read neither unless they need them.
 
+import { statfsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Cell, Trial } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
 import { InputError } from "../errors.js";
 
 export const SCHEMA_VERSION = 2;
+
+/** Free space a run wants on the store's filesystem before it starts (trials with histograms add up). */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 export type RunStatus = "running" | "completed" | "failed" | "interrupted";
 
@@ -210,6 +215,28 @@ export class Store {
     }
   }
 
+  /**
+   * Refuses, before a run starts, a store this process cannot write (read-only file or
+   * filesystem) or whose filesystem has less than `minFreeBytes` left: better now than after an hour.
+   */
+  assertWritable(minFreeBytes = MIN_FREE_BYTES): void {
+    try {
+      this.db.exec(
+        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS write_check (x); DROP TABLE write_check; COMMIT",
+      );
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw new InputError(`store ${this.path} cannot be written: ${(error as Error).message}`);
+    }
+    const fs = statfsSync(dirname(resolve(this.path)));
+    const free = fs.bavail * fs.bsize;
+    if (free < minFreeBytes)
+      throw new InputError(
+        `store ${this.path}: only ${Math.round(free / 1024)} KiB free on its filesystem ` +
+          `(a run needs at least ${minFreeBytes / 1024 / 1024} MiB): free some space or use --db elsewhere`,
+      );
+  }
+
   createRun(run: RunRecord, cells: readonly Cell[]): void {
     const insertCell = this.db.prepare(
       "INSERT INTO cells (run_id, position, key, setup, traffic) VALUES (?, ?, ?, ?, ?)",
@@ -293,6 +320,34 @@ export class Store {
 
   updateMetadata(runId: string, metadata: Record<string, unknown>): void {
     this.db.prepare("UPDATE runs SET metadata = ? WHERE id = ?").run(JSON.stringify(metadata), runId);
+  }
+
+  /** Sets one top-level metadata field in place, leaving the others as they are in the store. */
+  setMetadataField(runId: string, field: string, value: unknown): void {
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(field)) throw new RangeError(`metadata field '${field}'`);
+    this.db
+      .prepare(`UPDATE runs SET metadata = json_set(metadata, '$.${field}', json(?)) WHERE id = ?`)
+      .run(JSON.stringify(value ?? null), runId);
+  }
+
+  /**
+   * Marks `interrupted` every run still `running` whose recorded owner (metadata.owner) is known
+   * to be gone, e.g. killed with SIGKILL; returns their ids.
+   */
+  markAbandoned(isGone: (owner: unknown) => boolean): string[] {
+    const rows = this.db.prepare("SELECT id, metadata FROM runs WHERE status = 'running'").all() as Array<{
+      id: string;
+      metadata: string;
+    }>;
+    const gone = rows.filter((row) => {
+      const owner = (JSON.parse(row.metadata) as { owner?: unknown }).owner;
+      return owner !== undefined && isGone(owner);
+    });
+    const mark = this.db.prepare(
+      "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND status = 'running'",
+    );
+    for (const row of gone) mark.run(new Date().toISOString(), row.id);
+    return gone.map((row) => row.id);
   }
 
   listRuns(): RunRecord[] {

@@ -152,3 +152,12 @@ function expectedKeys(message: string): string {
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
+
+/** The document as plain data; an alias bomb (anchors expanding without bound) is bad input, not a crash. */
+export function yamlToJs(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new InputError(`${file}: ${(error as Error).message}`);
+  }
+}

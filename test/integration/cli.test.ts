@@ -135,12 +135,13 @@ test("agent: a port in use is a clear error", async () => {
   assert.match(result.stderr, new RegExp(`--port ${port}: address 127.0.0.1:${port} is in use`));
 });
 
-function trialsIn(path: string): Array<{ status: string; trial: number }> {
+function trialsIn(path: string): Array<{ status: string; trial: number; error: string | null }> {
   const handle = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return handle.prepare("SELECT status, trial FROM trials ORDER BY rowid").all() as Array<{
+    return handle.prepare("SELECT status, trial, error FROM trials ORDER BY rowid").all() as Array<{
       status: string;
       trial: number;
+      error: string | null;
     }>;
   } catch {
     return [];
@@ -149,7 +150,7 @@ function trialsIn(path: string): Array<{ status: string; trial: number }> {
   }
 }
 
-test("an agent killed mid-run: exit 3, finished trials kept; --resume completes the run", async () => {
+test("an agent killed mid-run: that trial is stored failed with why, the run goes on; --resume retries it", async () => {
   const path = db("kill.db");
   const child = spawn(
     process.execPath,
@@ -194,10 +195,14 @@ test("an agent killed mid-run: exit 3, finished trials kept; --resume completes 
   assert.ok(agents.length > 0, "the run has agent processes");
   for (const pid of agents) process.kill(pid, "SIGKILL");
   const code = await exited;
-  assert.equal(code, 3, stderr);
-  assert.match(stderr, /agent on local (died|closed)|closed the control connection|data connection/);
-  const kept = trialsIn(path).filter((trial) => trial.status === "completed");
-  assert.ok(kept.length >= 1 && kept.length < 4, `${kept.length} trials kept`);
+  assert.equal(code, 0, stderr);
+  const agentGone = /agent on local (died|closed)|closed the control connection|data connection/;
+  assert.match(stderr, agentGone);
+  const stored = trialsIn(path);
+  const failed = stored.filter((trial) => trial.status === "failed");
+  assert.equal(stored.length, 4, "every trial ran once");
+  assert.ok(failed.length >= 1 && failed.length < 4, `${failed.length} trials failed`);
+  for (const trial of failed) assert.match(trial.error ?? "", agentGone);
 
   const resumed = await runCli(["run", "--resume", "latest", "--db", path, "--json"]);
   assert.equal(resumed.code, 0, resumed.stderr);

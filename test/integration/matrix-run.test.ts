@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
 import { labDown, labUp } from "../../src/labs/netns-lab.js";
-import { parseInterrupts } from "../../src/monitors/proc-interrupts.js";
 import type { RunView } from "../../src/report/run-view.js";
 import { CLI, runCli } from "../helpers/cli.js";
+import { movableIrq } from "../helpers/irq.js";
 
 const LAB = "vnbt5";
 const root = process.getuid?.() === 0;
@@ -103,22 +103,6 @@ test("two CPU options × two network setups × two traffic options run to the en
     }
   }
 });
-
-/** A numeric IRQ of this machine whose affinity can be written (writing its own value back). */
-function movableIrq(): { irq: number; affinity: string } | null {
-  for (const line of parseInterrupts(readFileSync("/proc/interrupts", "utf8"))) {
-    if (!/^\d+$/.test(line.id)) continue;
-    const path = `/proc/irq/${line.id}/smp_affinity_list`;
-    try {
-      const affinity = readFileSync(path, "utf8").trim();
-      writeFileSync(path, affinity);
-      return { irq: Number(line.id), affinity };
-    } catch {
-      // kernel-managed or absent: try the next
-    }
-  }
-  return null;
-}
 
 test("an irq-affinity option is applied, read back, and the old value restored", {
   skip: !root && "needs root",

@@ -6,6 +6,13 @@ import net from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { SequenceTracker } from "../../analysis/sequence.js";
 import { AgentConnection } from "./control-client.js";
+import {
+  checkRequest,
+  IDLE_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  MAX_SESSIONS,
+  MAX_UNAUTHENTICATED_LINE,
+} from "./control-limits.js";
 import { type DatagramSource, startDatagramSource } from "./datagram-source.js";
 import { runPattern } from "./patterns.js";
 import {
@@ -280,6 +287,7 @@ export class Agent {
 
   constructor(private readonly options: AgentOptions) {
     this.server = net.createServer((socket) => this.accept(socket));
+    this.server.maxConnections = MAX_CONNECTIONS;
   }
 
   listen(): Promise<net.AddressInfo> {
@@ -307,13 +315,9 @@ export class Agent {
   serveChannel(input: Readable, output: Writable): Promise<void> {
     const owned = new Set<number>();
     onLines(input, (line) => {
-      let message: ControlRequest;
-      try {
-        message = JSON.parse(line) as ControlRequest;
-      } catch {
-        return;
-      }
-      this.respond(message, owned, (response) => sendLine(output, response));
+      const checked = checkRequest(parseJson(line));
+      if (checked.ok) this.respond(checked.request, owned, (response) => sendLine(output, response));
+      else if (checked.id !== null) sendLine(output, { id: checked.id, ok: false, error: checked.error });
     });
     return new Promise((resolve) => {
       const done = () => {
@@ -340,6 +344,8 @@ export class Agent {
     const { host, port, token } = request.target;
     const key = `${host}|${port}`;
     let peer = this.peers.get(key);
+    // A connection the peer closed (e.g. idle too long) is replaced, not reused.
+    if (peer && (await peer.catch(() => null))?.closed !== false) peer = undefined;
     if (!peer) {
       peer = AgentConnection.connect(host, port, token);
       this.peers.set(key, peer);
@@ -383,32 +389,39 @@ export class Agent {
       for (const id of owned) this.closeSession(id);
     });
     sendLine(socket, { hello: "vnetbench-agent", version: PROTOCOL_VERSION, nonce });
-    onLines(socket, (line) => {
-      let message: Record<string, unknown>;
-      try {
-        message = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        socket.destroy();
-        return;
-      }
-      if (!authenticated) {
-        if (!proofMatches(this.options.token, nonce, message.auth)) {
-          sendLine(socket, { ok: false, error: "authentication failed" });
-          socket.end();
+    onLines(
+      socket,
+      (line) => {
+        const message = parseJson(line);
+        if (!authenticated) {
+          const auth =
+            typeof message === "object" && message !== null ? (message as { auth?: unknown }).auth : null;
+          if (!proofMatches(this.options.token, nonce, auth)) {
+            sendLine(socket, { ok: false, error: "authentication failed" });
+            socket.end();
+            return;
+          }
+          authenticated = true;
+          clearTimeout(authTimer);
+          socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
+          sendLine(socket, { ok: true });
           return;
         }
-        authenticated = true;
-        clearTimeout(authTimer);
-        sendLine(socket, { ok: true });
-        return;
-      }
-      this.respond(message as unknown as ControlRequest, owned, (response) => sendLine(socket, response));
-    });
+        const checked = checkRequest(message);
+        if (checked.ok) this.respond(checked.request, owned, (response) => sendLine(socket, response));
+        else if (checked.id !== null) sendLine(socket, { id: checked.id, ok: false, error: checked.error });
+        // Not even an id to answer: not our client; drop it.
+        else socket.destroy();
+      },
+      () => (authenticated ? undefined : MAX_UNAUTHENTICATED_LINE),
+    );
   }
 
   private async handle(request: ControlRequest, owned: Set<number>): Promise<ControlResponse> {
     switch (request.op) {
       case "open": {
+        if (this.sessions.size >= MAX_SESSIONS)
+          return { id: request.id, ok: false, error: `${MAX_SESSIONS} data sessions are open already` };
         const session =
           request.protocol === "udp"
             ? await openUdp(this.options.host, request)
@@ -440,5 +453,13 @@ export class Agent {
   private closeSession(id: number): void {
     this.sessions.get(id)?.close();
     this.sessions.delete(id);
+  }
+}
+
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
   }
 }

@@ -128,6 +128,11 @@ export class AgentConnection {
     return this.request({ op: "drive", target, traffic }, timeoutMs).then((response) => response.sample!);
   }
 
+  /** Whether the connection has ended (requests on it fail at once). */
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
   close(): void {
     this.end();
   }

@@ -91,20 +91,33 @@ export function proofMatches(token: string, nonce: string, candidate: unknown): 
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Calls onLine for each complete line received on the stream (JSON control messages). */
-export function onLines(stream: Readable, onLine: (line: string) => void): void {
+/** Longest control line (a Sample with its histogram fits easily). */
+const MAX_LINE = 1 << 20;
+
+/**
+ * Calls onLine for each complete line received on the stream (JSON control messages). A line
+ * longer than `maxLine()` (default 1 MiB) destroys the stream: a peer must not grow our memory.
+ */
+export function onLines(
+  stream: Readable,
+  onLine: (line: string) => void,
+  maxLine: () => number | undefined = () => undefined,
+): void {
   let pending = "";
   stream.on("data", (chunk: Buffer | string) => {
     pending += chunk.toString();
     let newline = pending.indexOf("\n");
-    while (newline >= 0) {
+    while (newline >= 0 && !stream.destroyed) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
+      if (line.length > (maxLine() ?? MAX_LINE)) {
+        stream.destroy(new Error("control line too long"));
+        return;
+      }
       if (line.length > 0) onLine(line);
       newline = pending.indexOf("\n");
     }
-    // A peer that never sends a newline must not grow our memory without bound.
-    if (pending.length > 1 << 20) stream.destroy(new Error("control line longer than 1 MiB"));
+    if (pending.length > (maxLine() ?? MAX_LINE)) stream.destroy(new Error("control line too long"));
   });
   stream.resume();
 }

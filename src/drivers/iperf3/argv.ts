@@ -1,5 +1,6 @@
 // Traffic → iperf3 command lines, and which traffic iperf3 cannot send.
 
+import type { Direction } from "../../domain/setup.js";
 import type { Traffic } from "../../domain/traffic.js";
 import { wholeSeconds } from "../tools.js";
 
@@ -11,13 +12,21 @@ export interface Iperf3Options {
   bidirectional?: boolean;
 }
 
-export function iperf3Unsupported(traffic: Traffic): string | null {
+/** The largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP); iperf3 refuses a longer --length. */
+export const MAX_UDP_PAYLOAD = 65507;
+
+export function iperf3Unsupported(traffic: Traffic, direction?: Direction): string | null {
   const what = `driver iperf3 cannot do ${traffic.protocol}/${traffic.pattern}`;
   if (traffic.protocol === "icmp") return `${what}: iperf3 sends tcp or udp`;
   if (traffic.pattern !== "stream" && traffic.pattern !== "maerts") {
     return `${what}: iperf3 measures throughput only (stream, maerts); use sockperf or netperf for ${traffic.pattern}`;
   }
   if (traffic.requestSize < 1) return `${what}: size ${traffic.requestSize} must be at least 1 byte`;
+  if (traffic.protocol === "udp" && traffic.requestSize > MAX_UDP_PAYLOAD)
+    return `${what}: a udp datagram carries at most ${MAX_UDP_PAYLOAD} bytes, not ${traffic.requestSize}`;
+  // iperf3 takes --reverse or --bidir, not both: bidirectional traffic is `stream` with --bidir.
+  if (direction === "bidirectional" && traffic.pattern === "maerts")
+    return `${what} bidirectional: iperf3 sends both ways with --bidir (use pattern stream)`;
   return null;
 }
 

@@ -90,3 +90,26 @@ describe("compareRunViews", () => {
     assert.match(warnings.join("\n"), /judged metrics have a single trial on a side/);
   });
 });
+
+describe("failed and flagged trials", () => {
+  const flag = { reason: "steal" as const, detail: "steal 5 %" };
+  it("are left out, so a cell left with too few good trials is inconclusive, never unchanged", () => {
+    const all = compareRunViews(
+      makeRun("base", [{ trials: spread(N, 50) }]),
+      makeRun("cand", [{ trials: spread(N, 50) }]),
+    );
+    assert.equal(all.cells[0]!.verdict, "unchanged");
+    const bad = spread(N, 50).map((t, i) =>
+      i < 1 ? t : i < 5 ? { ...t, failed: true } : { ...t, flags: [flag] },
+    );
+    const comparison = compareRunViews(
+      makeRun("base", [{ trials: spread(N, 50) }]),
+      makeRun("cand", [{ trials: bad }]),
+    );
+    assert.equal(comparison.cells[0]!.verdict, "inconclusive");
+    assert.ok(comparison.cells[0]!.metrics.every((m) => m.candidate.n === 1));
+    assert.ok(
+      comparison.warnings.some((w) => /left out of 1 cell\(s\).*\(0 baseline, 9 candidate\)/.test(w)),
+    );
+  });
+});

@@ -7,7 +7,7 @@ import {
   recordNs,
   summarizeLatency,
 } from "../../../src/analysis/latency.js";
-import { type Cell, cellKey, type Trial } from "../../../src/domain/cell.js";
+import { type Cell, cellKey, type Trial, type TrialFlag } from "../../../src/domain/cell.js";
 import { lossOf, type Sample } from "../../../src/domain/sample.js";
 import { DEFAULT_SETUP, type SetupSelection } from "../../../src/domain/setup.js";
 import type { Traffic } from "../../../src/domain/traffic.js";
@@ -37,6 +37,8 @@ export interface TrialSpec {
   messagesPerSecond?: number;
   generatorLimited?: boolean;
   failed?: boolean;
+  /** A completed trial that is flagged (left out of statistics). */
+  flags?: TrialFlag[];
   cpu?: CpuSummary;
   serviceDemand?: { usPerTransaction?: number; usPerKB?: number; cyclesPerUnit: number | null };
 }
@@ -103,6 +105,7 @@ export function makeRun(id: string, cells: CellSpec[], metadata: Record<string, 
           samples: t.failed ? [] : [sampleOf(t, cell.traffic.durationS)],
           ...(t.failed ? { error: "agent died" } : {}),
           ...(t.cpu ? { cpu: t.cpu } : {}),
+          ...(t.flags ? { flags: t.flags } : {}),
           ...(t.serviceDemand ? { serviceDemand: t.serviceDemand } : {}),
         }),
       );

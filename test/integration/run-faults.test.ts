@@ -1,0 +1,142 @@
+// A run under faults, through the CLI on loopback: a cell that cannot run is stored failed with
+// its reason while the others run (--fail-fast stops instead), every trial failing exits 3,
+// Ctrl-C exits 130 with the resume hint, and a SIGKILLed run reads `interrupted` afterwards.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import Database from "better-sqlite3";
+import { CLI, runCli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vnb-faults-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const db = (name: string) => join(dir, name);
+
+const SHORT = ["--setup", "loopback", "--duration", "0.5", "--warmup", "0", "--protocol", "tcp"];
+// iperf3 has no maerts both ways: refused by the capability check, before the first trial.
+const BAD_CELL = ["--pattern", "maerts", "--direction", "bidirectional"];
+
+function completedTrials(path: string): number {
+  try {
+    const handle = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      const row = handle.prepare("SELECT COUNT(*) AS n FROM trials WHERE status = 'completed'").get();
+      return (row as { n: number }).n;
+    } finally {
+      handle.close();
+    }
+  } catch {
+    return 0; // not created yet
+  }
+}
+
+test("a cell its driver cannot run is stored failed with the reason; the others run; show prints why", async () => {
+  const path = db("keep-going.db");
+  const run = await runCli([
+    "run",
+    ...SHORT,
+    ...BAD_CELL,
+    "--driver",
+    "iperf3,builtin",
+    "--trials",
+    "1",
+    "--db",
+    path,
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(
+    run.stderr,
+    /cannot run, its trials are stored failed: driver iperf3 cannot do tcp\/maerts bidirectional/,
+  );
+  assert.match(run.stderr, /1 trial\(s\) failed .*vnetbench run --resume/);
+  const show = await runCli(["show", "latest", "--db", path]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /iperf3 tcp maerts 64\/64 trial 1 failed: cannot run: driver iperf3 cannot do/);
+  assert.match(show.stdout, /loopback builtin tcp maerts 64\/64\s+1\/1/);
+
+  const stop = await runCli([
+    "run",
+    ...SHORT,
+    ...BAD_CELL,
+    "--driver",
+    "iperf3,builtin",
+    "--trials",
+    "1",
+    "--fail-fast",
+    "--db",
+    path,
+  ]);
+  assert.equal(stop.code, 3, stop.stderr);
+  assert.match(stop.stderr, /run failed: cell 1 .* cannot run: driver iperf3/);
+});
+
+test("a run whose every trial failed exits 3", async () => {
+  const run = await runCli([
+    "run",
+    ...SHORT,
+    ...BAD_CELL,
+    "--driver",
+    "iperf3",
+    "--trials",
+    "2",
+    "--db",
+    db("all.db"),
+  ]);
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(run.stderr, /run failed: every trial failed \(2\)/);
+});
+
+/** Starts a run of `trials` and resolves once `atLeast` trials are committed. */
+async function startRun(path: string, trials: number, atLeast: number) {
+  const child = spawn(
+    process.execPath,
+    [CLI, "run", ...SHORT, "--pattern", "rr", "--trials", String(trials), "--db", path],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("close", (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
+  const deadline = Date.now() + 60_000;
+  while (completedTrials(path) < atLeast && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(completedTrials(path) >= atLeast, `no trial committed in time: ${stderr}`);
+  return { child, exited, stderr: () => stderr };
+}
+
+test("Ctrl-C: exit 130, `interrupted — resume with …`; the run is stored interrupted and resumes", async () => {
+  const path = db("sigint.db");
+  const { child, exited, stderr } = await startRun(path, 6, 1);
+  child.kill("SIGINT");
+  assert.equal(await exited, 130, stderr());
+  const runs = JSON.parse((await runCli(["runs", "--json", "--db", path])).stdout);
+  assert.equal(runs[0].status, "interrupted");
+  assert.match(
+    stderr(),
+    new RegExp(`vnetbench: interrupted — resume with \`vnetbench run --resume ${runs[0].id}\`\\n`),
+  );
+  assert.doesNotMatch(stderr(), /run failed|trial aborted/);
+  const resumed = await runCli(["run", "--resume", runs[0].id, "--db", path, "--json"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(completedTrials(path), 6);
+});
+
+test("SIGKILL: the run whose process is gone reads `interrupted`, not `running` forever", async () => {
+  const path = db("sigkill.db");
+  const { child, exited } = await startRun(path, 6, 1);
+  child.kill("SIGKILL");
+  await exited;
+  const runs = JSON.parse((await runCli(["runs", "--json", "--db", path])).stdout);
+  assert.equal(runs[0].status, "interrupted");
+  const resumed = await runCli(["run", "--resume", "latest", "--db", path]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(completedTrials(path), 6);
+});
