@@ -19,7 +19,13 @@ import {
   probeCpuOptions,
 } from "./matrix/plan.js";
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
-import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
+import {
+  cellsFromFlags,
+  flagName,
+  setupsFromFlags,
+  type TrafficFlags,
+  timingFromFlags,
+} from "./plan/flags.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
@@ -62,6 +68,8 @@ export interface PlannedRun {
   cells: Cell[];
   trials: number;
   skipped: Array<{ combination: string; reason: string }>;
+  /** Flags that apply to some cells only, named once each. */
+  warnings: string[];
 }
 
 function parseTrials(value: string | number | undefined, fallback: number): number {
@@ -73,11 +81,16 @@ function parseTrials(value: string | number | undefined, fallback: number): numb
   return trials;
 }
 
+/** Flags that choose the traffic; without any, a run measures the quick matrix. */
+const TRAFFIC_CHOICE = ["protocol", "pattern", "size", "responseSize", "rate", "driver"] as const;
+
 function isQuick(options: RunOptions): boolean {
-  const trafficFlagGiven = ["protocol", "pattern", "size", "responseSize", "rate", "driver"].some(
-    (flag) => options[flag as keyof TrafficFlags] !== undefined,
-  );
-  return options.quick === true || !trafficFlagGiven;
+  const given = TRAFFIC_CHOICE.filter((flag) => options[flag] !== undefined);
+  if (options.quick === true && given.length > 0)
+    throw new InputError(
+      `${flagName(given[0]!)} cannot be combined with --quick: the quick matrix sets its traffic (leave out --quick to choose it)`,
+    );
+  return given.length === 0;
 }
 
 /** Expands run options into cells without running anything. */
@@ -91,11 +104,11 @@ export function planRun(options: RunOptions): PlannedRun {
   validateSetupNames(setupNames);
   const setups = setupsFromFlags(setupNames, options.direction);
   if (quick) {
-    if (options.duration !== undefined) parseSeconds("duration", options.duration, 0.1);
-    return { cells: quickCells(setups), trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [] };
+    const cells = quickCells(setups, timingFromFlags(options));
+    return { cells, trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [], warnings: [] };
   }
-  const { cells, skipped } = cellsFromFlags(options, whyUnsupported, setups, autoDriver);
-  return { cells, trials: parseTrials(options.trials, 3), skipped };
+  const { cells, skipped, warnings } = cellsFromFlags(options, whyUnsupported, setups, autoDriver);
+  return { cells, trials: parseTrials(options.trials, 3), skipped, warnings };
 }
 
 function openStore(db: string | undefined): Store {
@@ -155,8 +168,18 @@ const MATRIX_REPLACES = [
 function matrixConflicts(options: RunOptions): void {
   const given = MATRIX_REPLACES.filter((flag) => options[flag] !== undefined);
   if (given.length > 0)
+    throw new InputError(`${flagName(given[0]!)} cannot be combined with a matrix file: the matrix sets it`);
+}
+
+/** Run flags a resume cannot honour: the stored run fixes its matrix, traffic, label, tester and trials. */
+const RESUME_KEEPS = [...MATRIX_REPLACES, "matrix", "trials", "lab", "tester", "label", "dryRun"] as const;
+
+/** Refuses flags given with `--resume`, naming the first: the stored run decides what they would. */
+export function resumeConflicts(options: RunOptions & { dryRun?: boolean }): void {
+  const given = RESUME_KEEPS.filter((flag) => options[flag] !== undefined);
+  if (given.length > 0)
     throw new InputError(
-      `--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with a matrix file: the matrix sets it`,
+      `${given[0] === "matrix" ? "a matrix file" : flagName(given[0]!)} cannot be combined with --resume: the stored run keeps what it was started with`,
     );
 }
 
@@ -221,6 +244,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   try {
     for (const item of plan.skipped)
       options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
+    for (const message of plan.warnings) options.onEvent?.({ type: "warning", message });
     for (const message of powerFromHistory(store, plan.cells, plan.trials, {}, hostname()).notes)
       options.onEvent?.({ type: "note", message });
     const run = createRun(store, {

@@ -2,7 +2,15 @@
 // The vnetbench command line: parse options, call the API, print. Nothing else lives here.
 
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_DB, listRuns, planMatrixFile, resumeBenchmark, runBenchmark, showRun } from "../api.js";
+import {
+  DEFAULT_DB,
+  listRuns,
+  planMatrixFile,
+  resumeBenchmark,
+  resumeConflicts,
+  runBenchmark,
+  showRun,
+} from "../api.js";
 import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
@@ -75,8 +83,7 @@ program
       );
       return;
     }
-    if (options.resume && matrix !== undefined)
-      throw new InputError("--resume continues a stored run: give no matrix file with it");
+    if (options.resume) resumeConflicts({ ...options, matrix });
     const onEvent = progressReporter(process.stderr);
     const signal = withInterrupt();
     const view = options.resume
