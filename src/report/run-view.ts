@@ -18,8 +18,11 @@ export interface CellView extends Cell {
     /** A cell at rate `peak`: the peak, the criterion that stopped the search, its precision and the latency–load curve. */
     peak?: PeakSummary;
   };
-  /** Per-direction summaries of a bidirectional cell. */
-  directions?: { forward: CellSummary; reverse: CellSummary };
+  /**
+   * Per-direction summaries of a bidirectional cell, and both together (`total`: rates summed,
+   * latency from both directions' merged histograms, loss over both).
+   */
+  directions?: { forward: CellSummary; reverse: CellSummary; total: CellSummary };
 }
 
 export interface RunView {
@@ -39,7 +42,7 @@ export interface RunView {
  * Which summarizeCell made a stored summary: bump it when the summary's fields change, so stores
  * summarized before are summarized again (a new vnetbench version does so too).
  */
-const SUMMARY_FORMAT = 1;
+const SUMMARY_FORMAT = 2;
 
 let version: string | undefined;
 
@@ -61,12 +64,21 @@ export function summarizeCell(cell: Cell, trials: readonly Trial[]): StoredCellS
   const peak = summarizePeaks(trials);
   if (peak) summary.peak = peak;
   if (cell.setup.direction !== "bidirectional") return { summary };
+  const forward = summarizeSamples(samplesOf(trials));
+  const reverse = summarizeSamples(samplesOf(trials, "reverse"));
+  return { summary, directions: { forward, reverse, total: totalOf(forward, reverse, trials) } };
+}
+
+const sumOf = (a: number | null, b: number | null) => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));
+
+/** Both directions of a bidirectional cell as one: what the path carried in all. */
+function totalOf(forward: CellSummary, reverse: CellSummary, trials: readonly Trial[]): CellSummary {
+  const both = summarizeSamples([...samplesOf(trials), ...samplesOf(trials, "reverse")]);
   return {
-    summary,
-    directions: {
-      forward: summarizeSamples(samplesOf(trials)),
-      reverse: summarizeSamples(samplesOf(trials, "reverse")),
-    },
+    ...both,
+    trials: forward.trials,
+    messagesPerSecond: sumOf(forward.messagesPerSecond, reverse.messagesPerSecond),
+    throughputMbps: sumOf(forward.throughputMbps, reverse.throughputMbps),
   };
 }
 
