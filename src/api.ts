@@ -115,6 +115,16 @@ function openStore(db: string | undefined): Store {
   return new Store(db ?? DEFAULT_DB);
 }
 
+/** The store for commands that read stored runs: a missing file is said so, never created empty. */
+function openExistingStore(db: string | undefined): Store {
+  const path = db ?? DEFAULT_DB;
+  if (!existsSync(path))
+    throw new InputError(
+      `no results database at ${path}: nothing was run there yet (\`vnetbench run\` creates it; --db PATH names another)`,
+    );
+  return new Store(path);
+}
+
 /** Runs (or resumes) a stored run's remaining trials on the paths it names, then closes them. */
 async function executeOnPaths(
   store: Store,
@@ -269,7 +279,7 @@ export interface ResumeOptions {
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
-  const store = openStore(options.db);
+  const store = openExistingStore(options.db);
   try {
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
@@ -284,7 +294,7 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
 }
 
 export function listRuns(db?: string): RunRecord[] {
-  const store = openStore(db);
+  const store = openExistingStore(db);
   try {
     return store.listRuns();
   } finally {
@@ -302,7 +312,7 @@ export function showRun(
   db?: string,
   options: { histograms?: boolean; trials?: boolean } = {},
 ): RunView {
-  const store = openStore(db);
+  const store = openExistingStore(db);
   try {
     return loadRunView(store, reference, { histograms: options.histograms ?? true, trials: options.trials });
   } finally {
@@ -320,7 +330,7 @@ export function compareRuns(
   candidate: RunReference,
   options: CompareRunsOptions = {},
 ): RunComparison {
-  const store = openStore(options.db);
+  const store = openExistingStore(options.db);
   try {
     const base = loadRunView(store, resolveReference(store, baseline));
     const cand = loadRunView(store, resolveReference(store, candidate));
@@ -338,7 +348,7 @@ export interface ReportOptions extends RunCompareOptions {
 
 /** The self-contained HTML report of a run, with a comparison when `vs` names a baseline. */
 export async function reportRun(reference: RunReference, options: ReportOptions = {}): Promise<string> {
-  const store = openStore(options.db);
+  const store = openExistingStore(options.db);
   let run: RunView;
   let comparison: RunComparison | undefined;
   try {
@@ -369,7 +379,7 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     throw new InputError(
       `--format: '${format}' is not an export format; expected one of ${EXPORT_FORMATS.join(", ")}`,
     );
-  const store = openStore(db);
+  const store = openExistingStore(db);
   try {
     const view = loadRunView(store, resolveReference(store, reference), { histograms: format === "json" });
     return serializeRun(view, format);

@@ -22,6 +22,12 @@ import { registerPeakCommand } from "./peak-command.js";
 import { printPlan, registerPlanCommand } from "./plan-command.js";
 import { progressReporter } from "./progress.js";
 
+// A reader that closed the pipe (`| head`) has what it wanted: stop quietly, no stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
