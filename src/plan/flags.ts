@@ -54,18 +54,18 @@ export function parseSizes(flag: string, value: string): number[] {
     const bytes = parseByteSize(item);
     if (bytes === null || bytes < 1 || bytes > MAX_MESSAGE_BYTES) {
       throw new InputError(
-        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k, 128k)`,
+        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k, 1m)`,
       );
     }
     return bytes;
   });
 }
 
-/** `64`, `1400`, `16k` or `16K` (× 1024); null when it is not a size. */
+/** `64`, `1400`, `16k` (× 1024) or `1m` (× 1024²), either case; null when it is not a size. */
 export function parseByteSize(text: string): number | null {
-  const match = /^(\d+)([kK])?$/.exec(text);
+  const match = /^(\d+)([kKmM])?$/.exec(text);
   if (!match) return null;
-  return Number(match[1]) * (match[2] ? 1024 : 1);
+  return Number(match[1]) * (match[2] === undefined ? 1 : /k/i.test(match[2]) ? 1024 : 1024 * 1024);
 }
 
 export function parseRates(value: string): Rate[] {
