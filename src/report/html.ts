@@ -23,6 +23,7 @@ import {
 import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import { DETAIL_LIMIT, detailCells } from "./detail.js";
+import { factsTable, matrixFacts } from "./facts.js";
 import {
   cpuBarsSpec,
   deltasSpec,
@@ -83,15 +84,27 @@ function folded(table: string, rows: number, what: string): string {
   return `<details class="table"><summary>${escapeHtml(what)}: ${rows} rows</summary>\n${table}\n</details>`;
 }
 
-/** A metadata value as text: nested values as compact JSON. */
-function valueText(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+function definitionList(entries: Array<[string, string | number]>): string {
+  return `<dl>${entries
+    .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(String(value))}</dd>`)
+    .join("")}</dl>`;
 }
 
-function definitionList(entries: Array<[string, unknown]>): string {
-  return `<dl>${entries
-    .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(valueText(value))}</dd>`)
-    .join("")}</dl>`;
+/** Recorded facts: scalars as a list, each nested group as a table, the matrix as its YAML. */
+function factsHtml(entries: Array<[string, unknown]>): string {
+  const nested = (value: unknown) => typeof value === "object" && value !== null;
+  const scalars = entries.filter(([, value]) => !nested(value));
+  const groups = entries.filter(([, value]) => nested(value));
+  return [
+    scalars.length > 0 ? definitionList(scalars.map(([key, value]) => [key, String(value ?? "-")])) : "",
+    ...groups.map(([key, value]) =>
+      key === "matrix"
+        ? `<h4>matrix</h4>\n${matrixFacts(value, escapeHtml)}`
+        : `<h4>${escapeHtml(key)}</h4>\n${factsTable(key, value, escapeHtml)}`,
+    ),
+  ]
+    .filter(Boolean)
+    .join("\n");
 }
 
 function runSection(run: RunView): string {
@@ -114,9 +127,9 @@ ${definitionList([
 ])}
 <h3>Fingerprint</h3>
 <p class="note">What must agree for two runs to be comparable.</p>
-${definitionList(fingerprint)}
+${factsHtml(fingerprint)}
 <h3>Machine and software</h3>
-${others.length > 0 ? definitionList(others) : `<p class="note">Nothing else recorded.</p>`}
+${others.length > 0 ? factsHtml(others) : `<p class="note">Nothing else recorded.</p>`}
 </section>`;
 }
 
@@ -387,6 +400,8 @@ table[data-text-columns="2"] td:nth-child(2), table[data-text-columns="3"] td:nt
 table[data-text-columns="8"] td:nth-child(-n+8) { text-align: left; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; font-size: .9rem; }
 dt { font-weight: 600; } dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
+table.facts td.text { font-family: ui-monospace, monospace; font-size: .8rem; min-width: 8rem; word-break: break-all; }
+pre.yaml { background: #f7f7f7; padding: .6rem .8rem; font-size: .8rem; overflow-x: auto; }
 .note { color: #666; font-size: .85rem; }
 .bad { color: #b00; font-weight: 600; } .warn { color: #a60; }
 .banner { padding: .5rem .8rem; border-radius: 4px; font-weight: 600; }
@@ -412,13 +427,13 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const scope = detail
     ? `<p class="note">${run.cells.length} cells: drawn here are the ${detailed.cells.length} ${comparison ? "that changed or are inconclusive" : "with failed or generator-limited trials or warnings"} (at most ${DETAIL_LIMIT}); the tables above cover every cell.</p>`
     : "";
-  // The verdicts first: what a reviewer reads before anything else.
+  // The verdict first, then what it rests on; the recorded facts last.
   const sections = [
     comparison ? await comparisonSection(comparison, figure, detail) : "",
-    runSection(run),
-    matrixSection(run),
     resultsSection(run),
     await plotsSection(detailed, figure, scope),
+    matrixSection(run),
+    runSection(run),
     trialsSection(detailed, scope),
   ];
   return `<!DOCTYPE html>
