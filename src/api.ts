@@ -351,16 +351,18 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   const store = openExistingStore(options.db);
   let run: RunView;
   let comparison: RunComparison | undefined;
+  let baseline: RunView | undefined;
   try {
     run = loadRunView(store, resolveReference(store, reference));
     if (options.vs !== undefined) {
-      const baseline = loadRunView(store, resolveReference(store, options.vs));
+      baseline = loadRunView(store, resolveReference(store, options.vs));
       comparison = compareRunViews(baseline, run, options);
     }
-    // Histograms only of the cells whose latency distribution is drawn.
+    // Histograms only of the cells whose latency distribution is drawn (the baseline's overlaid).
     const detail = detailCells(run, comparison);
     const drawn = run.cells.filter((cell) => !detail || detail.has(cell.key)).map((cell) => cell.key);
     run = withTrials(run, store.getRun(run.id, { cells: drawn }).results);
+    if (baseline) baseline = withTrials(baseline, store.getRun(baseline.id, { cells: drawn }).results);
   } finally {
     store.close();
   }
@@ -368,6 +370,7 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   const { reportHtml } = await import("./report/html.js");
   return reportHtml({
     run,
+    baseline,
     comparison,
     generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
   });

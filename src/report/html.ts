@@ -23,7 +23,7 @@ import {
 import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import { DETAIL_LIMIT, detailCells } from "./detail.js";
-import { factsTable, matrixFacts } from "./facts.js";
+import { factsTable as recordedFacts, matrixFacts } from "./facts.js";
 import {
   cpuBarsSpec,
   deltasSpec,
@@ -49,6 +49,8 @@ import { fmt, percent } from "./table.js";
 
 export interface ReportInput {
   run: RunView;
+  /** The baseline run itself, to overlay its latency on the candidate's plots. */
+  baseline?: RunView;
   /** The comparison of `run` (the candidate) with a baseline, for `report --vs`. */
   comparison?: RunComparison;
   /** vnetbench version and time of writing, shown in the footer. */
@@ -100,7 +102,7 @@ function factsHtml(entries: Array<[string, unknown]>): string {
     ...groups.map(([key, value]) =>
       key === "matrix"
         ? `<h4>matrix</h4>\n${matrixFacts(value, escapeHtml)}`
-        : `<h4>${escapeHtml(key)}</h4>\n${factsTable(key, value, escapeHtml)}`,
+        : `<h4>${escapeHtml(key)}</h4>\n${recordedFacts(key, value, escapeHtml)}`,
     ),
   ]
     .filter(Boolean)
@@ -215,12 +217,31 @@ function figures(): Figure {
   };
 }
 
+/** Why a CPU column reads the same in every cell, said once instead of filling the table. */
+const EMPTY_COLUMN_WHY: Record<string, string> = {
+  NET_RX: "no receive softirq ran on the host during the measured windows",
+  NET_TX:
+    "no transmit softirq ran: the host's transmits completed in the sender's own context (as on veth and loopback)",
+  interrupts: "no hardware interrupt was counted on the host",
+};
+
 function cpuTable(cpu: CpuData): string {
-  const rows = cpu.cells.map(({ cell, summary }): Cell[] => [
+  const headers = [
+    "cell",
+    "host CPU-s per trial (median)",
+    "CPUs busy",
+    "generator CPU-s per trial (median)",
+    "steal",
+    "NET_RX",
+    "NET_TX",
+    "interrupts",
+    "MHz",
+  ];
+  const rows = cpu.cells.map(({ cell, summary, perTrial }): Cell[] => [
     cell,
-    fmt(summary.hostSeconds),
+    fmt(perTrial.hostSeconds),
     fmt(summary.perWallSecond),
-    fmt(summary.generatorSeconds),
+    fmt(perTrial.generatorSeconds),
     summary.steal.flagged
       ? { html: escapeHtml(percent(summary.steal.fraction)), className: "bad" }
       : percent(summary.steal.fraction),
@@ -229,26 +250,62 @@ function cpuTable(cpu: CpuData): string {
     fmt(summary.interrupts),
     summary.effectiveMhz === null ? (summary.perfNote ?? "-") : fmt(summary.effectiveMhz),
   ]);
-  return htmlTable(
-    ["cell", "host CPU-s", "CPUs busy", "generator CPU-s", "steal", "NET_RX", "NET_TX", "interrupts", "MHz"],
-    rows,
-  );
+  // Columns with one value in every cell that says nothing (0, -, or why perf counted nothing).
+  const same = (column: number) => {
+    const values = new Set(rows.map((row) => (typeof row[column] === "string" ? row[column] : null)));
+    const [value] = [...values];
+    return values.size === 1 && typeof value === "string" && (value === "0" || value === "-" || column === 8)
+      ? value
+      : null;
+  };
+  const dropped = [5, 6, 7, 8].filter((column) => same(column) !== null);
+  const notes = dropped.map((column) => {
+    const header = headers[column]!;
+    const text =
+      header === "MHz"
+        ? `MHz: not measured in any cell — ${same(column)}`
+        : `${header}: ${same(column)} in every cell — ${EMPTY_COLUMN_WHY[header]}`;
+    return `<li>${escapeHtml(text)}</li>`;
+  });
+  const keep = (_: unknown, column: number) => !dropped.includes(column);
+  return `<p class="note">Host CPU-seconds are the median over a cell's trials of each trial's measured window (the figure compare judges); CPUs busy is CPU-seconds per wall-second over all its trials.</p>
+${htmlTable(
+  headers.filter(keep),
+  rows.map((row) => row.filter(keep)),
+)}${notes.length > 0 ? `\n<ul class="note">${notes.join("")}</ul>` : ""}`;
 }
 
-async function plotsSection(run: RunView, figure: Figure, scope: string): Promise<string> {
+async function plotsSection(
+  run: RunView,
+  figure: Figure,
+  scope: string,
+  baseline?: RunView,
+): Promise<string> {
   const parts: string[] = [scope];
-  const percentiles = percentileRows(run);
+  // With a baseline, its cells are drawn dashed under the candidate's labels.
+  const labels = cellLabels(run.cells);
+  const sides = baseline
+    ? ([
+        [run, { run: "candidate", labels }],
+        [baseline, { run: "baseline", labels }],
+      ] as const)
+    : ([[run, undefined]] as const);
+  const overlay = baseline ? " The baseline is dashed, the candidate solid." : "";
+  const percentiles = sides.flatMap(([view, side]) => percentileRows(view, side));
   if (percentiles.length > 0)
     parts.push(
-      await figure(latencyPercentilesSpec(percentiles), "Each cell's latency percentiles, log scale."),
+      await figure(
+        latencyPercentilesSpec(percentiles),
+        `Each cell's latency percentiles, log scale.${overlay}`,
+      ),
     );
   else parts.push(`<p class="note">No cell${scope ? " drawn here" : ""} measured latency.</p>`);
-  const cdf = cdfRows(run);
+  const cdf = sides.flatMap(([view, side]) => cdfRows(view, 200, side));
   if (cdf.length > 0)
     parts.push(
       await figure(
         latencyCdfSpec(cdf),
-        "Share of messages answered within a latency; the vertical axis stretches the tail (90 %, 99 %, 99.9 %, 99.99 %).",
+        `Share of messages answered within a latency; the vertical axis stretches the tail (90 %, 99 %, 99.9 %, 99.99 %).${overlay}`,
       ),
     );
   const load = loadRows(run);
@@ -418,7 +475,7 @@ details { margin: .3rem 0; } summary { cursor: pointer; } details.table > summar
 
 /** The whole report as one HTML document. */
 export async function reportHtml(input: ReportInput): Promise<string> {
-  const { run, comparison, generator } = input;
+  const { run, comparison, generator, baseline } = input;
   const figure = figures();
   const title = `vnetbench report: ${run.label ? `${run.label} ` : ""}${run.id}`;
   // A large run plots and lists the trials of the cells that matter only; tables cover every cell.
@@ -431,7 +488,7 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const sections = [
     comparison ? await comparisonSection(comparison, figure, detail) : "",
     resultsSection(run),
-    await plotsSection(detailed, figure, scope),
+    await plotsSection(detailed, figure, scope, baseline),
     matrixSection(run),
     runSection(run),
     trialsSection(detailed, scope),

@@ -130,6 +130,30 @@ describe("reportHtml", () => {
     assert.doesNotMatch(text, /\{&#34;|\[\{|&#34;:/, "no JSON text outside the plots");
   });
 
+  it("CPU: one labelled per-trial definition; columns the same in every cell said once, not shown", async () => {
+    const quiet = { ...cpuSummary(2), netTxSoftirqs: 0 };
+    const run = makeRun("cand", [
+      {
+        trials: [1.8, 1.9, 2.1].map((latencyUs) => ({
+          latencyUs,
+          cpu: { ...quiet, hostSeconds: latencyUs },
+        })),
+      },
+    ]);
+    const html = await reportHtml({ run, generator });
+    const table = html.slice(
+      html.indexOf("<h3>CPU</h3>"),
+      html.indexOf("</ul>", html.indexOf("<h3>CPU</h3>")),
+    );
+    assert.match(table, /<th>host CPU-s per trial \(median\)<\/th>/);
+    // The median of 1.8, 1.9 and 2.1 CPU-seconds, not their sum.
+    assert.match(table, /<td>1\.90<\/td>/);
+    assert.doesNotMatch(table, /<th>NET_TX<\/th>|<th>MHz<\/th>/);
+    assert.match(table, /<th>NET_RX<\/th>/);
+    assert.match(table, /<li>NET_TX: 0 in every cell — no transmit softirq ran/);
+    assert.match(table, /<li>MHz: not measured in any cell — perf not available<\/li>/);
+  });
+
   it("keeps each plot's SVG ids apart", async () => {
     const html = await reportHtml({ run: makeRun("cand", cells(1, true)), generator });
     const ids = [...html.matchAll(/\bid="(plot[^"]+)"/g)].map((m) => m[1]);
