@@ -27,6 +27,8 @@ export interface PlotBox {
   title: string;
   /** Every text the plot draws (titles, axis labels, legend entries). */
   texts: string[];
+  /** Data points drawn as symbols (legend symbols left out). */
+  points: number;
 }
 
 export interface SectionBox {
@@ -157,7 +159,7 @@ function pageError(message: Message): string | null {
 const MEASURE_PLOTS = `JSON.stringify([...document.querySelectorAll("figure.plot svg")].map((svg) => {
   const box = svg.getBoundingClientRect();
   const texts = [...svg.querySelectorAll("text")].map((t) => t.textContent ?? "");
-  return { width: box.width, height: box.height, marks: svg.querySelectorAll("path, rect, line, circle, text").length, title: svg.querySelector(".role-title text")?.textContent ?? "", texts };
+  return { width: box.width, height: box.height, marks: svg.querySelectorAll("path, rect, line, circle, text").length, title: svg.querySelector(".role-title text")?.textContent ?? "", texts, points: svg.querySelectorAll(".mark-symbol.role-mark path").length };
 }))`;
 
 const MEASURE_SECTIONS = `JSON.stringify([...document.querySelectorAll("section")].map((s) => ({ id: s.id, top: s.getBoundingClientRect().top + window.scrollY })))`;
