@@ -23,7 +23,7 @@ import {
 import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import { DETAIL_LIMIT, detailCells } from "./detail.js";
-import { factsTable as recordedFacts, matrixFacts } from "./facts.js";
+import { matrixFacts, factsTable as recordedFacts } from "./facts.js";
 import {
   cpuBarsSpec,
   deltasSpec,
