@@ -20,7 +20,14 @@ import {
   probeCpuOptions,
 } from "./matrix/plan.js";
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
-import { cellsFromFlags, parseSeconds, setupsFromFlags, type TrafficFlags } from "./plan/flags.js";
+import {
+  cellsFromFlags,
+  flagName,
+  parseSeconds,
+  setupsFromFlags,
+  type TrafficFlags,
+  timingFromFlags,
+} from "./plan/flags.js";
 import { checkName } from "./plan/names.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
@@ -67,6 +74,8 @@ export interface PlannedRun {
   cells: Cell[];
   trials: number;
   skipped: Array<{ combination: string; reason: string }>;
+  /** Flags that apply to some cells only, named once each. */
+  warnings: string[];
 }
 
 function parseTrials(value: string | number | undefined, fallback: number): number {
@@ -78,11 +87,16 @@ function parseTrials(value: string | number | undefined, fallback: number): numb
   return trials;
 }
 
+/** Flags that choose the traffic; without any, a run measures the quick matrix. */
+const TRAFFIC_CHOICE = ["protocol", "pattern", "size", "responseSize", "rate", "driver"] as const;
+
 function isQuick(options: RunOptions): boolean {
-  const trafficFlagGiven = ["protocol", "pattern", "size", "responseSize", "rate", "driver"].some(
-    (flag) => options[flag as keyof TrafficFlags] !== undefined,
-  );
-  return options.quick === true || !trafficFlagGiven;
+  const given = TRAFFIC_CHOICE.filter((flag) => options[flag] !== undefined);
+  if (options.quick === true && given.length > 0)
+    throw new InputError(
+      `${flagName(given[0]!)} cannot be combined with --quick: the quick matrix sets its traffic (leave out --quick to choose it)`,
+    );
+  return given.length === 0;
 }
 
 /** Expands run options into cells without running anything. */
@@ -96,11 +110,11 @@ export function planRun(options: RunOptions): PlannedRun {
   validateSetupNames(setupNames);
   const setups = setupsFromFlags(setupNames, options.direction);
   if (quick) {
-    if (options.duration !== undefined) parseSeconds("duration", options.duration, 0.1);
-    return { cells: quickCells(setups), trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [] };
+    const cells = quickCells(setups, timingFromFlags(options));
+    return { cells, trials: parseTrials(options.trials, QUICK_TRIALS), skipped: [], warnings: [] };
   }
-  const { cells, skipped } = cellsFromFlags(options, whyUnsupported, setups, autoDriver);
-  return { cells, trials: parseTrials(options.trials, 3), skipped };
+  const { cells, skipped, warnings } = cellsFromFlags(options, whyUnsupported, setups, autoDriver);
+  return { cells, trials: parseTrials(options.trials, 3), skipped, warnings };
 }
 
 /** Opens the store; `forRun`: one a run will write to, checked writable with room to spare first. */
@@ -120,6 +134,16 @@ function openStore(db: string | undefined, { forRun = false } = {}): Store {
     // A read-only store is still shown as it is.
   }
   return store;
+}
+
+/** The store for commands that read stored runs: a missing file is said so, never created empty. */
+function openExistingStore(db: string | undefined, options: { forRun?: boolean } = {}): Store {
+  const path = db ?? DEFAULT_DB;
+  if (!existsSync(path))
+    throw new InputError(
+      `no results database at ${path}: nothing was run there yet (\`vnetbench run\` creates it; --db PATH names another)`,
+    );
+  return openStore(path, options);
 }
 
 /** Runs (or resumes) a stored run's remaining trials on the paths it names, then closes them. */
@@ -177,8 +201,18 @@ const MATRIX_REPLACES = [
 function matrixConflicts(options: RunOptions): void {
   const given = MATRIX_REPLACES.filter((flag) => options[flag] !== undefined);
   if (given.length > 0)
+    throw new InputError(`${flagName(given[0]!)} cannot be combined with a matrix file: the matrix sets it`);
+}
+
+/** Run flags a resume cannot honour: the stored run fixes its matrix, traffic, label, tester and trials. */
+const RESUME_KEEPS = [...MATRIX_REPLACES, "matrix", "trials", "lab", "tester", "label", "dryRun"] as const;
+
+/** Refuses flags given with `--resume`, naming the first: the stored run decides what they would. */
+export function resumeConflicts(options: RunOptions & { dryRun?: boolean }): void {
+  const given = RESUME_KEEPS.filter((flag) => options[flag] !== undefined);
+  if (given.length > 0)
     throw new InputError(
-      `--${given[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with a matrix file: the matrix sets it`,
+      `${given[0] === "matrix" ? "a matrix file" : flagName(given[0]!)} cannot be combined with --resume: the stored run keeps what it was started with`,
     );
 }
 
@@ -250,6 +284,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   try {
     for (const item of plan.skipped)
       options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
+    for (const message of plan.warnings) options.onEvent?.({ type: "warning", message });
     for (const message of powerFromHistory(store, plan.cells, plan.trials, {}, hostname()).notes)
       options.onEvent?.({ type: "note", message });
     const run = createRun(store, {
@@ -275,7 +310,7 @@ export interface ResumeOptions {
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
-  const store = openStore(options.db, { forRun: true });
+  const store = openExistingStore(options.db, { forRun: true });
   try {
     const run = store.getRun(reference);
     if (run.metadata.matrix !== undefined) {
@@ -295,7 +330,7 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
 }
 
 export function listRuns(db?: string): RunRecord[] {
-  const store = openStore(db);
+  const store = openExistingStore(db);
   try {
     return store.listRuns();
   } finally {
@@ -313,7 +348,7 @@ export function showRun(
   db?: string,
   options: { histograms?: boolean; trials?: boolean } = {},
 ): RunView {
-  const store = openStore(db);
+  const store = openExistingStore(db);
   try {
     return loadRunView(store, reference, { histograms: options.histograms ?? true, trials: options.trials });
   } finally {
@@ -331,7 +366,7 @@ export function compareRuns(
   candidate: RunReference,
   options: CompareRunsOptions = {},
 ): RunComparison {
-  const store = openStore(options.db);
+  const store = openExistingStore(options.db);
   try {
     const base = loadRunView(store, resolveReference(store, baseline));
     const cand = loadRunView(store, resolveReference(store, candidate));
@@ -349,19 +384,21 @@ export interface ReportOptions extends RunCompareOptions {
 
 /** The self-contained HTML report of a run, with a comparison when `vs` names a baseline. */
 export async function reportRun(reference: RunReference, options: ReportOptions = {}): Promise<string> {
-  const store = openStore(options.db);
+  const store = openExistingStore(options.db);
   let run: RunView;
   let comparison: RunComparison | undefined;
+  let baseline: RunView | undefined;
   try {
     run = loadRunView(store, resolveReference(store, reference));
     if (options.vs !== undefined) {
-      const baseline = loadRunView(store, resolveReference(store, options.vs));
+      baseline = loadRunView(store, resolveReference(store, options.vs));
       comparison = compareRunViews(baseline, run, options);
     }
-    // Histograms only of the cells whose latency distribution is drawn.
+    // Histograms only of the cells whose latency distribution is drawn (the baseline's overlaid).
     const detail = detailCells(run, comparison);
     const drawn = run.cells.filter((cell) => !detail || detail.has(cell.key)).map((cell) => cell.key);
     run = withTrials(run, store.getRun(run.id, { cells: drawn }).results);
+    if (baseline) baseline = withTrials(baseline, store.getRun(baseline.id, { cells: drawn }).results);
   } finally {
     store.close();
   }
@@ -369,6 +406,7 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   const { reportHtml } = await import("./report/html.js");
   return reportHtml({
     run,
+    baseline,
     comparison,
     generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
   });
@@ -380,7 +418,7 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     throw new InputError(
       `--format: '${format}' is not an export format; expected one of ${EXPORT_FORMATS.join(", ")}`,
     );
-  const store = openStore(db);
+  const store = openExistingStore(db);
   try {
     const view = loadRunView(store, resolveReference(store, reference), { histograms: format === "json" });
     return serializeRun(view, format);

@@ -26,6 +26,7 @@ function linkOptionsFrom(options: Record<string, string | boolean | undefined>):
   return {
     mtu: number("mtu", options.mtu as string | undefined),
     shaping: options.clear ? null : anyShaping ? shaping : undefined,
+    direction: options.direction as string | undefined,
   };
 }
 
@@ -87,11 +88,16 @@ export function registerLabCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(async (options) => {
       const status = await labStatus(options.name);
-      const links = status.links.map((link) => [link.name, String(link.mtu), link.qdiscs.join(" ")]);
+      const links = status.links.map((link) => [
+        link.name,
+        String(link.mtu),
+        link.qdiscs.join(" "),
+        link.shaped,
+      ]);
       const text = [
         `lab ${options.name}: ${status.state}`,
         ...status.problems.map((problem) => `  ${problem}`),
-        ...(links.length ? ["", formatTable(["link", "mtu", "qdiscs"], links)] : []),
+        ...(links.length ? ["", formatTable(["link", "mtu", "qdiscs", "shaped"], links, [2, 3])] : []),
       ].join("\n");
       print(options.json, status, text);
     });
@@ -106,9 +112,16 @@ export function registerLabCommands(program: Command): void {
     .option("--delay-ms <n>", "netem one-way delay, ms (needs sch_netem)")
     .option("--jitter-ms <n>", "netem jitter, ms")
     .option("--loss-percent <n>", "netem random loss, %")
+    .option(
+      "--direction <way>",
+      "which way to shape: both (default), or FROM-to-TO between the link's ends, e.g. host1-to-g1",
+    )
     .option("--clear", "remove the link's shaping")
     .action(async (link, options) => {
       await setLinkOptions(await openLab(options.name), linkName(link), linkOptionsFrom(options));
-      process.stdout.write(`link ${link} of lab ${options.name} updated\n`);
+      const status = (await labStatus(options.name)).links.find((item) => item.name === link);
+      process.stdout.write(
+        `link ${link} of lab ${options.name} updated: mtu ${status?.mtu}, shaped ${status?.shaped}\n`,
+      );
     });
 }

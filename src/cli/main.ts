@@ -2,7 +2,15 @@
 // The vnetbench command line: parse options, call the API, print. Nothing else lives here.
 
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_DB, listRuns, planMatrixFile, resumeBenchmark, runBenchmark, showRun } from "../api.js";
+import {
+  DEFAULT_DB,
+  listRuns,
+  planMatrixFile,
+  resumeBenchmark,
+  resumeConflicts,
+  runBenchmark,
+  showRun,
+} from "../api.js";
 import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, InterruptedError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
@@ -13,6 +21,12 @@ import { registerLabCommands } from "./lab-commands.js";
 import { registerPeakCommand } from "./peak-command.js";
 import { printPlan, registerPlanCommand } from "./plan-command.js";
 import { progressReporter } from "./progress.js";
+
+// A reader that closed the pipe (`| head`) has what it wanted: stop quietly, no stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
 
 function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -79,8 +93,7 @@ program
       );
       return;
     }
-    if (options.resume && matrix !== undefined)
-      throw new InputError("--resume continues a stored run: give no matrix file with it");
+    if (options.resume) resumeConflicts({ ...options, matrix });
     const onEvent = progressReporter(process.stderr);
     const signal = withInterrupt();
     const view = options.resume

@@ -4,6 +4,7 @@ import { type Command, Option } from "commander";
 import type { CurvePoint } from "../analysis/peak-search.js";
 import type { PeakSummary } from "../analysis/peak-summary.js";
 import { DEFAULT_DB, peakSearch } from "../api.js";
+import { DRIVERS } from "../domain/traffic.js";
 import { formatRun } from "../report/show.js";
 import { fmt, formatTable, percent } from "../report/table.js";
 
@@ -56,7 +57,7 @@ export function registerPeakCommand(program: Command): void {
     .option("--protocol <protocol>", "tcp or udp")
     .option("--size <bytes>", "message size in bytes (request and response), e.g. 64, 1400, 16k")
     .option("--response-size <bytes>", "response size in bytes, when different from --size")
-    .option("--driver <name>", "traffic generator: builtin")
+    .option("--driver <name>", `traffic generator: ${DRIVERS.join(", ")} (default builtin)`)
     .option("--direction <direction>", "one-way or bidirectional")
     .option(
       "--duration <seconds>",

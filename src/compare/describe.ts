@@ -23,3 +23,34 @@ export function describeTraffic(traffic: Cell["traffic"]): string {
 export function describeCell(cell: Pick<Cell, "setup" | "traffic">): string {
   return `${describeSetup(cell.setup)}: ${describeTraffic(cell.traffic)}`;
 }
+
+/**
+ * A row name per cell key for a table of these cells: setup and traffic, plus every option that
+ * differs between the cells or is not the default (direction, cpu, guest, hypervisor, the
+ * measured window), named even where one of the cells has the default.
+ */
+export function describeCells(
+  cells: readonly Pick<Cell, "key" | "setup" | "traffic">[],
+): Map<string, string> {
+  const shown = <T>(pick: (cell: (typeof cells)[number]) => T, byDefault: T) =>
+    new Set(cells.map(pick)).size > 1 || cells.some((cell) => pick(cell) !== byDefault);
+  const categories = (["cpu", "guest", "hypervisor"] as const).filter((category) =>
+    shown((cell) => cell.setup[category], DEFAULT_SETUP[category]),
+  );
+  const direction = shown((cell) => cell.setup.direction, DEFAULT_SETUP.direction);
+  const timing = new Set(cells.map((cell) => `${cell.traffic.durationS}+${cell.traffic.warmupS}`)).size > 1;
+  return new Map(
+    cells.map((cell) => {
+      const { setup, traffic } = cell;
+      const rate = traffic.rate === "max" ? "" : ` @${traffic.rate}${traffic.rate === "peak" ? "" : "/s"}`;
+      const parts = [
+        setup.network,
+        direction ? (setup.direction === "bidirectional" ? "bidi" : "one-way") : "",
+        ...categories.map((category) => `${category === "hypervisor" ? "hv" : category}=${setup[category]}`),
+        `${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}`,
+        timing ? `${traffic.durationS}s+${traffic.warmupS}s` : "",
+      ];
+      return [cell.key, parts.filter(Boolean).join(" ")];
+    }),
+  );
+}

@@ -18,6 +18,31 @@ export interface LinkOptions {
   mtu?: number;
   /** New shaping replacing the current one; null removes it, undefined leaves it as it is. */
   shaping?: LinkShaping | null;
+  /** Which way the shaping applies: `both` (default) or `FROM-to-TO`, naming the link's two nodes. */
+  direction?: string;
+}
+
+/**
+ * Which ends of a link (a, b) shape their egress for a direction: a's egress carries a → b, so
+ * `both` shapes the two ends and `a-to-b` only a.
+ */
+export function shapedEnds(nodes: readonly [string, string], direction = "both"): [boolean, boolean] {
+  const [a, b] = nodes;
+  if (direction === "both") return [true, true];
+  if (direction === `${a}-to-${b}`) return [true, false];
+  if (direction === `${b}-to-${a}`) return [false, true];
+  throw new InputError(
+    `--direction: '${direction}' is not one of both, ${a}-to-${b}, ${b}-to-${a} (the link's two ends)`,
+  );
+}
+
+/** Which way a link is shaped, read from the root qdisc kinds of its two ends (a, b). */
+export function shapedDirection(nodes: readonly [string, string], kinds: readonly string[]): string {
+  const [a, b] = kinds.map((kind) => kind === "tbf" || kind === "netem");
+  if (a && b) return "both ways";
+  if (a) return `${nodes[0]}→${nodes[1]}`;
+  if (b) return `${nodes[1]}→${nodes[0]}`;
+  return "none";
 }
 
 function check(ok: boolean, field: string, value: unknown, expected: string): void {
@@ -26,6 +51,10 @@ function check(ok: boolean, field: string, value: unknown, expected: string): vo
 
 export function validateLinkOptions(options: LinkOptions): void {
   const { mtu, shaping } = options;
+  if (options.direction !== undefined && !shaping)
+    throw new InputError(
+      "--direction: it says which way shaping applies; give --rate-mbit, --delay-ms or --loss-percent with it",
+    );
   if (mtu !== undefined)
     check(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535, "mtu", mtu, "an integer 68–65535");
   if (!shaping) return;

@@ -7,7 +7,13 @@ import { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError, RunError } from "../errors.js";
 import { CommandError, describeArgv, type ExecOptions, execCommand } from "../util/process.js";
 import { assertLabFree } from "./lab-lock.js";
-import { type LinkOptions, shapingCommands, validateLinkOptions } from "./link-options.js";
+import {
+  type LinkOptions,
+  shapedDirection,
+  shapedEnds,
+  shapingCommands,
+  validateLinkOptions,
+} from "./link-options.js";
 import {
   DEFAULT_BASE_SUBNET,
   DEFAULT_LAB_NAME,
@@ -45,6 +51,8 @@ export interface LabLinkStatus {
   mtu?: number;
   /** Root qdisc kinds on the link's two ends, e.g. ["netem", "netem"]. */
   qdiscs: string[];
+  /** Which way the link is shaped: `both ways`, `host1→g1`, `g1→host1` or `none`. */
+  shaped: string;
 }
 
 export interface LabStatus {
@@ -187,7 +195,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
           ? `lab ${name} is already up`
           : `lab ${name} is partly there (${status.problems.slice(0, 3).join("; ")})`;
       throw new InputError(
-        `${detail}: run \`vnetbench lab down ${name}\` first, or lab up --force to recreate it`,
+        `${detail}: run \`vnetbench lab down --name ${name}\` first, or lab up --force to recreate it`,
       );
     }
     await labDown(name);
@@ -316,7 +324,12 @@ export async function labStatus(name = DEFAULT_LAB_NAME): Promise<LabStatus> {
     const kinds = [a, b].map(
       (end) => qdiscs.get(end.node)?.find((q) => q.dev === end.ifname && q.root)?.kind ?? "none",
     );
-    links.push({ name: linkName, mtu: ends[0]?.mtu ?? ends[1]?.mtu, qdiscs: kinds });
+    links.push({
+      name: linkName,
+      mtu: ends[0]?.mtu ?? ends[1]?.mtu,
+      qdiscs: kinds,
+      shaped: shapedDirection([a.node, b.node], kinds),
+    });
   }
   for (const node of topology.routers) {
     if (!interfaces.has(node)) continue;
@@ -345,10 +358,10 @@ export async function labStatus(name = DEFAULT_LAB_NAME): Promise<LabStatus> {
 export async function openLab(name = DEFAULT_LAB_NAME): Promise<Lab> {
   const status = await labStatus(name);
   if (status.state === "down")
-    throw new InputError(`lab ${name} is not up: run \`vnetbench lab up ${name}\``);
+    throw new InputError(`lab ${name} is not up: run \`vnetbench lab up --name ${name}\``);
   if (status.state === "partial") {
     throw new InputError(
-      `lab ${name} is broken (${status.problems.slice(0, 3).join("; ")}): run \`vnetbench lab down ${name}\` then up`,
+      `lab ${name} is broken (${status.problems.slice(0, 3).join("; ")}): run \`vnetbench lab down --name ${name}\` then up`,
     );
   }
   return labFromTopology(labTopology(name, status.baseSubnet));
@@ -365,7 +378,8 @@ export async function setLinkOptions(lab: Lab, link: LabLinkName, options: LinkO
   checkLinkName(link);
   validateLinkOptions(options);
   const { a, b } = lab.topology.links[link];
-  for (const end of [a, b]) {
+  const shaped = shapedEnds([a.node, b.node], options.direction);
+  for (const [i, end] of [a, b].entries()) {
     const ns = lab.topology.namespaces[end.node];
     if (options.mtu !== undefined)
       await run(["ip", "-n", ns, "link", "set", end.ifname, "mtu", String(options.mtu)]);
@@ -373,6 +387,7 @@ export async function setLinkOptions(lab: Lab, link: LabLinkName, options: LinkO
     await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", end.ifname, "root"], {
       allowFailure: true,
     });
+    if (!shaped[i]) continue;
     for (const argv of shapingCommands(end.ifname, options.shaping ?? {})) {
       try {
         await execCommand(["ip", "netns", "exec", ns, ...argv], { timeoutMs: 15_000 });

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { METRIC_NAMES } from "../compare/metrics.js";
 import { DIRECTIONS } from "../domain/setup.js";
 import { DRIVER_CHOICES, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
+import { MAX_MESSAGE_BYTES, parseByteSize } from "../plan/flags.js";
 import { TRIAL_ORDERS } from "../plan/order.js";
 import { NETWORK_SETUPS } from "../setups/network.js";
 
@@ -39,13 +40,17 @@ const cpuList = describe(
 );
 const seconds = (max: number) => z.number({ error: "expected a number of seconds" }).min(0).max(max);
 const size = oneOf(
-  "expected a message size in bytes between 1 and 16777216 (e.g. 64, 1400 or 16k); a udp driver refuses more than 65507",
+  "expected a message size in bytes between 1 and 16777216 (e.g. 64, 1400, 16k or 1m); a udp driver refuses more than 65507",
   (e) =>
     z
       .int(e)
       .min(1, e)
       .max(16 * 1024 * 1024, e),
-  (e) => z.string(e).regex(/^\d+[kK]?$/, e),
+  (e) =>
+    z
+      .string(e)
+      .regex(/^\d+[kKmM]?$/, e)
+      .refine((text) => (parseByteSize(text) ?? 0) <= MAX_MESSAGE_BYTES, e),
 );
 const rate = oneOf(
   "expected a rate in messages/s (a number up to 10M, e.g. 1000 or 50k), max, or peak (a peak-throughput search)",

@@ -54,18 +54,18 @@ export function parseSizes(flag: string, value: string): number[] {
     const bytes = parseByteSize(item);
     if (bytes === null || bytes < 1 || bytes > MAX_MESSAGE_BYTES) {
       throw new InputError(
-        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k, 128k)`,
+        `--${flag}: '${item}' is not a message size in bytes between 1 and ${MAX_MESSAGE_BYTES} (e.g. 64, 1400, 16k, 1m)`,
       );
     }
     return bytes;
   });
 }
 
-/** `64`, `1400`, `16k` or `16K` (× 1024); null when it is not a size. */
+/** `64`, `1400`, `16k` (× 1024) or `1m` (× 1024²), either case; null when it is not a size. */
 export function parseByteSize(text: string): number | null {
-  const match = /^(\d+)([kK])?$/.exec(text);
+  const match = /^(\d+)([kKmM])?$/.exec(text);
   if (!match) return null;
-  return Number(match[1]) * (match[2] ? 1024 : 1);
+  return Number(match[1]) * (match[2] === undefined ? 1 : /k/i.test(match[2]) ? 1024 : 1024 * 1024);
 }
 
 export function parseRates(value: string): Rate[] {
@@ -96,6 +96,29 @@ export interface PlannedCells {
   cells: Cell[];
   /** Combinations of the cross product that cannot exist, with why. */
   skipped: Array<{ combination: string; reason: string }>;
+  /** Flags that apply to some cells only, named once each. */
+  warnings: string[];
+}
+
+/** A flag's name as typed: `responseSize` → `--response-size`. */
+export function flagName(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** --duration and --warmup, validated the same way whichever cells they apply to. */
+export function timingFromFlags(flags: Pick<TrafficFlags, "duration" | "warmup">): {
+  durationS?: number;
+  warmupS?: number;
+} {
+  return {
+    ...(flags.duration !== undefined ? { durationS: parseSeconds("duration", flags.duration, 0.1) } : {}),
+    ...(flags.warmup !== undefined ? { warmupS: parseSeconds("warmup", flags.warmup, 0) } : {}),
+  };
+}
+
+// Whether an offered rate changes a pattern's traffic (the others set their own pace).
+function takesRate(pattern: Pattern, protocol: Protocol): boolean {
+  return ratesFor(pattern, protocol, [1]).some((rate) => rate !== "max");
 }
 
 /** Why a protocol/pattern pair is meaningless whatever the driver, or null. */
@@ -145,8 +168,9 @@ export function cellsFromFlags(
   const sizes = flags.size ? parseSizes("size", flags.size) : FLAG_DEFAULTS.sizes;
   const responseSizes = flags.responseSize ? parseSizes("response-size", flags.responseSize) : null;
   const rates = flags.rate ? parseRates(flags.rate) : null;
-  const durationS = flags.duration ? parseSeconds("duration", flags.duration, 0.1) : FLAG_DEFAULTS.durationS;
-  const warmupS = flags.warmup ? parseSeconds("warmup", flags.warmup, 0) : FLAG_DEFAULTS.warmupS;
+  const timing = timingFromFlags(flags);
+  const durationS = timing.durationS ?? FLAG_DEFAULTS.durationS;
+  const warmupS = timing.warmupS ?? FLAG_DEFAULTS.warmupS;
   const drivers = flags.driver
     ? oneOf("driver", flags.driver, DRIVER_CHOICES)
     : (["builtin"] as DriverChoice[]);
@@ -193,11 +217,24 @@ export function cellsFromFlags(
       }
     }
   }
+  const warnings: string[] = [];
+  if (rates?.some((rate) => rate !== "max")) {
+    const pairs = protocols.flatMap((protocol) =>
+      patterns.filter((pattern) => !impossible(protocol, pattern)).map((pattern) => ({ protocol, pattern })),
+    );
+    const paceless = pairs.filter((pair) => !takesRate(pair.pattern, pair.protocol));
+    const names = paceless.map((pair) => `${pair.protocol} ${pair.pattern}`).join(", ");
+    if (paceless.length === pairs.length)
+      throw new InputError(
+        `--rate: ${names} sets its own pace, so an offered rate does not apply (it does to paced traffic, udp streams and icmp rr; use --pattern paced for a fixed rate)`,
+      );
+    if (paceless.length > 0) warnings.push(`--rate does not apply to ${names} (they set their own pace)`);
+  }
   if (cells.length === 0) {
     const reasons = [...new Set(skipped.map((item) => `${item.combination}: ${item.reason}`))].slice(0, 5);
     throw new InputError(`the flags give no runnable cell — ${reasons.join("; ")}`);
   }
-  return { cells: dedupe(cells), skipped };
+  return { cells: dedupe(cells), skipped, warnings };
 }
 
 function dedupe(cells: Cell[]): Cell[] {

@@ -24,9 +24,18 @@ const ACROSS_SETUPS = QUICK_TRAFFIC.filter(
   (t) => t.pattern === "rr" || (t.protocol === "tcp" && t.pattern === "stream"),
 );
 
-/** The quick cells for each setup; trials shrink as setups are added to stay near a minute. */
-export function quickCells(setups: SetupSelection[]): Cell[] {
-  const perSetup = setups.length > 1 ? { durationS: 0.8, warmupS: 0.2 } : { durationS: 2, warmupS: 0.5 };
+/**
+ * The quick cells for each setup; trials shrink as setups are added to stay near a minute, unless
+ * --duration or --warmup set them.
+ */
+export function quickCells(
+  setups: SetupSelection[],
+  timing: { durationS?: number; warmupS?: number } = {},
+): Cell[] {
+  const perSetup = {
+    ...(setups.length > 1 ? { durationS: 0.8, warmupS: 0.2 } : { durationS: 2, warmupS: 0.5 }),
+    ...timing,
+  };
   const patterns = setups.length > 1 ? ACROSS_SETUPS : QUICK_TRAFFIC;
   return setups.flatMap((setup) =>
     patterns.map((partial) => {

@@ -23,6 +23,7 @@ import {
 import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import { DETAIL_LIMIT, detailCells } from "./detail.js";
+import { matrixFacts, factsTable as recordedFacts } from "./facts.js";
 import {
   cpuBarsSpec,
   deltasSpec,
@@ -48,6 +49,8 @@ import { fmt, percent } from "./table.js";
 
 export interface ReportInput {
   run: RunView;
+  /** The baseline run itself, to overlay its latency on the candidate's plots. */
+  baseline?: RunView;
   /** The comparison of `run` (the candidate) with a baseline, for `report --vs`. */
   comparison?: RunComparison;
   /** vnetbench version and time of writing, shown in the footer. */
@@ -83,15 +86,27 @@ function folded(table: string, rows: number, what: string): string {
   return `<details class="table"><summary>${escapeHtml(what)}: ${rows} rows</summary>\n${table}\n</details>`;
 }
 
-/** A metadata value as text: nested values as compact JSON. */
-function valueText(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value);
+function definitionList(entries: Array<[string, string | number]>): string {
+  return `<dl>${entries
+    .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(String(value))}</dd>`)
+    .join("")}</dl>`;
 }
 
-function definitionList(entries: Array<[string, unknown]>): string {
-  return `<dl>${entries
-    .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(valueText(value))}</dd>`)
-    .join("")}</dl>`;
+/** Recorded facts: scalars as a list, each nested group as a table, the matrix as its YAML. */
+function factsHtml(entries: Array<[string, unknown]>): string {
+  const nested = (value: unknown) => typeof value === "object" && value !== null;
+  const scalars = entries.filter(([, value]) => !nested(value));
+  const groups = entries.filter(([, value]) => nested(value));
+  return [
+    scalars.length > 0 ? definitionList(scalars.map(([key, value]) => [key, String(value ?? "-")])) : "",
+    ...groups.map(([key, value]) =>
+      key === "matrix"
+        ? `<h4>matrix</h4>\n${matrixFacts(value, escapeHtml)}`
+        : `<h4>${escapeHtml(key)}</h4>\n${recordedFacts(key, value, escapeHtml)}`,
+    ),
+  ]
+    .filter(Boolean)
+    .join("\n");
 }
 
 function runSection(run: RunView): string {
@@ -114,9 +129,9 @@ ${definitionList([
 ])}
 <h3>Fingerprint</h3>
 <p class="note">What must agree for two runs to be comparable.</p>
-${definitionList(fingerprint)}
+${factsHtml(fingerprint)}
 <h3>Machine and software</h3>
-${others.length > 0 ? definitionList(others) : `<p class="note">Nothing else recorded.</p>`}
+${others.length > 0 ? factsHtml(others) : `<p class="note">Nothing else recorded.</p>`}
 </section>`;
 }
 
@@ -207,12 +222,31 @@ function figures(): Figure {
   };
 }
 
+/** Why a CPU column reads the same in every cell, said once instead of filling the table. */
+const EMPTY_COLUMN_WHY: Record<string, string> = {
+  NET_RX: "no receive softirq ran on the host during the measured windows",
+  NET_TX:
+    "no transmit softirq ran: the host's transmits completed in the sender's own context (as on veth and loopback)",
+  interrupts: "no hardware interrupt was counted on the host",
+};
+
 function cpuTable(cpu: CpuData): string {
-  const rows = cpu.cells.map(({ cell, summary }): Cell[] => [
+  const headers = [
+    "cell",
+    "host CPU-s per trial (median)",
+    "CPUs busy",
+    "generator CPU-s per trial (median)",
+    "steal",
+    "NET_RX",
+    "NET_TX",
+    "interrupts",
+    "MHz",
+  ];
+  const rows = cpu.cells.map(({ cell, summary, perTrial }): Cell[] => [
     cell,
-    fmt(summary.hostSeconds),
+    fmt(perTrial.hostSeconds),
     fmt(summary.perWallSecond),
-    fmt(summary.generatorSeconds),
+    fmt(perTrial.generatorSeconds),
     summary.steal.flagged
       ? { html: escapeHtml(percent(summary.steal.fraction)), className: "bad" }
       : percent(summary.steal.fraction),
@@ -221,26 +255,62 @@ function cpuTable(cpu: CpuData): string {
     fmt(summary.interrupts),
     summary.effectiveMhz === null ? (summary.perfNote ?? "-") : fmt(summary.effectiveMhz),
   ]);
-  return htmlTable(
-    ["cell", "host CPU-s", "CPUs busy", "generator CPU-s", "steal", "NET_RX", "NET_TX", "interrupts", "MHz"],
-    rows,
-  );
+  // Columns with one value in every cell that says nothing (0, -, or why perf counted nothing).
+  const same = (column: number) => {
+    const values = new Set(rows.map((row) => (typeof row[column] === "string" ? row[column] : null)));
+    const [value] = [...values];
+    return values.size === 1 && typeof value === "string" && (value === "0" || value === "-" || column === 8)
+      ? value
+      : null;
+  };
+  const dropped = [5, 6, 7, 8].filter((column) => same(column) !== null);
+  const notes = dropped.map((column) => {
+    const header = headers[column]!;
+    const text =
+      header === "MHz"
+        ? `MHz: not measured in any cell — ${same(column)}`
+        : `${header}: ${same(column)} in every cell — ${EMPTY_COLUMN_WHY[header]}`;
+    return `<li>${escapeHtml(text)}</li>`;
+  });
+  const keep = (_: unknown, column: number) => !dropped.includes(column);
+  return `<p class="note">Host CPU-seconds are the median over a cell's trials of each trial's measured window (the figure compare judges); CPUs busy is CPU-seconds per wall-second over all its trials.</p>
+${htmlTable(
+  headers.filter(keep),
+  rows.map((row) => row.filter(keep)),
+)}${notes.length > 0 ? `\n<ul class="note">${notes.join("")}</ul>` : ""}`;
 }
 
-async function plotsSection(run: RunView, figure: Figure, scope: string): Promise<string> {
+async function plotsSection(
+  run: RunView,
+  figure: Figure,
+  scope: string,
+  baseline?: RunView,
+): Promise<string> {
   const parts: string[] = [scope];
-  const percentiles = percentileRows(run);
+  // With a baseline, its cells are drawn dashed under the candidate's labels.
+  const labels = cellLabels(run.cells);
+  const sides = baseline
+    ? ([
+        [run, { run: "candidate", labels }],
+        [baseline, { run: "baseline", labels }],
+      ] as const)
+    : ([[run, undefined]] as const);
+  const overlay = baseline ? " The baseline is dashed, the candidate solid." : "";
+  const percentiles = sides.flatMap(([view, side]) => percentileRows(view, side));
   if (percentiles.length > 0)
     parts.push(
-      await figure(latencyPercentilesSpec(percentiles), "Each cell's latency percentiles, log scale."),
+      await figure(
+        latencyPercentilesSpec(percentiles),
+        `Each cell's latency percentiles, log scale.${overlay}`,
+      ),
     );
   else parts.push(`<p class="note">No cell${scope ? " drawn here" : ""} measured latency.</p>`);
-  const cdf = cdfRows(run);
+  const cdf = sides.flatMap(([view, side]) => cdfRows(view, 200, side));
   if (cdf.length > 0)
     parts.push(
       await figure(
         latencyCdfSpec(cdf),
-        "Share of messages answered within a latency; the vertical axis stretches the tail (90 %, 99 %, 99.9 %, 99.99 %).",
+        `Share of messages answered within a latency; the vertical axis stretches the tail (90 %, 99 %, 99.9 %, 99.99 %).${overlay}`,
       ),
     );
   const load = loadRows(run);
@@ -400,6 +470,8 @@ table[data-text-columns="2"] td:nth-child(2), table[data-text-columns="3"] td:nt
 table[data-text-columns="8"] td:nth-child(-n+8) { text-align: left; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .15rem 1rem; font-size: .9rem; }
 dt { font-weight: 600; } dd { margin: 0; font-family: ui-monospace, monospace; word-break: break-all; }
+table.facts td.text { font-family: ui-monospace, monospace; font-size: .8rem; min-width: 8rem; word-break: break-all; }
+pre.yaml { background: #f7f7f7; padding: .6rem .8rem; font-size: .8rem; overflow-x: auto; }
 .note { color: #666; font-size: .85rem; }
 .bad { color: #b00; font-weight: 600; } .warn { color: #a60; }
 .banner { padding: .5rem .8rem; border-radius: 4px; font-weight: 600; }
@@ -416,7 +488,7 @@ details { margin: .3rem 0; } summary { cursor: pointer; } details.table > summar
 
 /** The whole report as one HTML document. */
 export async function reportHtml(input: ReportInput): Promise<string> {
-  const { run, comparison, generator } = input;
+  const { run, comparison, generator, baseline } = input;
   const figure = figures();
   const title = `vnetbench report: ${run.label ? `${run.label} ` : ""}${run.id}`;
   // A large run plots and lists the trials of the cells that matter only; tables cover every cell.
@@ -425,13 +497,13 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const scope = detail
     ? `<p class="note">${run.cells.length} cells: drawn here are the ${detailed.cells.length} ${comparison ? "that changed or are inconclusive" : "with failed or generator-limited trials or warnings"} (at most ${DETAIL_LIMIT}); the tables above cover every cell.</p>`
     : "";
-  // The verdicts first: what a reviewer reads before anything else.
+  // The verdict first, then what it rests on; the recorded facts last.
   const sections = [
     comparison ? await comparisonSection(comparison, figure, detail) : "",
-    runSection(run),
-    matrixSection(run),
     resultsSection(run),
-    await plotsSection(detailed, figure, scope),
+    await plotsSection(detailed, figure, scope, baseline),
+    matrixSection(run),
+    runSection(run),
     trialsSection(detailed, scope),
   ];
   return `<!DOCTYPE html>

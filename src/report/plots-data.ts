@@ -44,18 +44,30 @@ export interface PercentileRow {
   cell: string;
   percentile: string;
   us: number;
+  /** `baseline` or `candidate` when a comparison overlays both runs. */
+  run?: string;
+}
+
+/**
+ * Which run rows come from, and the labels of the cells to draw: a baseline is drawn under the
+ * candidate's labels, for the cells both runs have.
+ */
+export interface Side {
+  run: "baseline" | "candidate";
+  labels: Map<string, string>;
 }
 
 /** Latency percentiles of each cell with latency, from its merged histogram. */
-export function percentileRows(view: RunView): PercentileRow[] {
-  const labels = cellLabels(view.cells);
+export function percentileRows(view: RunView, side?: Side): PercentileRow[] {
+  const labels = side?.labels ?? cellLabels(view.cells);
   return view.cells.flatMap((cell) => {
     const latency = cell.summary.latencyUs;
-    if (!latency) return [];
+    if (!latency || !labels.has(cell.key)) return [];
     return PERCENTILES.map(([field, percentile]) => ({
       cell: labels.get(cell.key)!,
       percentile,
       us: latency[field],
+      ...(side ? { run: side.run } : {}),
     }));
   });
 }
@@ -67,12 +79,15 @@ export interface CdfRow {
   fraction: number;
   /** −log10(1 − fraction): 1 is p90, 2 is p99, 3 is p99.9, so the tail gets room. */
   nines: number;
+  /** `baseline` or `candidate` when a comparison overlays both runs. */
+  run?: string;
 }
 
 /** Points of each cell's latency CDF, from the histograms of its completed trials (forward direction). */
-export function cdfRows(view: RunView, points = 200): CdfRow[] {
-  const labels = cellLabels(view.cells);
+export function cdfRows(view: RunView, points = 200, side?: Side): CdfRow[] {
+  const labels = side?.labels ?? cellLabels(view.cells);
   return view.cells.flatMap((cell) => {
+    if (!labels.has(cell.key)) return [];
     const histograms = samplesOf(cell.trials).flatMap((s) => (s.histogram ? [s.histogram] : []));
     const merged = mergeHistograms(histograms);
     if (!merged) return [];
@@ -81,6 +96,7 @@ export function cdfRows(view: RunView, points = 200): CdfRow[] {
       us,
       fraction,
       nines: Math.log10(1 / Math.max(1e-12, 1 - fraction)),
+      ...(side ? { run: side.run } : {}),
     }));
   });
 }
@@ -132,6 +148,7 @@ export function loadRows(view: RunView): { rows: LoadRow[]; peaks: PeakMark[] } 
     for (const cell of cells) {
       const peak = peakOf(cell);
       if (peak !== null) peaks.push({ series: name, rate: peak });
+      rows.push(...curveRows(cell, name));
     }
     if (paced.length < 2) continue;
     for (const cell of paced.sort((a, b) => (a.traffic.rate as number) - (b.traffic.rate as number))) {
@@ -143,6 +160,21 @@ export function loadRows(view: RunView): { rows: LoadRow[]; peaks: PeakMark[] } 
   }
   const drawn = new Set(rows.map((r) => r.series));
   return { rows, peaks: peaks.filter((p) => drawn.has(p.series)) };
+}
+
+/** A peak search's latency–load curve: each trial of the search at its offered rate. */
+function curveRows(cell: CellView, series: string): LoadRow[] {
+  const points = (cell.summary.peak?.curve ?? []).filter((point) => point.latencyUs !== null);
+  return points
+    .sort((a, b) => a.offeredMessagesPerSecond - b.offeredMessagesPerSecond)
+    .flatMap((point) =>
+      (["p50", "p99"] as const).map((percentile) => ({
+        series,
+        rate: point.offeredMessagesPerSecond,
+        percentile,
+        us: point.latencyUs![percentile],
+      })),
+    );
 }
 
 /** The CPU summary a later issue stores on each trial, when it has the expected shape. */
@@ -164,8 +196,15 @@ export interface CpuRow {
 export interface CpuData {
   byCategory: CpuRow[];
   byProcess: CpuRow[];
-  /** One row per cell: the merged CPU summary, for the table beside the plots. */
-  cells: Array<{ cell: string; summary: CpuSummary }>;
+  /**
+   * One row per cell: the merged CPU summary, for the table beside the plots, and the per-trial
+   * medians of host and generator CPU-seconds (the figures `compare` judges).
+   */
+  cells: Array<{
+    cell: string;
+    summary: CpuSummary;
+    perTrial: { hostSeconds: number; generatorSeconds: number };
+  }>;
 }
 
 /** CPU per cell from the trials that carry it (merged: seconds summed, rates from the sums); null when none do. */
@@ -178,7 +217,14 @@ export function cpuData(view: RunView): CpuData | null {
     const merged = mergeCpuSummaries(summaries);
     const label = labels.get(cell.key)!;
     const perWall = (seconds: number) => (merged.wallSeconds > 0 ? seconds / merged.wallSeconds : 0);
-    data.cells.push({ cell: label, summary: merged });
+    data.cells.push({
+      cell: label,
+      summary: merged,
+      perTrial: {
+        hostSeconds: median(summaries.map((cpu) => cpu.hostSeconds)),
+        generatorSeconds: median(summaries.map((cpu) => cpu.generatorSeconds)),
+      },
+    });
     for (const category of CPU_CATEGORIES)
       data.byCategory.push({ cell: label, part: category, cpus: perWall(merged.byCategory[category]) });
     for (const [name, seconds] of Object.entries(merged.processes))

@@ -28,7 +28,28 @@ const CELL_COLOR = {
   scale: { scheme: "tableau10" },
 } as const;
 
-/** Latency percentiles (p50 … max) of each cell, log scale: one line per cell. */
+/** Baseline dashed, candidate solid, when the rows overlay a comparison's two runs. */
+function runDash(rows: ReadonlyArray<{ run?: string }>) {
+  if (!rows.some((row) => row.run !== undefined)) return {};
+  return {
+    strokeDash: {
+      field: "run",
+      type: "nominal",
+      title: "run",
+      sort: ["candidate", "baseline"],
+      scale: {
+        domain: ["candidate", "baseline"],
+        range: [
+          [1, 0],
+          [5, 3],
+        ],
+      },
+      legend: { symbolType: "stroke", symbolStrokeColor: "#333333", symbolStrokeWidth: 2 },
+    },
+  } as const;
+}
+
+/** Latency percentiles (p50 … max) of each cell, log scale: one line per cell (and run). */
 export function latencyPercentilesSpec(rows: PercentileRow[]): TopLevelSpec {
   return {
     title: "Latency percentiles per cell (merged histograms)",
@@ -47,6 +68,8 @@ export function latencyPercentilesSpec(rows: PercentileRow[]): TopLevelSpec {
       },
       y: { field: "us", type: "quantitative", scale: { type: "log" }, title: "latency (µs, log scale)" },
       color: CELL_COLOR,
+      ...runDash(rows),
+      detail: { field: "run" },
     },
   };
 }
@@ -76,6 +99,8 @@ export function latencyCdfSpec(rows: CdfRow[]): TopLevelSpec {
         },
       },
       color: CELL_COLOR,
+      ...runDash(rows),
+      detail: { field: "run" },
     },
   };
 }

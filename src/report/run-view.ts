@@ -26,8 +26,11 @@ export interface CellView extends Cell {
     /** Failed and flagged trials, left out of every figure above, with their reasons. */
     excluded: ExcludedTrials;
   };
-  /** Per-direction summaries of a bidirectional cell. */
-  directions?: { forward: CellSummary; reverse: CellSummary };
+  /**
+   * Per-direction summaries of a bidirectional cell, and both together (`total`: rates summed,
+   * latency from both directions' merged histograms, loss over both).
+   */
+  directions?: { forward: CellSummary; reverse: CellSummary; total: CellSummary };
 }
 
 export interface RunView {
@@ -74,12 +77,21 @@ export function summarizeCell(cell: Cell, trials: readonly Trial[]): StoredCellS
   const peak = summarizePeaks(trials.filter(isTrusted));
   if (peak) summary.peak = peak;
   if (cell.setup.direction !== "bidirectional") return { summary };
+  const forward = summarizeSamples(samplesOf(trials));
+  const reverse = summarizeSamples(samplesOf(trials, "reverse"));
+  return { summary, directions: { forward, reverse, total: totalOf(forward, reverse, trials) } };
+}
+
+const sumOf = (a: number | null, b: number | null) => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));
+
+/** Both directions of a bidirectional cell as one: what the path carried in all. */
+function totalOf(forward: CellSummary, reverse: CellSummary, trials: readonly Trial[]): CellSummary {
+  const both = summarizeSamples([...samplesOf(trials), ...samplesOf(trials, "reverse")]);
   return {
-    summary,
-    directions: {
-      forward: summarizeSamples(samplesOf(trials)),
-      reverse: summarizeSamples(samplesOf(trials, "reverse")),
-    },
+    ...both,
+    trials: forward.trials,
+    messagesPerSecond: sumOf(forward.messagesPerSecond, reverse.messagesPerSecond),
+    throughputMbps: sumOf(forward.throughputMbps, reverse.throughputMbps),
   };
 }
 

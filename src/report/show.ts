@@ -1,14 +1,57 @@
 // `vnetbench show` and `vnetbench runs` as text.
 
 import type { PeakResult } from "../analysis/peak-search.js";
+import type { ExcludedTrials } from "../analysis/summary.js";
+import { describeCells } from "../compare/describe.js";
 import type { RunRecord } from "../storage/store.js";
 import type { CellView, RunView } from "./run-view.js";
 import { fmt, formatTable, percent } from "./table.js";
 
-function describeTraffic(view: RunView["cells"][number]): string {
-  const { traffic, setup } = view;
-  const rate = traffic.rate === "max" ? "" : ` @${traffic.rate}${traffic.rate === "peak" ? "" : "/s"}`;
-  return `${setup.network} ${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}`;
+type Summary = Pick<
+  CellView["summary"],
+  "trials" | "latencyUs" | "messagesPerSecond" | "throughputMbps" | "loss" | "generatorLimited"
+> &
+  Partial<Pick<CellView["summary"], "cpu" | "serviceDemand">>;
+
+function row(name: string, trials: string, s: Summary): string[] {
+  const demand = s.serviceDemand;
+  const sd = demand?.usPerTransaction ?? demand?.usPerKB;
+  const excluded = (s as { excluded?: ExcludedTrials }).excluded;
+  const notes = [
+    s.generatorLimited ? "generator-limited" : "",
+    s.cpu?.steal.flagged ? "steal" : "",
+    excluded?.failed ? `${excluded.failed} failed` : "",
+    excluded?.flagged ? `${excluded.flagged} flagged` : "",
+  ];
+  return [
+    name,
+    trials,
+    fmt(s.latencyUs?.p50),
+    fmt(s.latencyUs?.p99),
+    fmt(s.latencyUs?.max),
+    fmt(s.messagesPerSecond),
+    fmt(s.throughputMbps),
+    s.loss.sent > 0 ? percent(s.loss.ratio) : "-",
+    fmt(s.cpu?.perWallSecond),
+    sd === undefined ? "-" : `${fmt(sd)} ${demand?.usPerKB === undefined ? "µs/tr" : "µs/KB"}`,
+    notes.filter(Boolean).join(" "),
+  ];
+}
+
+/**
+ * Rows of one cell: one, or for a bidirectional cell the total (with the host CPU, which both
+ * directions share) then each direction.
+ */
+function cellRows(cell: CellView, name: string, trialsPerCell: number): string[][] {
+  const trials = `${cell.summary.trials}/${trialsPerCell}`;
+  if (!cell.directions) return [row(name, trials, cell.summary)];
+  const { forward, reverse, total } = cell.directions;
+  const { cpu, serviceDemand } = cell.summary;
+  return [
+    row(`${name} both ways`, trials, { ...total, cpu, serviceDemand }),
+    row("  → forward", "", forward),
+    row("  ← reverse", "", reverse),
+  ];
 }
 
 export function formatRun(view: RunView): string {
@@ -17,30 +60,8 @@ export function formatRun(view: RunView): string {
     `run ${view.id}  ${view.status}  label=${view.label || "-"}  tester=${view.tester}`,
     `host ${host.hostname ?? "?"}: ${host.cpuModel ?? "?"} × ${host.cores ?? "?"}, ${host.kernel ?? "?"}`,
   ];
-  const rows = view.cells.map((cell) => {
-    const s = cell.summary;
-    const demand = s.serviceDemand;
-    const sd = demand?.usPerTransaction ?? demand?.usPerKB;
-    const notes = [
-      s.generatorLimited ? "generator-limited" : "",
-      s.cpu?.steal.flagged ? "steal" : "",
-      s.excluded?.failed ? `${s.excluded.failed} failed` : "",
-      s.excluded?.flagged ? `${s.excluded.flagged} flagged` : "",
-    ];
-    return [
-      describeTraffic(cell),
-      `${s.trials}/${view.trialsPerCell}`,
-      fmt(s.latencyUs?.p50),
-      fmt(s.latencyUs?.p99),
-      fmt(s.latencyUs?.max),
-      fmt(s.messagesPerSecond),
-      fmt(s.throughputMbps),
-      s.loss.sent > 0 ? percent(s.loss.ratio) : "-",
-      fmt(s.cpu?.perWallSecond),
-      sd === undefined ? "-" : `${fmt(sd)} ${demand?.usPerKB === undefined ? "µs/tr" : "µs/KB"}`,
-      notes.filter(Boolean).join(" "),
-    ];
-  });
+  const names = describeCells(view.cells);
+  const rows = view.cells.flatMap((cell) => cellRows(cell, names.get(cell.key)!, view.trialsPerCell));
   const table = formatTable(
     [
       "cell",
@@ -61,7 +82,7 @@ export function formatRun(view: RunView): string {
     cell.summary.peak ? [formatPeak(cell, cell.summary.peak)] : [],
   );
   const left = view.cells.flatMap((cell) =>
-    (cell.summary.excluded?.reasons ?? []).map((reason) => `  ${describeTraffic(cell)} ${reason}`),
+    (cell.summary.excluded?.reasons ?? []).map((reason) => `  ${names.get(cell.key)} ${reason}`),
   );
   return [
     ...header,
@@ -89,7 +110,7 @@ export function formatPeak(cell: CellView, peak: PeakResult): string {
       ? `no peak (${peak.criterion}: ${why[peak.criterion]}; kept up to ${fmt(peak.bounds.good)} msg/s)`
       : `${fmt(peak.messagesPerSecond)} msg/s, stopped by ${peak.criterion} (${why[peak.criterion]}) at ${fmt(peak.bounds.bad)} msg/s`;
   const knee = peak.knee ? `; knee ${fmt(peak.knee.messagesPerSecond)} msg/s` : "";
-  return `peak ${describeTraffic(cell)}: ${found}; precision ${percent(peak.precision)}, ${peak.trials} trials${knee}`;
+  return `peak ${describeCells([cell]).get(cell.key)}: ${found}; precision ${percent(peak.precision)}, ${peak.trials} trials${knee}`;
 }
 
 export function formatRuns(runs: RunRecord[]): string {

@@ -23,6 +23,18 @@ export interface PlotBox {
   height: number;
   /** Drawn elements inside the SVG (paths, rects, lines, circles, texts). */
   marks: number;
+  /** The plot's title, read from its first text. */
+  title: string;
+  /** Every text the plot draws (titles, axis labels, legend entries). */
+  texts: string[];
+  /** Data points drawn as symbols (legend symbols left out). */
+  points: number;
+}
+
+export interface SectionBox {
+  id: string;
+  /** Pixels from the top of the page at the first viewport's size (1000 px high). */
+  top: number;
 }
 
 export interface PageInspection {
@@ -32,6 +44,10 @@ export interface PageInspection {
   /** Resources the page fetched: a self-contained page fetches none. */
   resources: string[];
   plots: PlotBox[];
+  /** The page's sections in order, where each starts. */
+  sections: SectionBox[];
+  /** The text of every preformatted block (pre). */
+  preformatted: string[];
   screenshot: string;
   /** The same page cut in viewport-high tiles, readable at full size. */
   tiles: string[];
@@ -142,8 +158,11 @@ function pageError(message: Message): string | null {
 
 const MEASURE_PLOTS = `JSON.stringify([...document.querySelectorAll("figure.plot svg")].map((svg) => {
   const box = svg.getBoundingClientRect();
-  return { width: box.width, height: box.height, marks: svg.querySelectorAll("path, rect, line, circle, text").length };
+  const texts = [...svg.querySelectorAll("text")].map((t) => t.textContent ?? "");
+  return { width: box.width, height: box.height, marks: svg.querySelectorAll("path, rect, line, circle, text").length, title: svg.querySelector(".role-title text")?.textContent ?? "", texts, points: svg.querySelectorAll(".mark-symbol.role-mark path").length };
 }))`;
+
+const MEASURE_SECTIONS = `JSON.stringify([...document.querySelectorAll("section")].map((s) => ({ id: s.id, top: s.getBoundingClientRect().top + window.scrollY })))`;
 
 /**
  * Loads `file` at `width` pixels wide, waits for the load event, and saves a full-page PNG
@@ -222,6 +241,12 @@ export async function inspectPage(
         const loadMs = performance.now() - navigated;
         const title = await evaluate<string>("document.title");
         const plots = JSON.parse(await evaluate<string>(MEASURE_PLOTS)) as PlotBox[];
+        const sections = JSON.parse(await evaluate<string>(MEASURE_SECTIONS)) as SectionBox[];
+        const preformatted = JSON.parse(
+          await evaluate<string>(
+            'JSON.stringify([...document.querySelectorAll("pre")].map((p) => p.textContent))',
+          ),
+        ) as string[];
         const resources = JSON.parse(
           await evaluate<string>(
             'JSON.stringify(performance.getEntriesByType("resource").map((e) => e.name))',
@@ -249,7 +274,17 @@ export async function inspectPage(
           tiles.push(path);
         }
         await pipe.send("Browser.close").catch(() => {});
-        return { title, errors, resources, plots, screenshot: options.screenshot, tiles, loadMs };
+        return {
+          title,
+          errors,
+          resources,
+          plots,
+          sections,
+          preformatted,
+          screenshot: options.screenshot,
+          tiles,
+          loadMs,
+        };
       })(),
       options.timeoutMs ?? 60_000,
       `inspecting ${file}`,

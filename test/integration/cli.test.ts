@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,7 +105,7 @@ test("bad input: a one-line error naming the field, exit code 2, nothing stored"
     ],
     [["run", "--trials", "0", "--pattern", "rr"], /--trials: '0'/],
     [["run", "--driver", "ping", "--pattern", "crr", "--protocol", "icmp"], /icmp crr/],
-    [["show", "no-such-run"], /run 'no-such-run' not found/],
+    [["show", "no-such-run"], /no results database at .*bad\.db/],
     [["agent", "--port", "70000"], /--port: '70000'/],
   ];
   for (const [args, message] of cases) {
@@ -121,8 +121,11 @@ test("bad input: a one-line error naming the field, exit code 2, nothing stored"
       result.stderr,
     );
   }
-  const runs = await runCli(["runs", "--json", "--db", db("bad.db")]);
-  assert.deepEqual(JSON.parse(runs.stdout), []);
+  // Nothing stored: not even an empty database.
+  assert.equal(existsSync(db("bad.db")), false);
+  const missing = await runCli(["show", "no-such-run", "--db", db("a.db")]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /run 'no-such-run' not found/);
 });
 
 test("agent: a port in use is a clear error", async () => {

@@ -29,7 +29,7 @@ test("a lab that is up: labUp refuses, force recreates, openLab finds it from it
   await labUp({ name: NAME, baseSubnet: "10.214.0.0/16" });
   await assert.rejects(labUp({ name: NAME }), (error: unknown) => {
     assert.ok(error instanceof InputError);
-    assert.match(error.message, /lab vnbt3b is already up: run `vnetbench lab down vnbt3b` first/);
+    assert.match(error.message, /lab vnbt3b is already up: run `vnetbench lab down --name vnbt3b` first/);
     return true;
   });
   const opened = await openLab(NAME);

@@ -62,6 +62,27 @@ test("a rate limit makes the link the bottleneck, and removing it lifts it", asy
   assert.ok(free.ms < limited.ms / 2, `unlimited ${free.ms} ms vs limited ${limited.ms} ms`);
 });
 
+test("shaping applies both ways by default; a direction shapes one way, and status says which", async () => {
+  const toGuest = resolveNetworkSetup("host-to-guest", { lab });
+  const fromGuest = resolveNetworkSetup("guest-to-host", { lab });
+  const bytes = 1024 * 1024;
+  const shaped = async () => (await labStatus(NAME)).links.find((l) => l.name === "g1")?.shaped;
+  await setLinkOptions(lab, "g1", { shaping: { rateMbit: 4 } });
+  assert.equal(await shaped(), "both ways");
+  // 1 MiB at 4 Mbit/s is 2.1 s; leave room for the burst.
+  const limitedBack = await tcpExchange(fromGuest, bytes);
+  assert.ok(limitedBack.ms >= 1500, `guest→host: 1 MiB took ${limitedBack.ms} ms at 4 Mbit/s`);
+
+  await setLinkOptions(lab, "g1", { shaping: { rateMbit: 4 }, direction: "g1-to-host1" });
+  assert.equal(await shaped(), "g1→host1");
+  const free = await tcpExchange(toGuest, bytes);
+  const limited = await tcpExchange(fromGuest, bytes);
+  assert.ok(limited.ms >= 1500, `guest→host: 1 MiB took ${limited.ms} ms at 4 Mbit/s`);
+  assert.ok(free.ms < limited.ms / 2, `host→guest unshaped ${free.ms} ms vs guest→host ${limited.ms} ms`);
+  await setLinkOptions(lab, "g1", { shaping: null });
+  assert.equal(await shaped(), "none");
+});
+
 test("netem delay shows in the ping RTT (both ends delay: RTT ≥ 2 × delay)", async (t) => {
   try {
     await setLinkOptions(lab, "ext", { shaping: { delayMs: 20 } });

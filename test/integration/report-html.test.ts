@@ -64,6 +64,53 @@ test("report --vs opens in chromium with every plot drawn and no errors", {
     assert.ok(plot.marks > 20, `plot ${i + 1} draws ${plot.marks} elements`);
   }
   assert.ok(statSync(screenshot).size > 50_000, "screenshot has content");
+  readerChecks(page);
+  assert.equal(page.sections[0]?.id, "comparison", "the verdict comes first");
+  for (const title of ["Latency percentiles", "Latency CDF"]) {
+    const plot = page.plots.find((p) => p.title.startsWith(title));
+    assert.ok(plot, `${title} plot (${page.plots.map((p) => p.title).join(", ")})`);
+    assert.ok(plot.texts.includes("baseline") && plot.texts.includes("candidate"), `${title}: both runs`);
+  }
+});
+
+/** What a reviewer reads first is the verdict (or the results), above the fold; no JSON text. */
+function readerChecks(page: Awaited<ReturnType<typeof inspectPage>>): void {
+  assert.ok((page.sections[0]?.top ?? Infinity) < 1000, `first section at ${page.sections[0]?.top} px`);
+  for (const text of page.preformatted) assert.doesNotMatch(text.trim(), /^[{[]/, "a JSON text block");
+  assert.ok(
+    page.sections.findIndex((s) => s.id === "run") > page.sections.findIndex((s) => s.id === "results"),
+  );
+}
+
+test("a single run and a peak run: results first, and the peak run has its latency–load curve", {
+  skip: missing ?? false,
+}, async (t) => {
+  const single = join(work, "single.html");
+  cli("report", "latest", "-o", single);
+  const one = await inspectPage(single, { screenshot: join(shots, "single.png"), width: 1400 });
+  assert.deepEqual(one.errors, []);
+  readerChecks(one);
+  assert.equal(one.sections[0]?.id, "results");
+
+  const flags = ["--protocol", "udp", "--size", "64", "--precision", "50%", "--retries", "0"];
+  const peak = JSON.parse(
+    cli("peak", ...flags, "--duration", "0.3", "--warmup", "0.1", "--label", "peak", "--json"),
+  ) as RunView;
+  const file = join(work, "peak.html");
+  cli("report", peak.id, "-o", file);
+  const screenshot = join(shots, "peak.png");
+  const page = await inspectPage(file, { screenshot, width: 1400 });
+  t.diagnostic(`screenshot: ${screenshot}`);
+  assert.deepEqual(page.errors, []);
+  readerChecks(page);
+  const curve = page.plots.find((p) => p.title === "Latency against offered load");
+  assert.ok(curve, `a latency–load plot (${page.plots.map((p) => p.title).join(", ")})`);
+  const search = peak.cells[0]?.summary.peak;
+  assert.ok(search, "the run holds its search");
+  // p50 and p99 of every trial of the search; the peak labelled when the search found one.
+  const measured = search.curve.filter((point) => point.latencyUs !== null).length;
+  assert.equal(curve.points, 2 * measured, `${curve.points} points for ${measured} trials`);
+  assert.equal(curve.texts.includes("peak"), search.messagesPerSecond !== null);
 });
 
 test("the page inspection does catch console errors and fetches", { skip: missing ?? false }, async () => {

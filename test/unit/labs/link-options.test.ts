@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InputError } from "../../../src/errors.js";
-import { shapingCommands, validateLinkOptions } from "../../../src/labs/link-options.js";
+import {
+  shapedDirection,
+  shapedEnds,
+  shapingCommands,
+  validateLinkOptions,
+} from "../../../src/labs/link-options.js";
 
 test("rate alone is a root tbf with a burst of at least 16 KiB", () => {
   assert.deepEqual(shapingCommands("vnb-g1", { rateMbit: 4 }), [
@@ -54,4 +59,20 @@ test("bad link options are refused naming the option and what was expected", () 
   assert.throws(() => validateLinkOptions({ shaping: { jitterMs: 1 } }), /delayMs to be set too/);
   assert.throws(() => validateLinkOptions({ shaping: { rateMbit: 0 } }), /Mbit\/s > 0/);
   validateLinkOptions({ mtu: 9000, shaping: null });
+});
+
+test("a direction picks the ends whose egress is shaped, and the qdiscs read back say which way", () => {
+  const ends = ["host1", "g1"] as const;
+  assert.deepEqual(shapedEnds(ends), [true, true]);
+  assert.deepEqual(shapedEnds(ends, "host1-to-g1"), [true, false]);
+  assert.deepEqual(shapedEnds(ends, "g1-to-host1"), [false, true]);
+  assert.throws(
+    () => shapedEnds(ends, "in"),
+    /--direction: 'in' is not one of both, host1-to-g1, g1-to-host1/,
+  );
+  assert.equal(shapedDirection(ends, ["tbf", "netem"]), "both ways");
+  assert.equal(shapedDirection(ends, ["tbf", "noqueue"]), "host1→g1");
+  assert.equal(shapedDirection(ends, ["noqueue", "tbf"]), "g1→host1");
+  assert.equal(shapedDirection(ends, ["noqueue", "none"]), "none");
+  assert.throws(() => validateLinkOptions({ mtu: 1400, direction: "both" }), /--direction: .*--rate-mbit/);
 });

@@ -133,3 +133,17 @@ test("the examples are valid matrices", () => {
     assert.ok(expandMatrix(parseMatrix(readFileSync(file, "utf8"), file, deps)).length > 0, name);
   }
 });
+
+test("matrix sizes take k and m suffixes as the flags do, up to 16m", () => {
+  const matrix = (sizes: string) =>
+    `categories:\n  network: [loopback]\n  traffic:\n    - { name: s, protocol: tcp, pattern: stream, sizes: ${sizes} }\n`;
+  const cells = expandMatrix(parse(matrix("[1m, 16M, 64k]")));
+  assert.deepEqual(
+    cells.map((cell) => cell.traffic.requestSize),
+    [1048576, 16777216, 65536],
+  );
+  assert.throws(
+    () => parse(matrix("[17m]")),
+    /sizes\[0\]: expected a message size in bytes between 1 and 16777216/,
+  );
+});

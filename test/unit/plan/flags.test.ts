@@ -158,3 +158,17 @@ test("--driver auto: paced cells go to sockperf where it is installed, the rest 
   const without = autoDriver({ ...cells[0]!.traffic, pattern: "paced" }, () => false);
   assert.equal(without, "builtin", "no sockperf: the built-in engine, whose results flag its own limits");
 });
+
+test("sizes take k and m suffixes up to 16m, on the command line and in a matrix alike", () => {
+  assert.equal(parseByteSize("1m"), 1024 * 1024);
+  assert.equal(parseByteSize("16M"), 16 * 1024 * 1024);
+  const { cells } = cellsFromFlags({ size: "16m,1m", pattern: "stream" }, builtin, loopback);
+  assert.deepEqual(
+    cells.map((cell) => cell.traffic.requestSize),
+    [16777216, 1048576],
+  );
+  assert.throws(
+    () => cellsFromFlags({ size: "17m" }, builtin, loopback),
+    /--size: '17m' is not a message size/,
+  );
+});

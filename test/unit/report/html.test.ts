@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compareRunViews } from "../../../src/compare/runs.js";
 import { escapeHtml, htmlTable, reportHtml } from "../../../src/report/html.js";
-import { cpuSummary, makeRun, spread } from "./run-fixture.js";
+import { cpuSummary, HOST, makeRun, spread } from "./run-fixture.js";
 
 const generator = { version: "0.0.0-test", at: "2026-01-02T03:04:05.000Z" };
 
@@ -87,6 +87,71 @@ describe("reportHtml", () => {
       /<p class="banner unsure">Inconclusive: \d+ judged metrics? could not be decided; about \d+ trials a side/,
     );
     assert.match(html, /\.banner\.unsure \{ background: #fff3cd/);
+  });
+
+  it("puts the verdict first, shows facts as tables and the matrix as its YAML, no JSON text", async () => {
+    const metadata = {
+      ...HOST,
+      matrix: {
+        file: "m.yaml",
+        sha256: "abc",
+        text: "categories:\n  network: [loopback]\n",
+        order: "shuffled",
+        seed: 7,
+      },
+      endpointFacts: [
+        {
+          endpoint: "host1",
+          role: "host",
+          nics: [{ name: "eth0", driver: "virtio_net" }],
+          sysctls: { "net.core.rmem_max": 212992 },
+        },
+        { endpoint: "g1", role: "guest", nics: [{ name: "eth0", driver: "veth" }] },
+      ],
+      software: { host1: { kernel: "6.1", qemu: null } },
+    };
+    const baseline = makeRun("base", cells(1, false), metadata);
+    const run = makeRun("cand", cells(1.1, false), metadata);
+    const html = await reportHtml({ run, comparison: compareRunViews(baseline, run), generator });
+    const at = (id: string) => html.indexOf(`<section id="${id}">`);
+    assert.ok(at("comparison") < at("results") && at("results") < at("run"), "verdict, results, then facts");
+    assert.match(html, /<pre class="yaml">categories:\n {2}network: \[loopback\]<\/pre>/);
+    // Per-endpoint facts: a column per endpoint, nested names dotted.
+    assert.match(html, /<th>endpointFacts<\/th><th>host1<\/th><th>g1<\/th>/);
+    assert.match(
+      html,
+      /<td class="text">nics\.eth0\.driver<\/td><td class="text">virtio_net<\/td><td class="text">veth<\/td>/,
+    );
+    assert.match(
+      html,
+      /<td class="text">sysctls\.net\.core\.rmem_max<\/td><td class="text">212992<\/td><td class="text">-<\/td>/,
+    );
+    const text = html.replace(/<svg[\s\S]*?<\/svg>/g, "");
+    assert.doesNotMatch(text, /\{&#34;|\[\{|&#34;:/, "no JSON text outside the plots");
+  });
+
+  it("CPU: one labelled per-trial definition; columns the same in every cell said once, not shown", async () => {
+    const quiet = { ...cpuSummary(2), netTxSoftirqs: 0 };
+    const run = makeRun("cand", [
+      {
+        trials: [1.8, 1.9, 2.1].map((latencyUs) => ({
+          latencyUs,
+          cpu: { ...quiet, hostSeconds: latencyUs },
+        })),
+      },
+    ]);
+    const html = await reportHtml({ run, generator });
+    const table = html.slice(
+      html.indexOf("<h3>CPU</h3>"),
+      html.indexOf("</ul>", html.indexOf("<h3>CPU</h3>")),
+    );
+    assert.match(table, /<th>host CPU-s per trial \(median\)<\/th>/);
+    // The median of 1.8, 1.9 and 2.1 CPU-seconds, not their sum.
+    assert.match(table, /<td>1\.90<\/td>/);
+    assert.doesNotMatch(table, /<th>NET_TX<\/th>|<th>MHz<\/th>/);
+    assert.match(table, /<th>NET_RX<\/th>/);
+    assert.match(table, /<li>NET_TX: 0 in every cell — no transmit softirq ran/);
+    assert.match(table, /<li>MHz: not measured in any cell — perf not available<\/li>/);
   });
 
   it("keeps each plot's SVG ids apart", async () => {

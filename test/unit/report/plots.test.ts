@@ -189,6 +189,54 @@ describe("plot specs", () => {
     assert.deepEqual([drawn[0]!.noiseLow, drawn[0]!.noiseHigh], [-2, 2]);
   });
 
+  it("overlays a baseline on the latency percentiles and CDF: both runs drawn, the baseline dashed", async () => {
+    const baseline = makeRun("b", [{ trials: spread(3, 80) }, paced(1000, 40)]);
+    const labels = cellLabels(run.cells);
+    const percentiles = [
+      ...percentileRows(run, { run: "candidate", labels }),
+      ...percentileRows(baseline, { run: "baseline", labels }),
+    ];
+    const drawn = (rows: Array<{ cell: string; run?: string }>) =>
+      [...new Set(rows.map((row) => `${row.run} ${row.cell}`))].filter((name) => name.startsWith("baseline"));
+    assert.deepEqual(drawn(percentiles), ["baseline tcp rr 64/64", "baseline tcp paced 64/64 @1000/s"]);
+    const cdf = [
+      ...cdfRows(run, 50, { run: "candidate", labels }),
+      ...cdfRows(baseline, 50, { run: "baseline", labels }),
+    ];
+    assert.deepEqual(drawn(cdf), ["baseline tcp rr 64/64", "baseline tcp paced 64/64 @1000/s"]);
+    for (const spec of [latencyPercentilesSpec(percentiles), latencyCdfSpec(cdf)]) {
+      const svg = await renderSvg(spec);
+      assert.match(svg, /stroke-dasharray="5,3"/, "the baseline's lines are dashed");
+      assert.ok(svg.includes(">baseline<") && svg.includes(">candidate<"), "the legend names both runs");
+    }
+  });
+
+  it("a peak run's latency–load curve is its search's trials, with the peak marked", () => {
+    const peakRun = makeRun("p", [{ traffic: { pattern: "paced", rate: "peak" }, trials: spread(1, 30) }]);
+    const point = (offered: number, p50: number, verdict: string) => ({
+      phase: "sweep",
+      verdict,
+      failed: [],
+      offeredMessagesPerSecond: offered,
+      messagesPerSecond: offered,
+      latencyUs: { min: p50 / 2, p50, mean: p50, p90: p50 * 2, p99: p50 * 3, p999: p50 * 4, max: p50 * 5 },
+    });
+    (peakRun.cells[0]!.summary as unknown as { peak: unknown }).peak = {
+      messagesPerSecond: 4000,
+      curve: [point(8000, 900, "bad"), point(1000, 20, "good"), point(4000, 40, "good")],
+    };
+    const { rows, peaks } = loadRows(peakRun);
+    assert.deepEqual(
+      rows.filter((row) => row.percentile === "p50").map((row) => [row.rate, row.us]),
+      [
+        [1000, 20],
+        [4000, 40],
+        [8000, 900],
+      ],
+    );
+    assert.deepEqual(peaks, [{ series: "tcp paced 64/64", rate: 4000 }]);
+  });
+
   it("scopes SVG ids so several plots share a page", () => {
     const svg = '<clipPath id="clip1"></clipPath><g clip-path="url(#clip1)"><use href="#clip1"/></g>';
     assert.equal(
