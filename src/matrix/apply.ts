@@ -8,8 +8,8 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { InputError } from "../errors.js";
 import type { SetupController, TrialContext } from "../run/runner.js";
 import { applyCpuOption, revertCpuState } from "../setups/cpu.js";
-import { runSteps } from "../setups/options.js";
-import type { CpuOption, Matrix, OptionBase } from "./matrix.js";
+import { readSysctls, runSteps, writeSysctls } from "../setups/options.js";
+import type { CpuOption, Matrix, OptionBase, SysctlSetting } from "./matrix.js";
 
 const APPLY_ORDER = ["hypervisor", "guest", "network", "cpu"] as const;
 type SetupCategory = (typeof APPLY_ORDER)[number];
@@ -23,6 +23,8 @@ export interface AppliedSetup {
   cpu?: CpuSetupState;
   /** The generator PIDs a generator pin was applied to: new ones (a new session) need it again. */
   generatorPids?: number[];
+  /** The option's kernel settings as they were before it set them: what its revert restores. */
+  sysctl?: SysctlSetting[];
 }
 
 /** Endpoints by name, and the run's host for specs that name none. */
@@ -90,6 +92,12 @@ export class MatrixSetups implements SetupController {
       // Recorded before it runs: a crash midway still leaves the revert to do on resume.
       this.applied.set(category, entry);
       this.save();
+      if (option.sysctl) {
+        const what = `${category} option ${option.name} apply`;
+        entry.sysctl = await readSysctls(option.sysctl, this.endpointOf, what);
+        this.save();
+        await writeSysctls(option.sysctl, this.endpointOf, what);
+      }
       await runSteps(
         option.apply,
         (name) => this.endpointOf(name),
@@ -138,12 +146,9 @@ export class MatrixSetups implements SetupController {
   private async undo(entry: AppliedSetup): Promise<void> {
     if (entry.cpu) await revertCpuState(entry.cpu, { endpointOf: this.endpointOf });
     const option = this.findOption(entry);
-    if (option)
-      await runSteps(
-        option.revert,
-        (name) => this.endpointOf(name),
-        `${entry.category} option ${entry.option} revert`,
-      );
+    const what = `${entry.category} option ${entry.option} revert`;
+    if (option) await runSteps(option.revert, (name) => this.endpointOf(name), what);
+    if (entry.sysctl) await writeSysctls([...entry.sysctl].reverse(), this.endpointOf, what);
   }
 
   private findOption(entry: AppliedSetup): OptionBase | undefined {

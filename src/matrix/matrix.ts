@@ -15,9 +15,18 @@ export interface Step {
   timeoutS?: number;
 }
 
+/** A kernel setting an option puts in place; the value read before it is restored on revert. */
+export interface SysctlSetting {
+  on: string;
+  name: string;
+  value: string;
+}
+
 export interface OptionBase {
   name: string;
   description?: string;
+  /** Set before the apply steps, restored after the revert steps. */
+  sysctl?: SysctlSetting[];
   apply: Step[];
   revert: Step[];
 }

@@ -24,9 +24,16 @@ import {
   type ProcessSelector,
   type Rule,
   type Step,
+  type SysctlSetting,
   type TrafficOption,
 } from "./matrix.js";
-import { type MatrixInput, matrixSchema, type StepInput, type TrafficInput } from "./schema.js";
+import {
+  type MatrixInput,
+  matrixSchema,
+  type StepInput,
+  type SysctlInput,
+  type TrafficInput,
+} from "./schema.js";
 
 export interface ParseDependencies {
   /** Why a driver cannot do this traffic, or null (drivers/registry's whyUnsupported). */
@@ -210,9 +217,9 @@ class Checker {
   }
 
   steps(
-    option: { apply?: StepInput[]; revert?: StepInput[] },
+    option: { apply?: StepInput[]; revert?: StepInput[]; sysctl?: SysctlInput[] },
     path: PathKey[],
-  ): Pick<OptionBase, "apply" | "revert"> {
+  ): Pick<OptionBase, "apply" | "revert" | "sysctl"> {
     const convert = (which: "apply" | "revert") =>
       (option[which] ?? []).map((step, i): Step => {
         this.endpoint(step.on, [...path, which, i, "on"]);
@@ -222,7 +229,11 @@ class Checker {
           ...(step.timeout !== undefined ? { timeoutS: step.timeout } : {}),
         };
       });
-    return { apply: convert("apply"), revert: convert("revert") };
+    const sysctl = option.sysctl?.map((setting, i): SysctlSetting => {
+      this.endpoint(setting.on, [...path, "sysctl", i, "on"]);
+      return { on: setting.on, name: setting.name, value: String(setting.value) };
+    });
+    return { apply: convert("apply"), revert: convert("revert"), ...(sysctl ? { sysctl } : {}) };
   }
 
   /** Exactly one of generator/process/pid (for numa, none means the generator). */

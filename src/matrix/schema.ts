@@ -75,8 +75,26 @@ export const stepSchema = describe(
   "a command run on a named endpoint",
 );
 
+export const sysctlSchema = describe(
+  strict({
+    on: describe(name(), "the endpoint whose kernel setting it is"),
+    name: describe(
+      z.string().regex(/^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)+$/, {
+        error: "expected a sysctl name such as net.ipv4.tcp_congestion_control",
+      }),
+      "the sysctl, as `sysctl -n` names it",
+    ),
+    value: z.union([z.string().min(1), z.number()]),
+  }),
+  "a kernel setting: its value is read first, set on apply, and that read value restored on revert",
+);
+
 const optionCommon = {
   description: z.string().optional(),
+  sysctl: describe(
+    z.array(sysctlSchema).min(1).optional(),
+    "kernel settings put in place before the apply commands; what was there before is restored after the revert commands",
+  ),
   apply: describe(z.array(stepSchema).optional(), "commands that put the option in place, in order"),
   revert: describe(z.array(stepSchema).optional(), "commands that undo it, run before the next option"),
 };
@@ -246,6 +264,7 @@ export const matrixSchema = strict({
 
 export type MatrixInput = z.infer<typeof matrixSchema>;
 export type StepInput = z.infer<typeof stepSchema>;
+export type SysctlInput = z.infer<typeof sysctlSchema>;
 export type PinInput = z.infer<typeof pinSchema>;
 export type IrqInput = z.infer<typeof irqSchema>;
 export type NumaInput = z.infer<typeof numaSchema>;
