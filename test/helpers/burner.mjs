@@ -1,6 +1,7 @@
 // A CPU burner for the accuracy tests: `node burner.mjs BUSY_US IDLE_US DURATION_MS`.
-// Prints "ready", waits for a line on stdin, burns in duty cycles (BUSY_US spinning, IDLE_US asleep),
-// then prints its own CPU time over the burn, exactly, from getrusage (all threads) as JSON.
+// Prints "ready", then answers lines on stdin: "mark" with its CPU time so far, "go" by burning in duty
+// cycles (BUSY_US spinning, IDLE_US asleep) and printing its own CPU time over the burn. CPU times
+// are exact, from getrusage (all threads), as JSON.
 // Plain JavaScript so that no loader thread or process runs beside it.
 import { createInterface } from "node:readline";
 
@@ -28,13 +29,16 @@ function burn() {
 
 const lines = createInterface({ input: process.stdin });
 process.stdout.write("ready\n");
-lines.once("line", () => {
+const seconds = (usage) => (usage.user + usage.system) / 1e6;
+lines.on("line", (line) => {
+  if (line === "mark") {
+    process.stdout.write(`${JSON.stringify({ cpuSeconds: seconds(process.cpuUsage()) })}\n`);
+    return;
+  }
   const before = process.cpuUsage();
   const { wallSeconds, cycles } = burn();
-  const used = process.cpuUsage(before);
-  process.stdout.write(
-    `${JSON.stringify({ cpuSeconds: (used.user + used.system) / 1e6, wallSeconds, cycles })}\n`,
-  );
+  const cpuSeconds = seconds(process.cpuUsage(before));
+  process.stdout.write(`${JSON.stringify({ cpuSeconds, wallSeconds, cycles })}\n`);
 });
 // Exits when the test closes stdin.
 lines.once("close", () => process.exit(0));
