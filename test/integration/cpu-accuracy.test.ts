@@ -40,7 +40,5 @@ for (const c of BURN_CASES) {
       hostError >= -TOLERANCE,
       `host CPU-seconds (wall × CPUs − Δidle) read ${pct(hostError)} of what was burnt: under-reported`,
     );
-    // No reading holds more busy time than the window has CPU time.
-    assert.ok(report.hostSeconds <= report.wallSeconds * report.onlineCpus * 1.001);
   });
 }
