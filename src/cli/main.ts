@@ -9,6 +9,7 @@ import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { registerCompareCommands } from "./compare-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
+import { registerImageCommand } from "./image-command.js";
 import { registerLabCommands } from "./lab-commands.js";
 import { registerPeakCommand } from "./peak-command.js";
 import { printPlan, registerPlanCommand } from "./plan-command.js";
@@ -141,6 +142,7 @@ registerCompareCommands(program);
 registerPlanCommand(program);
 
 registerLabCommands(program);
+registerImageCommand(program);
 registerDoctorCommand(program);
 
 registerPeakCommand(program);
