@@ -10,7 +10,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { InputError, RunError } from "../errors.js";
-import { CommandError, execCommand } from "../util/process.js";
+import { type CommandError, execCommand } from "../util/process.js";
 import { type CpioEntry, cpioArchive } from "./cpio.js";
 import { GUEST_MODULES, INIT_SCRIPT } from "./init-script.js";
 
