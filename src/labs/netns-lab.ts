@@ -3,10 +3,24 @@
 // the lab's own namespaces (named NAME-node), so nothing touches the host's interfaces and `down`
 // finds a lab by its name alone — also one left behind by a killed run.
 
+import type { Endpoint } from "../endpoints/endpoint.js";
 import { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError, RunError } from "../errors.js";
 import { CommandError, describeArgv, type ExecOptions, execCommand } from "../util/process.js";
 import { type LinkOptions, shapingCommands, validateLinkOptions } from "./link-options.js";
+import {
+  bootGuests,
+  type GuestKind,
+  guestEndpoints,
+  guestProblems,
+  isGuestNode,
+  type QemuLabOptions,
+  type QemuLabState,
+  readQemuLabState,
+  stopGuests,
+  tapCommands,
+  validateHardware,
+} from "./qemu-lab.js";
 import {
   DEFAULT_BASE_SUBNET,
   DEFAULT_LAB_NAME,
@@ -28,13 +42,20 @@ export interface LabUpOptions {
   links?: Partial<Record<LabLinkName, LinkOptions>>;
   /** Remove a lab of the same name first instead of refusing. */
   force?: boolean;
+  /** g1, g2, g3 as network namespaces behind veths (default) or qemu virtual machines on taps. */
+  guests?: GuestKind;
+  /** The qemu guests' image and hardware. */
+  qemu?: QemuLabOptions;
 }
 
 /** A lab that is up: its endpoints by node name and the topology they were built from. */
 export interface Lab {
   readonly name: string;
   readonly topology: LabTopology;
-  readonly endpoints: Readonly<Record<LabNode, NetnsEndpoint>>;
+  readonly endpoints: Readonly<Record<LabNode, Endpoint>>;
+  readonly guests: GuestKind;
+  /** The qemu guests, as started (qemu labs only). */
+  readonly qemu?: QemuLabState;
 }
 
 export type LabState = "up" | "down" | "partial";
@@ -94,23 +115,30 @@ function labNamespaces(name: string): string[] {
   return LAB_NODES.map((node) => `${name}-${node}`);
 }
 
-/** The endpoints of a lab described by its topology. */
-export function labFromTopology(topology: LabTopology): Lab {
-  const endpoints = Object.fromEntries(
+/** The endpoints of a lab described by its topology (and its qemu guests, if it has them). */
+export function labFromTopology(topology: LabTopology, qemu?: QemuLabState): Lab {
+  const endpoints: Record<LabNode, Endpoint> = Object.fromEntries(
     LAB_NODES.map((node) => [
       node,
       new NetnsEndpoint(node, topology.namespaces[node], NODE_ROLE[node], topology.addresses[node]),
     ]),
   ) as Record<LabNode, NetnsEndpoint>;
-  return { name: topology.name, topology, endpoints };
+  if (qemu) Object.assign(endpoints, guestEndpoints(topology));
+  return { name: topology.name, topology, endpoints, guests: qemu ? "qemu" : "netns", qemu };
 }
 
-/** The commands that build a lab, in order (each an argv). */
-export function labUpCommands(topology: LabTopology): string[][] {
+/** The nodes that are namespaces: all of them, or all but the guests when those are VMs. */
+function namespaceNodes(guests: GuestKind): LabNode[] {
+  return LAB_NODES.filter((node) => guests === "netns" || !isGuestNode(node));
+}
+
+/** The commands that build a lab, in order (each an argv); qemu guests get taps, not veths. */
+export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns", queues = 1): string[][] {
   const ns = topology.namespaces;
   const commands: string[][] = [];
-  for (const node of LAB_NODES) commands.push(["ip", "netns", "add", ns[node]]);
-  for (const node of LAB_NODES) {
+  const nodes = namespaceNodes(guests);
+  for (const node of nodes) commands.push(["ip", "netns", "add", ns[node]]);
+  for (const node of nodes) {
     commands.push(["ip", "-n", ns[node], "link", "set", "lo", "up"]);
     // IPv6 autoconfiguration chatter would move the byte counters the tests check.
     commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
@@ -145,7 +173,9 @@ export function labUpCommands(topology: LabTopology): string[][] {
     "alias",
     ALIAS_PREFIX + topology.baseSubnet,
   ]);
+  if (guests === "qemu") commands.push(...tapCommands(topology, queues));
   for (const linkName of LAB_LINKS) {
+    if (guests === "qemu" && isGuestNode(linkName)) continue;
     const { a, b } = topology.links[linkName];
     const [na, nb] = [ns[a.node], ns[b.node]];
     // Both ends are created directly in their namespaces: nothing ever appears in the host's.
@@ -161,6 +191,7 @@ export function labUpCommands(topology: LabTopology): string[][] {
     commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
   }
   for (const route of topology.routes) {
+    if (!nodes.includes(route.node)) continue;
     commands.push(["ip", "-n", ns[route.node], "route", "add", route.destination, "via", route.via]);
   }
   return commands;
@@ -174,10 +205,12 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
     checkLinkName(link);
     validateLinkOptions(linkOptions);
   }
+  const guests = options.guests ?? "netns";
+  const hardware = validateHardware(options.qemu?.hardware ?? {});
   requireRoot();
   const present = await listNamespaces();
   const existing = labNamespaces(name).filter((ns) => present.has(ns));
-  if (existing.length > 0) {
+  if (existing.length > 0 || readQemuLabState(name)) {
     if (!options.force) {
       const status = await labStatus(name);
       const detail =
@@ -191,8 +224,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
     await labDown(name);
   }
   try {
-    for (const argv of labUpCommands(topology)) await run(argv);
-    const lab = labFromTopology(topology);
+    for (const argv of labUpCommands(topology, guests, hardware.queues)) await run(argv);
+    const qemu = guests === "qemu" ? await bootGuests(topology, options.qemu ?? {}) : undefined;
+    const lab = labFromTopology(topology, qemu);
     for (const [link, linkOptions] of Object.entries(options.links ?? {})) {
       await setLinkOptions(lab, link as LabLinkName, linkOptions);
     }
@@ -211,8 +245,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
 export async function labDown(name = DEFAULT_LAB_NAME): Promise<{ removed: string[] }> {
   validateLabName(name);
   requireRoot();
+  // Guests first, by their pidfiles: their taps live in the hosts' namespaces removed below.
+  const removed: string[] = await stopGuests(name);
   const present = await listNamespaces();
-  const removed: string[] = [];
   for (const ns of labNamespaces(name)) {
     if (!present.has(ns)) continue;
     const { stdout } = await run(["ip", "netns", "pids", ns], { allowFailure: true });
@@ -264,15 +299,18 @@ export async function labStatus(name = DEFAULT_LAB_NAME): Promise<LabStatus> {
   requireRoot();
   const present = await listNamespaces();
   const namespaces = labNamespaces(name).filter((ns) => present.has(ns));
+  const qemu = readQemuLabState(name);
+  const nodes = namespaceNodes(qemu ? "qemu" : "netns");
   const baseSubnet = (namespaces.length > 0 && (await readBaseSubnet(name))) || DEFAULT_BASE_SUBNET;
   const topology = labTopology(name, baseSubnet);
   const empty: LabStatus = { name, state: "down", baseSubnet, namespaces, problems: [], links: [] };
-  if (namespaces.length === 0) return empty;
+  if (namespaces.length === 0 && !qemu) return empty;
 
   const problems: string[] = [];
   const interfaces = new Map<LabNode, IpAddrEntry[]>();
   const qdiscs = new Map<LabNode, { dev: string; kind: string; root?: boolean }[]>();
-  for (const node of LAB_NODES) {
+  if (qemu) problems.push(...guestProblems(name));
+  for (const node of nodes) {
     const ns = topology.namespaces[node];
     if (!present.has(ns)) {
       problems.push(`namespace ${ns} is missing`);
@@ -348,7 +386,7 @@ export async function openLab(name = DEFAULT_LAB_NAME): Promise<Lab> {
       `lab ${name} is broken (${status.problems.slice(0, 3).join("; ")}): run \`vnetbench lab down ${name}\` then up`,
     );
   }
-  return labFromTopology(labTopology(name, status.baseSubnet));
+  return labFromTopology(labTopology(name, status.baseSubnet), readQemuLabState(name));
 }
 
 function checkLinkName(link: string): asserts link is LabLinkName {
