@@ -8,6 +8,7 @@ import { autoDriver, driverFor, whyUnsupported } from "./drivers/registry.js";
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import { parseGuestKind } from "./labs/qemu-lab.js";
 import {
   loadMatrix,
   localProbeDirectory,
@@ -48,6 +49,8 @@ export interface RunOptions extends TrafficFlags {
   lab?: string;
   /** Run between the machines an endpoints file describes. */
   endpoints?: string;
+  /** The guests of the lab a run brings up: netns (default) or qemu. */
+  guests?: string;
   /** The command line recorded with the run. */
   command?: string[];
   onEvent?: (event: RunEvent) => void;
@@ -178,6 +181,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
   try {
     const runId = await runMatrixFile(store, options.matrix, {
       lab: options.lab,
+      guests: parseGuestKind(options.guests),
       trials: options.trials === undefined ? undefined : parseTrials(options.trials, 1),
       tester: options.tester ?? defaultTester(),
       label: options.label ?? "",
@@ -200,6 +204,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
     setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
     lab: options.lab,
     endpointsFile: options.endpoints,
+    guests: parseGuestKind(options.guests),
   };
   const store = openStore(options.db);
   try {

@@ -1,11 +1,11 @@
 // `vnetbench lab up|down|status|link`: the netns lab by hand (run brings one up by itself).
 
 import type { Command } from "commander";
+import type { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError } from "../errors.js";
 import type { LinkOptions, LinkShaping } from "../labs/link-options.js";
-import type { NetnsEndpoint } from "../endpoints/netns.js";
 import { labDown, labStatus, labUp, openLab, setLinkOptions } from "../labs/netns-lab.js";
-import { GUEST_KINDS, type GuestKind, type LabGuest } from "../labs/qemu-lab.js";
+import { type LabGuest, parseGuestKind } from "../labs/qemu-lab.js";
 import { DEFAULT_LAB_NAME, LAB_LINKS, LAB_NODES, type LabLinkName, type LabNode } from "../labs/topology.js";
 import { formatTable } from "../report/table.js";
 
@@ -38,13 +38,6 @@ function linkName(value: string): LabLinkName {
   return value as LabLinkName;
 }
 
-export function guestKind(value: string | undefined): GuestKind | undefined {
-  if (value === undefined) return undefined;
-  if (!(GUEST_KINDS as readonly string[]).includes(value))
-    throw new InputError(`--guests: '${value}' is not one of ${GUEST_KINDS.join(", ")}`);
-  return value as GuestKind;
-}
-
 const print = (json: boolean | undefined, value: unknown, text: string) =>
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
 
@@ -70,7 +63,7 @@ export function registerLabCommands(program: Command): void {
         name: options.name,
         baseSubnet: options.subnet,
         force: options.force,
-        guests: guestKind(options.guests),
+        guests: parseGuestKind(options.guests),
         qemu: {
           kernel: options.kernel,
           initrd: options.initrd,

@@ -61,6 +61,7 @@ program
   )
   .option("--lab <name>", "run on this lab (from 'vnetbench lab up') instead of one brought up for the run")
   .option("--endpoints <file>", "run between the machines an endpoints file (YAML) describes")
+  .option("--guests <kind>", "the lab's guests: netns (namespaces) or qemu (virtual machines on taps)")
   .option("--direction <list>", "one-way,bidirectional")
   .option("--resume <run>", "continue an interrupted run from its first unfinished trial")
   .option("--tester <name>", "who ran it (default: the user name)")

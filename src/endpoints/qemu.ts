@@ -6,7 +6,7 @@ import { PassThrough } from "node:stream";
 import { GuestChannel } from "../guests/channel.js";
 import { CommandError, type CommandResult, type ExecOptions, type LongRunning } from "../util/process.js";
 import type { Endpoint, EndpointRole } from "./endpoint.js";
-import { localVnetbenchCommand } from "./local.js";
+import { localAgentCommand } from "./local.js";
 import { shellJoin, shellQuote } from "./shell.js";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -122,7 +122,8 @@ export class QemuGuestEndpoint implements Endpoint {
     return (await this.exec(["cat", "--", path], { timeoutMs: 15_000 })).stdout;
   }
 
+  // The host's node and build, seen through 9p; only the agent's modules are loaded.
   vnetbenchCommand(): string[] {
-    return localVnetbenchCommand();
+    return localAgentCommand();
   }
 }

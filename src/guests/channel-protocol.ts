@@ -1,6 +1,7 @@
 // The guest control protocol, host side and pure: one command per line, "NONCE MODE LINE" (the
 // shell line as is, or base64 with the mode in upper case when it spans lines); the guest answers "NONCE pid PID\n", the command's stdout as it
-// comes, then "\nNONCE rc CODE ERRBYTES\n" and that many bytes of stderr (see init-script.ts).
+// comes, then "\x01NONCE rc CODE ERRBYTES\n" and that many bytes of stderr (see init-script.ts). The marker
+// starts with a byte text never ends in, so stdout is passed on as it comes.
 
 import { randomBytes } from "node:crypto";
 
@@ -40,7 +41,17 @@ export class ReplyParser {
     private readonly events: ReplyEvents,
   ) {
     this.header = Buffer.from(`${nonce} pid `);
-    this.marker = Buffer.from(`\n${nonce} rc `);
+    this.marker = Buffer.from(`\x01${nonce} rc `);
+  }
+
+  /** Length of the buffer's tail that could be the start of the end marker (held back). */
+  private pendingMarker(): number {
+    const from = Math.max(0, this.buffer.length - (this.marker.length - 1));
+    for (let at = this.buffer.indexOf(1, from); at >= 0; at = this.buffer.indexOf(1, at + 1)) {
+      const tail = this.buffer.subarray(at);
+      if (this.marker.subarray(0, tail.length).equals(tail)) return tail.length;
+    }
+    return 0;
   }
 
   get done(): boolean {
@@ -60,7 +71,7 @@ export class ReplyParser {
       } else if (this.state === "body") {
         const at = this.buffer.indexOf(this.marker);
         if (at < 0) {
-          const safe = Math.max(0, this.buffer.length - (this.marker.length - 1));
+          const safe = this.buffer.length - this.pendingMarker();
           if (safe > 0) this.events.stdout(this.buffer.subarray(0, safe));
           this.buffer = this.buffer.subarray(safe);
           return;

@@ -61,7 +61,7 @@ fi
 # 9p round trip per file read.
 # One command per line: "NONCE MODE LINE". The command (a POSIX shell line, base64-encoded when the
 # mode is upper case) runs in the host's root; its PID, then its stdout, stream back on the port;
-# then "\\nNONCE rc CODE ERRBYTES\\n" and its stderr. Mode s gives it the port as stdin (a control
+# then "\\001NONCE rc CODE ERRBYTES\\n" and its stderr. Mode s gives it the port as stdin (a control
 # stream), x gives it /dev/null. Waiting uses read -t on a fifo nobody writes: no fork per wait.
 mkfifo /tmp/idle
 serve() {
@@ -82,10 +82,10 @@ serve() {
     fi
     rc=$?
     if [ -s $err ]; then
-      printf '\\n%s rc %s %s\\n' "$nonce" "$rc" "$(wc -c <$err)" >&3
+      printf '\\001%s rc %s %s\\n' "$nonce" "$rc" "$(wc -c <$err)" >&3
       cat $err >&3
     else
-      printf '\\n%s rc %s 0\\n' "$nonce" "$rc" >&3
+      printf '\\001%s rc %s 0\\n' "$nonce" "$rc" >&3
     fi
   done
 }

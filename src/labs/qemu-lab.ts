@@ -26,6 +26,13 @@ import type { LabNode, LabTopology } from "./topology.js";
 
 export const GUEST_KINDS = ["netns", "qemu"] as const;
 export type GuestKind = (typeof GUEST_KINDS)[number];
+
+export function parseGuestKind(value: string | undefined, where = "--guests"): GuestKind | undefined {
+  if (value === undefined) return undefined;
+  if (!(GUEST_KINDS as readonly string[]).includes(value))
+    throw new InputError(`${where}: '${value}' is not one of ${GUEST_KINDS.join(", ")}`);
+  return value as GuestKind;
+}
 export const LAB_GUESTS = ["g1", "g2", "g3"] as const;
 export type LabGuest = (typeof LAB_GUESTS)[number];
 
@@ -125,7 +132,18 @@ export function tapCommands(topology: LabTopology, queues: number): string[][] {
     const { a } = topology.links[guest];
     const ns = topology.namespaces[a.node];
     return [
-      ["ip", "-n", ns, "tuntap", "add", "dev", a.ifname, "mode", "tap", ...(queues > 1 ? ["multi_queue"] : [])],
+      [
+        "ip",
+        "-n",
+        ns,
+        "tuntap",
+        "add",
+        "dev",
+        a.ifname,
+        "mode",
+        "tap",
+        ...(queues > 1 ? ["multi_queue"] : []),
+      ],
       ["ip", "-n", ns, "link", "set", a.ifname, "master", a.bridge!],
       ["ip", "-n", ns, "link", "set", a.ifname, "up"],
     ];
@@ -201,7 +219,12 @@ export function guestEndpoints(topology: LabTopology): Record<LabGuest, QemuGues
   return Object.fromEntries(
     LAB_GUESTS.map((guest) => [
       guest,
-      new QemuGuestEndpoint(guest, "guest", topology.addresses[guest], guestFiles(guestRunDir(topology.name, guest))),
+      new QemuGuestEndpoint(
+        guest,
+        "guest",
+        topology.addresses[guest],
+        guestFiles(guestRunDir(topology.name, guest)),
+      ),
     ]),
   ) as Record<LabGuest, QemuGuestEndpoint>;
 }

@@ -4,6 +4,7 @@
 
 import { randomInt } from "node:crypto";
 import { InputError } from "../errors.js";
+import type { GuestKind } from "../labs/qemu-lab.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
@@ -16,6 +17,8 @@ import { loadMatrix, matrixFromText, planMatrix, probeCpuOptions, skippedLines }
 export interface MatrixRunOptions {
   /** Run on this existing lab instead of the matrix's endpoints. */
   lab?: string;
+  /** The guests of the lab the run brings up (overrides the matrix's endpoints.guests). */
+  guests?: GuestKind;
   trials?: number;
   tester: string;
   label: string;
@@ -35,13 +38,14 @@ export interface StoredMatrix {
   seed: number;
   pauses: Matrix["pauses"];
   lab?: string;
+  guests?: GuestKind;
   skipped: Array<{ key: string; reason: string }>;
 }
 
 /** Plans, stores and executes a matrix file's run; returns its id. */
 export async function runMatrixFile(store: Store, file: string, options: MatrixRunOptions): Promise<string> {
   const matrix = loadMatrix(file);
-  const place = await openMatrixPlace(matrix, options.lab);
+  const place = await openMatrixPlace(matrix, options.lab, options.guests);
   try {
     const skippedOptions = await probeCpuOptions(matrix, place.directory);
     const plan = planMatrix(matrix, { trials: options.trials, skippedOptions });
@@ -60,6 +64,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
       seed: matrix.seed ?? randomInt(2 ** 31),
       pauses: matrix.pauses,
       ...(options.lab !== undefined ? { lab: options.lab } : {}),
+      ...(options.guests !== undefined ? { guests: options.guests } : {}),
       skipped: plan.skipped,
     };
     const run = createRun(store, {
@@ -92,7 +97,7 @@ export async function resumeMatrixRun(
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
-  const place = await openMatrixPlace(matrix, stored.lab);
+  const place = await openMatrixPlace(matrix, stored.lab, stored.guests);
   try {
     const stale = (run.metadata.appliedSetups ?? []) as AppliedSetup[];
     await execute(store, run.id, matrix, stored, place, stale, options);

@@ -8,6 +8,7 @@ import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
+import type { GuestKind } from "../labs/qemu-lab.js";
 import {
   type EndpointSet,
   NETWORK_SETUPS,
@@ -35,6 +36,8 @@ export interface PathOptions {
   lab?: string;
   /** An endpoints file describing real machines. */
   endpointsFile?: string;
+  /** The guests of a lab the run brings up: namespaces (default) or qemu virtual machines. */
+  guests?: GuestKind;
 }
 
 export function isRoot(): boolean {
@@ -64,13 +67,13 @@ export async function openPaths(options: PathOptions): Promise<PathProvider> {
       `setup ${needing} needs the netns lab, which needs root: run as root, or describe your machines with --endpoints FILE`,
     );
   }
-  return labPaths(await runLab(), true);
+  return labPaths(await runLab(options.guests), true);
 }
 
 /** The lab a run brings up for itself. Nobody else uses it: if it exists, a killed run left it behind. */
-export async function runLab(): Promise<Lab> {
+export async function runLab(guests?: GuestKind): Promise<Lab> {
   if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
-  return labUp({ name: RUN_LAB_NAME });
+  return labUp({ name: RUN_LAB_NAME, guests });
 }
 
 export function loopbackPaths(): PathProvider {
@@ -93,6 +96,9 @@ export function labPaths(lab: Lab, owned: boolean): PathProvider {
       lab: lab.name,
       ephemeral: owned,
       addresses: lab.topology.addresses,
+      guests: lab.guests,
+      // Per guest endpoint: accelerator, qemu version and command line, kernel, boot time, skips.
+      ...(lab.qemu ? { qemu: lab.qemu.records, image: lab.qemu.image } : {}),
     }),
     close: async () => {
       if (owned) await labDown(lab.name);

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chooseAccelerator, DEFAULT_HARDWARE, guestMac, qemuArgv, vhostSupport } from "../../../src/guests/qemu.js";
+import {
+  chooseAccelerator,
+  DEFAULT_HARDWARE,
+  guestMac,
+  qemuArgv,
+  vhostSupport,
+} from "../../../src/guests/qemu.js";
 
 const spec = {
   name: "g1",
