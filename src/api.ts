@@ -126,6 +126,7 @@ async function executeOnPaths(
       driverFor,
       pathFor: (setup) => provider.resolve(setup),
       host: provider.host,
+      hypervisorTasks: provider.hypervisorTasks,
       onEvent: options.onEvent,
       signal: options.signal,
     });

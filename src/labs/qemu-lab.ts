@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import { QemuGuestEndpoint } from "../endpoints/qemu.js";
 import { InputError } from "../errors.js";
 import { buildImage, type GuestImage } from "../guests/image.js";
@@ -21,6 +22,7 @@ import {
   stopGuest,
   vhostSupport,
 } from "../guests/qemu.js";
+import { vcpuThreads } from "../guests/qmp.js";
 import { execCommand } from "../util/process.js";
 import type { LabNode, LabTopology } from "./topology.js";
 
@@ -227,6 +229,20 @@ export function guestEndpoints(topology: LabTopology): Record<LabGuest, QemuGues
       ),
     ]),
   ) as Record<LabGuest, QemuGuestEndpoint>;
+}
+
+/** The lab's qemu processes (pidfiles) and their vCPU threads (QMP). */
+export async function labHypervisorTasks(name: string): Promise<HypervisorTasks> {
+  const qemuPids: number[] = [];
+  const vcpuTids: number[] = [];
+  for (const guest of LAB_GUESTS) {
+    const runDir = guestRunDir(name, guest);
+    const pid = guestPid(runDir);
+    if (pid === undefined) continue;
+    qemuPids.push(pid);
+    for (const thread of await vcpuThreads(guestFiles(runDir).qmpSocket)) vcpuTids.push(thread.threadId);
+  }
+  return { qemuPids, vcpuTids };
 }
 
 /** Problems of a qemu lab's guests: a qemu that is not running. */

@@ -126,6 +126,7 @@ async function execute(
     driverFor: options.driverFor,
     pathFor: (setup) => place.provider.resolve(setup),
     host: place.provider.host,
+    hypervisorTasks: place.provider.hypervisorTasks,
     onEvent: options.onEvent,
     signal: options.signal,
     order: { mode: stored.order, seed: stored.seed },

@@ -1,6 +1,7 @@
 // Where a run's traffic flows: loopback on this host, the netns lab, or the user's own endpoints.
 // The provider also owns what it brought up (an ephemeral lab) and removes it on close.
 
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -8,7 +9,7 @@ import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
-import type { GuestKind } from "../labs/qemu-lab.js";
+import { type GuestKind, labHypervisorTasks } from "../labs/qemu-lab.js";
 import {
   type EndpointSet,
   NETWORK_SETUPS,
@@ -26,6 +27,8 @@ export interface PathProvider {
   host: Endpoint | null;
   /** What to record about where the run ran. */
   describe(): Record<string, unknown>;
+  /** The qemu processes and vCPU threads on the host, where there are guests. */
+  hypervisorTasks?(): Promise<HypervisorTasks | null>;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,7 @@ export function labPaths(lab: Lab, owned: boolean): PathProvider {
       // Per guest endpoint: accelerator, qemu version and command line, kernel, boot time, skips.
       ...(lab.qemu ? { qemu: lab.qemu.records, image: lab.qemu.image } : {}),
     }),
+    hypervisorTasks: lab.qemu ? () => labHypervisorTasks(lab.name) : undefined,
     close: async () => {
       if (owned) await labDown(lab.name);
     },
