@@ -120,7 +120,17 @@ async function executeOnPaths(
               : [provider.host ?? new LocalEndpoint()],
           )
         : {};
-    store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where: provider.describe() });
+    const where = provider.describe();
+    store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where });
+    const emulated = Object.values(
+      (where.qemu ?? {}) as Record<string, { accelerator: { accel: string } }>,
+    ).some((guest) => guest.accelerator.accel === "tcg");
+    if (emulated)
+      options.onEvent?.({
+        type: "warning",
+        message:
+          "the guests run under software emulation (TCG, no usable KVM here): their figures are functional, not hardware performance",
+      });
     await executeRun(runId, {
       store,
       driverFor,
