@@ -73,7 +73,9 @@ async function aptVersion(pkg: string): Promise<string> {
 }
 
 async function installedVersion(pkg: string): Promise<string> {
-  const result = await execCommand(["dpkg-query", "-W", "-f=${Status} ${Version}", pkg], {
+  // dpkg-query's own ${field} syntax, not a template.
+  const format = "-f=$" + "{Status} $" + "{Version}";
+  const result = await execCommand(["dpkg-query", "-W", format, pkg], {
     allowFailure: true,
     timeoutMs: 10_000,
   }).catch(() => null);

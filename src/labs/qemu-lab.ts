@@ -24,7 +24,7 @@ import {
 } from "../guests/qemu.js";
 import { vcpuThreads } from "../guests/qmp.js";
 import { execCommand } from "../util/process.js";
-import type { LabNode, LabTopology } from "./topology.js";
+import type { LabTopology } from "./topology.js";
 
 export const GUEST_KINDS = ["netns", "qemu"] as const;
 export type GuestKind = (typeof GUEST_KINDS)[number];

@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 import { decodeHistogram } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
 import { OpenLoopLedger } from "./open-loop-ledger.js";
-import type { SenderPlan, SenderResult } from "./paced-sender.js";
+import { loopSender, type SenderPlan, type SenderResult } from "./paced-sender.js";
 import { HEADER_BYTES, readIntendedUs, readLatenessNs, readSeq } from "./protocol.js";
 import {
   abortable,
@@ -129,7 +129,7 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
   const total = Math.ceil((clock.endNs - clock.startNs) / intervalNs);
   const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total);
   ledger = ledgerOfTrial;
-  const sender = startSender({
+  const sender = (process.env.VNB_PACED_SENDER === "loop" ? loopSender : startSender)({
     fd: descriptorOf(socket),
     requestSize,
     intervalNs,
