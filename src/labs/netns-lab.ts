@@ -401,25 +401,26 @@ export async function setLinkOptions(lab: Lab, link: LabLinkName, options: LinkO
   validateLinkOptions(options);
   const { a, b } = lab.topology.links[link];
   for (const end of [a, b]) {
-    const ns = lab.topology.namespaces[end.node];
-    if (options.mtu !== undefined)
-      await run(["ip", "-n", ns, "link", "set", end.ifname, "mtu", String(options.mtu)]);
-    if (options.shaping === undefined) continue;
-    await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", end.ifname, "root"], {
-      allowFailure: true,
-    });
-    for (const argv of shapingCommands(end.ifname, options.shaping ?? {})) {
+    // A guest's end of its link is its eth0 when the guest is a virtual machine.
+    const inVm = lab.guests === "qemu" && isGuestNode(end.node);
+    const endpoint = lab.endpoints[end.node];
+    const ifname = inVm ? "eth0" : end.ifname;
+    const exec = async (argv: string[], allowFailure = false) => {
       try {
-        await execCommand(["ip", "netns", "exec", ns, ...argv], { timeoutMs: 15_000 });
+        await endpoint.exec(argv, { timeoutMs: 15_000, allowFailure });
       } catch (error) {
         const unknown =
           error instanceof CommandError && /qdisc kind is unknown/.test(error.result?.stderr ?? "");
-        if (!unknown) throw new RunError(`netns lab: ${(error as Error).message}`);
+        if (!unknown) throw new RunError(`lab ${lab.name}: ${(error as Error).message}`);
         throw new RunError(
-          `netns lab: this kernel has no ${argv.find((a) => a === "netem" || a === "tbf")} qdisc (${describeArgv(argv)}); ` +
+          `lab ${lab.name}: the kernel of ${end.node} has no ${argv.find((a) => a === "netem" || a === "tbf")} qdisc (${describeArgv(argv)}); ` +
             "netem (delay, loss) needs sch_netem, rateMbit alone needs only sch_tbf",
         );
       }
-    }
+    };
+    if (options.mtu !== undefined) await exec(["ip", "link", "set", ifname, "mtu", String(options.mtu)]);
+    if (options.shaping === undefined) continue;
+    await exec(["tc", "qdisc", "del", "dev", ifname, "root"], true);
+    for (const argv of shapingCommands(ifname, options.shaping ?? {})) await exec(argv);
   }
 }
