@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite drives for real: traffic tools, sshd, chromium
 # (the HTML report test), and what the labs and monitors use. Idempotent; run as root.
 set -euo pipefail
-packages=(iproute2 iputils-ping sockperf iperf3 openssh-server openssh-client ethtool numactl procps linux-perf chromium)
+packages=(iproute2 iputils-ping sockperf iperf3 openssh-server openssh-client ethtool numactl procps linux-perf chromium
+  qemu-system-x86 busybox-static cpio)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

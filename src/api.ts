@@ -11,6 +11,7 @@ import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./dri
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import { parseGuestKind } from "./labs/qemu-lab.js";
 import { validateLabName } from "./labs/topology.js";
 import {
   loadMatrix,
@@ -62,6 +63,8 @@ export interface RunOptions extends TrafficFlags {
   lab?: string;
   /** Run between the machines an endpoints file describes. */
   endpoints?: string;
+  /** The guests of the lab a run brings up: netns (default) or qemu. */
+  guests?: string;
   /** The command line recorded with the run. */
   command?: string[];
   onEvent?: (event: RunEvent) => void;
@@ -165,12 +168,23 @@ async function executeOnPaths(
               : [provider.host ?? new LocalEndpoint()],
           )
         : {};
-    store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where: provider.describe() });
+    const where = provider.describe();
+    store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where });
+    const emulated = Object.values(
+      (where.qemu ?? {}) as Record<string, { accelerator: { accel: string } }>,
+    ).some((guest) => guest.accelerator.accel === "tcg");
+    if (emulated)
+      options.onEvent?.({
+        type: "warning",
+        message:
+          "the guests run under software emulation (TCG, no usable KVM here): their figures are functional, not hardware performance",
+      });
     await executeRun(runId, {
       store,
       driverFor,
       pathFor: (setup) => provider.resolve(setup),
       host: provider.host,
+      hypervisorTasks: provider.hypervisorTasks,
       onEvent: options.onEvent,
       signal: options.signal,
       failFast: options.failFast,
@@ -250,6 +264,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
   try {
     const runId = await runMatrixFile(store, options.matrix, {
       lab: options.lab,
+      guests: parseGuestKind(options.guests),
       trials: options.trials === undefined ? undefined : parseTrials(options.trials, 1),
       tester: options.tester ?? defaultTester(),
       label: options.label ?? "",
@@ -279,6 +294,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
     setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
     lab: options.lab,
     endpointsFile: options.endpoints,
+    guests: parseGuestKind(options.guests),
   };
   const store = openStore(options.db, { forRun: true });
   try {

@@ -1,6 +1,7 @@
 // CPU reports → the JSON contract's summary.cpu, and the sum of a cell's trials.
 
 import { type CategorySeconds, CPU_CATEGORIES, type CpuReport } from "../monitors/cpu-report.js";
+import { addByComponent, type CpuByComponent } from "./cpu-components.js";
 
 /** `summary.cpu` of the JSON contract. */
 export interface CpuSummary {
@@ -25,6 +26,10 @@ export interface CpuSummary {
   /** Why cycles are null, when they are. */
   perfNote: string | null;
   warnings: string[];
+  /** CPU-seconds by component, where the host runs qemu guests. */
+  byComponent?: CpuByComponent;
+  /** The vCPU thread ids byComponent.vcpu was read from (QMP). */
+  vcpuThreads?: number[];
 }
 
 /** The summary of one trial's report. */
@@ -90,5 +95,11 @@ export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
     effectiveMhz: cycles !== null && hostSeconds > 0 ? cycles / hostSeconds / 1e6 : null,
     perfNote: allCounted ? null : (trials.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
     warnings: [...new Set(trials.flatMap((s) => s.warnings))],
+    ...(trials.every((s) => s.byComponent)
+      ? {
+          byComponent: trials.map((s) => s.byComponent!).reduce(addByComponent),
+          vcpuThreads: [...new Set(trials.flatMap((s) => s.vcpuThreads ?? []))],
+        }
+      : {}),
   };
 }

@@ -1,5 +1,7 @@
 // Service demand: host CPU per unit of work, in netperf's units (µs per transaction, µs per KB, K = 1024).
 
+import type { CpuByComponent } from "./cpu-components.js";
+
 export interface ServiceDemand {
   /** Host CPU µs per transaction (rr, crr, paced), when transactional. */
   usPerTransaction?: number;
@@ -13,6 +15,8 @@ export interface ServiceDemand {
    * generator's own system calls (sending, receiving) is charged to it, so it is left out too.
    */
   withoutGenerator?: { usPerTransaction?: number; usPerKB?: number };
+  /** µs per transaction or per KB of each component (vcpu, qemu, vhost, generator, rest), on guests. */
+  byComponent?: CpuByComponent;
 }
 
 /**

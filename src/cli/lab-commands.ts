@@ -1,10 +1,12 @@
 // `vnetbench lab up|down|status|link`: the netns lab by hand (run brings one up by itself).
 
 import type { Command } from "commander";
+import type { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError } from "../errors.js";
 import type { LinkOptions, LinkShaping } from "../labs/link-options.js";
 import { labDown, labStatus, labUp, openLab, setLinkOptions } from "../labs/netns-lab.js";
-import { DEFAULT_LAB_NAME, LAB_LINKS, type LabLinkName } from "../labs/topology.js";
+import { type LabGuest, parseGuestKind } from "../labs/qemu-lab.js";
+import { DEFAULT_LAB_NAME, LAB_LINKS, LAB_NODES, type LabLinkName, type LabNode } from "../labs/topology.js";
 import { formatTable } from "../report/table.js";
 
 function number(flag: string, value: string | undefined): number | undefined {
@@ -51,20 +53,59 @@ export function registerLabCommands(program: Command): void {
     .option("--name <name>", "prefix of every namespace and interface", DEFAULT_LAB_NAME)
     .option("--subnet <cidr>", "IPv4 /16 the lab takes its addresses from (default 10.213.0.0/16)")
     .option("--force", "remove a lab of the same name first")
+    .option("--guests <kind>", "g1, g2, g3 as netns (namespaces) or qemu (virtual machines on taps)", "netns")
+    .option("--kernel <file>", "qemu guests: your own kernel (with --initrd) instead of `image build`'s")
+    .option("--initrd <file>", "qemu guests: your own initramfs")
+    .option("--queues <n>", "qemu guests: virtio-net queue pairs (multi-queue tap)")
+    .option("--no-vhost", "qemu guests: vhost-net off (it is on where /dev/vhost-net exists)")
     .option("--json", "print the lab as JSON")
     .action(async (options) => {
-      const up = await labUp({ name: options.name, baseSubnet: options.subnet, force: options.force });
-      const rows = Object.entries(up.endpoints).map(([node, endpoint]) => [
-        node,
-        endpoint.namespace,
-        endpoint.role,
-        endpoint.address,
-      ]);
+      const up = await labUp({
+        name: options.name,
+        baseSubnet: options.subnet,
+        force: options.force,
+        guests: parseGuestKind(options.guests),
+        qemu: {
+          kernel: options.kernel,
+          initrd: options.initrd,
+          hardware: {
+            vhost: options.vhost,
+            ...(options.queues !== undefined ? { queues: number("queues", options.queues) } : {}),
+          },
+        },
+      });
+      const rows = Object.entries(up.endpoints).map(([node, endpoint]) => {
+        const record = up.qemu?.records[node as LabGuest];
+        const where = record
+          ? `qemu pid ${record.pid} (${record.accelerator.accel}, booted in ${(record.bootMs / 1000).toFixed(1)} s)`
+          : `netns ${(endpoint as NetnsEndpoint).namespace}`;
+        return [node, where, endpoint.role, endpoint.address];
+      });
       print(
         options.json,
-        { name: up.name, addresses: up.topology.addresses },
-        formatTable(["node", "namespace", "role", "address"], rows),
+        { name: up.name, guests: up.guests, addresses: up.topology.addresses, qemu: up.qemu },
+        formatTable(["node", "where", "role", "address"], rows),
       );
+    });
+
+  lab
+    .command("exec")
+    .description("run a command on a lab node (namespace or guest), print its output, exit with its status")
+    .argument("<node>", `one of ${LAB_NODES.join(", ")}`)
+    .argument("<command...>", "the command and its arguments (after --)")
+    .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
+    .option("--timeout <seconds>", "give up after this long", "60")
+    .action(async (node: string, command: string[], options) => {
+      if (!(LAB_NODES as readonly string[]).includes(node))
+        throw new InputError(`lab node '${node}' is not one of ${LAB_NODES.join(", ")}`);
+      const lab = await openLab(options.name);
+      const result = await lab.endpoints[node as LabNode].exec(command, {
+        allowFailure: true,
+        timeoutMs: (number("timeout", options.timeout) ?? 60) * 1000,
+      });
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      process.exitCode = result.code ?? 1;
     });
 
   lab

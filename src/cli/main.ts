@@ -17,6 +17,7 @@ import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { registerCompareCommands } from "./compare-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
+import { registerImageCommand } from "./image-command.js";
 import { registerLabCommands } from "./lab-commands.js";
 import { registerPeakCommand } from "./peak-command.js";
 import { printPlan, registerPlanCommand } from "./plan-command.js";
@@ -74,6 +75,7 @@ program
   )
   .option("--lab <name>", "run on this lab (from 'vnetbench lab up') instead of one brought up for the run")
   .option("--endpoints <file>", "run between the machines an endpoints file (YAML) describes")
+  .option("--guests <kind>", "the lab's guests: netns (namespaces) or qemu (virtual machines on taps)")
   .option("--direction <list>", "one-way,bidirectional")
   .option("--resume <run>", "continue an interrupted run from its first unfinished trial")
   .option("--tester <name>", "who ran it (default: the user name)")
@@ -159,6 +161,7 @@ registerCompareCommands(program);
 registerPlanCommand(program);
 
 registerLabCommands(program);
+registerImageCommand(program);
 registerDoctorCommand(program);
 
 registerPeakCommand(program);

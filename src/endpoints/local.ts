@@ -13,6 +13,16 @@ export function localVnetbenchCommand(): string[] {
   return [process.execPath, fileURLToPath(main)];
 }
 
+/** The agent alone (see agent-main.ts), for endpoints where loading the whole CLI is slow. */
+export function localAgentCommand(): string[] {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const main = new URL(
+    fromSource ? "../../dist/src/drivers/builtin/agent-main.js" : "../drivers/builtin/agent-main.js",
+    import.meta.url,
+  );
+  return [process.execPath, fileURLToPath(main)];
+}
+
 export class LocalEndpoint implements Endpoint {
   readonly kind = "local" as const;
 

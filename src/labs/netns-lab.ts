@@ -3,6 +3,7 @@
 // the lab's own namespaces (named NAME-node), so nothing touches the host's interfaces and `down`
 // finds a lab by its name alone — also one left behind by a killed run.
 
+import type { Endpoint } from "../endpoints/endpoint.js";
 import { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError, RunError } from "../errors.js";
 import { CommandError, describeArgv, type ExecOptions, execCommand } from "../util/process.js";
@@ -14,6 +15,19 @@ import {
   shapingCommands,
   validateLinkOptions,
 } from "./link-options.js";
+import {
+  bootGuests,
+  type GuestKind,
+  guestEndpoints,
+  guestProblems,
+  isGuestNode,
+  type QemuLabOptions,
+  type QemuLabState,
+  readQemuLabState,
+  stopGuests,
+  tapCommands,
+  validateHardware,
+} from "./qemu-lab.js";
 import {
   DEFAULT_BASE_SUBNET,
   DEFAULT_LAB_NAME,
@@ -35,13 +49,20 @@ export interface LabUpOptions {
   links?: Partial<Record<LabLinkName, LinkOptions>>;
   /** Remove a lab of the same name first instead of refusing. */
   force?: boolean;
+  /** g1, g2, g3 as network namespaces behind veths (default) or qemu virtual machines on taps. */
+  guests?: GuestKind;
+  /** The qemu guests' image and hardware. */
+  qemu?: QemuLabOptions;
 }
 
 /** A lab that is up: its endpoints by node name and the topology they were built from. */
 export interface Lab {
   readonly name: string;
   readonly topology: LabTopology;
-  readonly endpoints: Readonly<Record<LabNode, NetnsEndpoint>>;
+  readonly endpoints: Readonly<Record<LabNode, Endpoint>>;
+  readonly guests: GuestKind;
+  /** The qemu guests, as started (qemu labs only). */
+  readonly qemu?: QemuLabState;
 }
 
 export type LabState = "up" | "down" | "partial";
@@ -103,23 +124,30 @@ function labNamespaces(name: string): string[] {
   return LAB_NODES.map((node) => `${name}-${node}`);
 }
 
-/** The endpoints of a lab described by its topology. */
-export function labFromTopology(topology: LabTopology): Lab {
-  const endpoints = Object.fromEntries(
+/** The endpoints of a lab described by its topology (and its qemu guests, if it has them). */
+export function labFromTopology(topology: LabTopology, qemu?: QemuLabState): Lab {
+  const endpoints: Record<LabNode, Endpoint> = Object.fromEntries(
     LAB_NODES.map((node) => [
       node,
       new NetnsEndpoint(node, topology.namespaces[node], NODE_ROLE[node], topology.addresses[node]),
     ]),
   ) as Record<LabNode, NetnsEndpoint>;
-  return { name: topology.name, topology, endpoints };
+  if (qemu) Object.assign(endpoints, guestEndpoints(topology));
+  return { name: topology.name, topology, endpoints, guests: qemu ? "qemu" : "netns", qemu };
 }
 
-/** The commands that build a lab, in order (each an argv). */
-export function labUpCommands(topology: LabTopology): string[][] {
+/** The nodes that are namespaces: all of them, or all but the guests when those are VMs. */
+function namespaceNodes(guests: GuestKind): LabNode[] {
+  return LAB_NODES.filter((node) => guests === "netns" || !isGuestNode(node));
+}
+
+/** The commands that build a lab, in order (each an argv); qemu guests get taps, not veths. */
+export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns", queues = 1): string[][] {
   const ns = topology.namespaces;
   const commands: string[][] = [];
-  for (const node of LAB_NODES) commands.push(["ip", "netns", "add", ns[node]]);
-  for (const node of LAB_NODES) {
+  const nodes = namespaceNodes(guests);
+  for (const node of nodes) commands.push(["ip", "netns", "add", ns[node]]);
+  for (const node of nodes) {
     commands.push(["ip", "-n", ns[node], "link", "set", "lo", "up"]);
     // IPv6 autoconfiguration chatter would move the byte counters the tests check.
     commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
@@ -154,7 +182,9 @@ export function labUpCommands(topology: LabTopology): string[][] {
     "alias",
     ALIAS_PREFIX + topology.baseSubnet,
   ]);
+  if (guests === "qemu") commands.push(...tapCommands(topology, queues));
   for (const linkName of LAB_LINKS) {
+    if (guests === "qemu" && isGuestNode(linkName)) continue;
     const { a, b } = topology.links[linkName];
     const [na, nb] = [ns[a.node], ns[b.node]];
     // Both ends are created directly in their namespaces: nothing ever appears in the host's.
@@ -170,6 +200,7 @@ export function labUpCommands(topology: LabTopology): string[][] {
     commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
   }
   for (const route of topology.routes) {
+    if (!nodes.includes(route.node)) continue;
     commands.push(["ip", "-n", ns[route.node], "route", "add", route.destination, "via", route.via]);
   }
   return commands;
@@ -183,11 +214,13 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
     checkLinkName(link);
     validateLinkOptions(linkOptions);
   }
+  const guests = options.guests ?? "netns";
+  const hardware = validateHardware(options.qemu?.hardware ?? {});
   requireRoot();
   assertLabFree(name);
   const present = await listNamespaces();
   const existing = labNamespaces(name).filter((ns) => present.has(ns));
-  if (existing.length > 0) {
+  if (existing.length > 0 || readQemuLabState(name)) {
     if (!options.force) {
       const status = await labStatus(name);
       const detail =
@@ -201,8 +234,9 @@ export async function labUp(options: LabUpOptions = {}): Promise<Lab> {
     await labDown(name);
   }
   try {
-    for (const argv of labUpCommands(topology)) await run(argv);
-    const lab = labFromTopology(topology);
+    for (const argv of labUpCommands(topology, guests, hardware.queues)) await run(argv);
+    const qemu = guests === "qemu" ? await bootGuests(topology, options.qemu ?? {}) : undefined;
+    const lab = labFromTopology(topology, qemu);
     for (const [link, linkOptions] of Object.entries(options.links ?? {})) {
       await setLinkOptions(lab, link as LabLinkName, linkOptions);
     }
@@ -222,8 +256,9 @@ export async function labDown(name = DEFAULT_LAB_NAME): Promise<{ removed: strin
   validateLabName(name);
   requireRoot();
   assertLabFree(name);
+  // Guests first, by their pidfiles: their taps live in the hosts' namespaces removed below.
+  const removed: string[] = await stopGuests(name);
   const present = await listNamespaces();
-  const removed: string[] = [];
   for (const ns of labNamespaces(name)) {
     if (!present.has(ns)) continue;
     const { stdout } = await run(["ip", "netns", "pids", ns], { allowFailure: true });
@@ -275,15 +310,18 @@ export async function labStatus(name = DEFAULT_LAB_NAME): Promise<LabStatus> {
   requireRoot();
   const present = await listNamespaces();
   const namespaces = labNamespaces(name).filter((ns) => present.has(ns));
+  const qemu = readQemuLabState(name);
+  const nodes = namespaceNodes(qemu ? "qemu" : "netns");
   const baseSubnet = (namespaces.length > 0 && (await readBaseSubnet(name))) || DEFAULT_BASE_SUBNET;
   const topology = labTopology(name, baseSubnet);
   const empty: LabStatus = { name, state: "down", baseSubnet, namespaces, problems: [], links: [] };
-  if (namespaces.length === 0) return empty;
+  if (namespaces.length === 0 && !qemu) return empty;
 
   const problems: string[] = [];
   const interfaces = new Map<LabNode, IpAddrEntry[]>();
   const qdiscs = new Map<LabNode, { dev: string; kind: string; root?: boolean }[]>();
-  for (const node of LAB_NODES) {
+  if (qemu) problems.push(...guestProblems(name));
+  for (const node of nodes) {
     const ns = topology.namespaces[node];
     if (!present.has(ns)) {
       problems.push(`namespace ${ns} is missing`);
@@ -364,7 +402,7 @@ export async function openLab(name = DEFAULT_LAB_NAME): Promise<Lab> {
       `lab ${name} is broken (${status.problems.slice(0, 3).join("; ")}): run \`vnetbench lab down --name ${name}\` then up`,
     );
   }
-  return labFromTopology(labTopology(name, status.baseSubnet));
+  return labFromTopology(labTopology(name, status.baseSubnet), readQemuLabState(name));
 }
 
 function checkLinkName(link: string): asserts link is LabLinkName {
@@ -380,26 +418,27 @@ export async function setLinkOptions(lab: Lab, link: LabLinkName, options: LinkO
   const { a, b } = lab.topology.links[link];
   const shaped = shapedEnds([a.node, b.node], options.direction);
   for (const [i, end] of [a, b].entries()) {
-    const ns = lab.topology.namespaces[end.node];
-    if (options.mtu !== undefined)
-      await run(["ip", "-n", ns, "link", "set", end.ifname, "mtu", String(options.mtu)]);
-    if (options.shaping === undefined) continue;
-    await run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", end.ifname, "root"], {
-      allowFailure: true,
-    });
-    if (!shaped[i]) continue;
-    for (const argv of shapingCommands(end.ifname, options.shaping ?? {})) {
+    // A guest's end of its link is its eth0 when the guest is a virtual machine.
+    const inVm = lab.guests === "qemu" && isGuestNode(end.node);
+    const endpoint = lab.endpoints[end.node];
+    const ifname = inVm ? "eth0" : end.ifname;
+    const exec = async (argv: string[], allowFailure = false) => {
       try {
-        await execCommand(["ip", "netns", "exec", ns, ...argv], { timeoutMs: 15_000 });
+        await endpoint.exec(argv, { timeoutMs: 15_000, allowFailure });
       } catch (error) {
         const unknown =
           error instanceof CommandError && /qdisc kind is unknown/.test(error.result?.stderr ?? "");
-        if (!unknown) throw new RunError(`netns lab: ${(error as Error).message}`);
+        if (!unknown) throw new RunError(`lab ${lab.name}: ${(error as Error).message}`);
         throw new RunError(
-          `netns lab: this kernel has no ${argv.find((a) => a === "netem" || a === "tbf")} qdisc (${describeArgv(argv)}); ` +
+          `lab ${lab.name}: the kernel of ${end.node} has no ${argv.find((a) => a === "netem" || a === "tbf")} qdisc (${describeArgv(argv)}); ` +
             "netem (delay, loss) needs sch_netem, rateMbit alone needs only sch_tbf",
         );
       }
-    }
+    };
+    if (options.mtu !== undefined) await exec(["ip", "link", "set", ifname, "mtu", String(options.mtu)]);
+    if (options.shaping === undefined) continue;
+    await exec(["tc", "qdisc", "del", "dev", ifname, "root"], true);
+    if (!shaped[i]) continue;
+    for (const argv of shapingCommands(ifname, options.shaping ?? {})) await exec(argv);
   }
 }

@@ -5,6 +5,7 @@ import type { Thresholds } from "../compare/compare.js";
 import type { Direction } from "../domain/setup.js";
 import type { Traffic } from "../domain/traffic.js";
 import type { EndpointSpec } from "../endpoints/endpoints-file.js";
+import type { GuestKind } from "../labs/qemu-lab.js";
 import type { TrialOrder } from "../plan/order.js";
 import type { NetworkSetupName } from "../setups/network.js";
 
@@ -76,7 +77,7 @@ export interface TrafficOption {
 }
 
 export type MatrixEndpoints =
-  | { kind: "default" }
+  | { kind: "default"; guests?: GuestKind }
   | { kind: "lab"; lab: string }
   | { kind: "file"; file: string; specs: EndpointSpec[] }
   | { kind: "inline"; specs: EndpointSpec[] };

@@ -389,6 +389,7 @@ function readEndpoints(
   if (value === undefined) return { kind: "default" };
   if (Array.isArray(value))
     return { kind: "inline", specs: parseEndpointsFile(onlyEndpoints(yaml, text), file) };
+  if ("guests" in value) return { kind: "default", guests: value.guests };
   if ("lab" in value) {
     try {
       validateLabName(value.lab);

@@ -6,7 +6,8 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { createEndpoint } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
-import type { Lab } from "../labs/netns-lab.js";
+import { type Lab, openLab } from "../labs/netns-lab.js";
+import type { GuestKind } from "../labs/qemu-lab.js";
 import {
   endpointsPaths,
   isRoot,
@@ -49,7 +50,11 @@ function onLab(lab: Lab, owned: boolean): MatrixPlace {
 }
 
 /** Opens what the matrix runs on; `lab` (the --lab flag) overrides the matrix's endpoints. */
-export async function openMatrixPlace(matrix: Matrix, lab?: string): Promise<MatrixPlace> {
+export async function openMatrixPlace(
+  matrix: Matrix,
+  lab?: string,
+  guests?: GuestKind,
+): Promise<MatrixPlace> {
   const where = lab !== undefined ? { kind: "lab" as const, lab } : matrix.endpoints;
   if (where.kind === "lab") return onLab(await useLab(where.lab), false);
   if (where.kind === "file" || where.kind === "inline") {
@@ -71,5 +76,8 @@ export async function openMatrixPlace(matrix: Matrix, lab?: string): Promise<Mat
     throw new InputError(
       `${matrix.file}: its network setups need the netns lab, which needs root: run as root, or give endpoints (a file or a list)`,
     );
-  return onLab(await runLab(), true);
+  return onLab(
+    await runLab(guests ?? (matrix.endpoints.kind === "default" ? matrix.endpoints.guests : undefined)),
+    true,
+  );
 }

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { powerFromHistory } from "../compare/power-history.js";
 import { whyCellUnsupported } from "../drivers/registry.js";
 import { InputError } from "../errors.js";
+import type { GuestKind } from "../labs/qemu-lab.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
@@ -19,6 +20,8 @@ import { loadMatrix, matrixFromText, planMatrix, probeCpuOptions, skippedLines }
 export interface MatrixRunOptions {
   /** Run on this existing lab instead of the matrix's endpoints. */
   lab?: string;
+  /** The guests of the lab the run brings up (overrides the matrix's endpoints.guests). */
+  guests?: GuestKind;
   trials?: number;
   tester: string;
   label: string;
@@ -39,13 +42,14 @@ export interface StoredMatrix {
   seed: number;
   pauses: Matrix["pauses"];
   lab?: string;
+  guests?: GuestKind;
   skipped: Array<{ key: string; reason: string }>;
 }
 
 /** Plans, stores and executes a matrix file's run; returns its id. */
 export async function runMatrixFile(store: Store, file: string, options: MatrixRunOptions): Promise<string> {
   const matrix = loadMatrix(file);
-  const place = await openMatrixPlace(matrix, options.lab);
+  const place = await openMatrixPlace(matrix, options.lab, options.guests);
   try {
     await recoverAbandoned(store, matrix, place, options);
     const skippedOptions = await probeCpuOptions(matrix, place.directory);
@@ -67,6 +71,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
       seed: matrix.seed ?? randomInt(2 ** 31),
       pauses: matrix.pauses,
       ...(options.lab !== undefined ? { lab: options.lab } : {}),
+      ...(options.guests !== undefined ? { guests: options.guests } : {}),
       skipped: plan.skipped,
     };
     const run = createRun(store, {
@@ -135,7 +140,7 @@ export async function resumeMatrixRun(
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
-  const place = await openMatrixPlace(matrix, stored.lab);
+  const place = await openMatrixPlace(matrix, stored.lab, stored.guests);
   try {
     const stale = (run.metadata.appliedSetups ?? []) as AppliedSetup[];
     await execute(store, run.id, matrix, stored, place, stale, options);
@@ -162,6 +167,7 @@ async function execute(
     driverFor: options.driverFor,
     pathFor: (setup) => place.provider.resolve(setup),
     host: place.provider.host,
+    hypervisorTasks: place.provider.hypervisorTasks,
     onEvent: options.onEvent,
     signal: options.signal,
     order: { mode: stored.order, seed: stored.seed },

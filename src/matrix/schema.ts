@@ -5,6 +5,7 @@ import { z } from "zod";
 import { METRIC_NAMES } from "../compare/metrics.js";
 import { DIRECTIONS } from "../domain/setup.js";
 import { DRIVER_CHOICES, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
+import { GUEST_KINDS } from "../labs/qemu-lab.js";
 import { MAX_MESSAGE_BYTES, parseByteSize } from "../plan/flags.js";
 import { TRIAL_ORDERS } from "../plan/order.js";
 import { NETWORK_SETUPS } from "../setups/network.js";
@@ -193,11 +194,14 @@ export const matrixSchema = strict({
     z
       .union([
         strict({ lab: describe(name(), "an existing netns lab (vnetbench lab up --name NAME)") }),
+        strict({
+          guests: describe(z.enum(GUEST_KINDS), "a throw-away lab whose guests are netns or qemu VMs"),
+        }),
         strict({ file: describe(z.string().min(1), "an endpoints file, relative to this file") }),
         z.array(z.record(z.string(), z.unknown())).min(1),
       ])
       .optional(),
-    "where traffic runs: {lab: NAME}, {file: endpoints.yaml}, or a list as in an endpoints file (default: a throw-away netns lab as root)",
+    "where traffic runs: {lab: NAME}, {guests: qemu}, {file: endpoints.yaml}, or a list as in an endpoints file (default: a throw-away netns lab as root)",
   ),
   categories: strict({
     network: z.array(z.union([z.enum(NETWORK_SETUPS), networkObject])).min(1),

@@ -1,6 +1,7 @@
 // Where a run's traffic flows: loopback on this host, the netns lab, or the user's own endpoints.
 // The provider also owns what it brought up (an ephemeral lab) and removes it on close.
 
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -9,6 +10,7 @@ import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import { claimLab, releaseLab } from "../labs/lab-lock.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
+import { type GuestKind, labHypervisorTasks } from "../labs/qemu-lab.js";
 import {
   type EndpointSet,
   NETWORK_SETUPS,
@@ -26,6 +28,8 @@ export interface PathProvider {
   host: Endpoint | null;
   /** What to record about where the run ran. */
   describe(): Record<string, unknown>;
+  /** The qemu processes and vCPU threads on the host, where there are guests. */
+  hypervisorTasks?(): Promise<HypervisorTasks | null>;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,8 @@ export interface PathOptions {
   lab?: string;
   /** An endpoints file describing real machines. */
   endpointsFile?: string;
+  /** The guests of a lab the run brings up: namespaces (default) or qemu virtual machines. */
+  guests?: GuestKind;
 }
 
 export function isRoot(): boolean {
@@ -65,18 +71,18 @@ export async function openPaths(options: PathOptions): Promise<PathProvider> {
       `setup ${needing} needs the netns lab, which needs root: run as root, or describe your machines with --endpoints FILE`,
     );
   }
-  return labPaths(await runLab(), true);
+  return labPaths(await runLab(options.guests), true);
 }
 
 /**
  * The lab a run brings up for itself. Another run using it is refused at once; if it exists and
  * nobody holds it, a killed run left it behind and it is rebuilt.
  */
-export async function runLab(): Promise<Lab> {
+export async function runLab(guests?: GuestKind): Promise<Lab> {
   claimLab(RUN_LAB_NAME);
   try {
     if ((await labStatus(RUN_LAB_NAME)).state !== "down") await labDown(RUN_LAB_NAME);
-    return await labUp({ name: RUN_LAB_NAME });
+    return await labUp({ name: RUN_LAB_NAME, guests });
   } catch (error) {
     releaseLab(RUN_LAB_NAME);
     throw error;
@@ -114,7 +120,11 @@ export function labPaths(lab: Lab, owned: boolean): PathProvider {
       lab: lab.name,
       ephemeral: owned,
       addresses: lab.topology.addresses,
+      guests: lab.guests,
+      // Per guest endpoint: accelerator, qemu version and command line, kernel, boot time, skips.
+      ...(lab.qemu ? { qemu: lab.qemu.records, image: lab.qemu.image } : {}),
     }),
+    hypervisorTasks: lab.qemu ? () => labHypervisorTasks(lab.name) : undefined,
     close: async () => {
       try {
         if (owned) await labDown(lab.name);

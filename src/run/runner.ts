@@ -2,6 +2,7 @@
 // moment it ends. Progress goes out as events; nothing here prints.
 
 import { randomBytes } from "node:crypto";
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import type { CpuSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
@@ -62,6 +63,8 @@ export interface RunDependencies {
   pathFor(setup: SetupSelection): Promise<TrafficPath>;
   /** The host whose CPU each trial accounts, or null. */
   host?: Endpoint | null;
+  /** The qemu processes and vCPU threads on the host, read before each trial (guests may restart). */
+  hypervisorTasks?: () => Promise<HypervisorTasks | null>;
   onEvent?(event: RunEvent): void;
   signal?: AbortSignal;
   /** The order of the trials (default sequential); the same order and seed give the same schedule on resume. */
@@ -325,7 +328,11 @@ async function runOneTrial(
           })
         : await measureWithCpu(
             cell.traffic,
-            { host: deps.host ?? null, generatorPids: running.generatorPids?.() ?? [] },
+            {
+              host: deps.host ?? null,
+              generatorPids: running.generatorPids?.() ?? [],
+              hypervisor: (await deps.hypervisorTasks?.()) ?? null,
+            },
             () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
           );
     const empty = missingData(measured.samples);

@@ -1,6 +1,15 @@
 // Host CPU measured beside a trial, over its measured window, and turned into service demand.
 
 import { type CpuSummary, mergeCpuSummaries, summarizeCpu } from "../analysis/cpu.js";
+import {
+  type CpuByComponent,
+  cpuByComponent,
+  demandByComponent,
+  type HypervisorTasks,
+  QEMU_GROUP,
+  VHOST_GROUP,
+  vhostPattern,
+} from "../analysis/cpu-components.js";
 import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js";
 import { isTrusted, type Trial } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
@@ -24,6 +33,8 @@ export interface CpuOptions {
   host: Endpoint | null;
   intervalMs?: number;
   generatorPids?: number[];
+  /** qemu processes and vCPU threads on the host, to split its CPU by component. */
+  hypervisor?: HypervisorTasks | null;
 }
 
 /** Service demand of the host's CPU over a window, with and without the generator's processes. */
@@ -33,6 +44,7 @@ function demandOf(
   hostSeconds: number,
   generatorSeconds: number,
   cycles: number | null,
+  cpu?: CpuSummary,
 ): ServiceDemand | null {
   const work = workOf(traffic, samples);
   const transactional = isTransactional(traffic.pattern);
@@ -43,10 +55,28 @@ function demandOf(
       work,
       transactional,
     );
-    return { ...demand, withoutGenerator: transactional ? { usPerTransaction } : { usPerKB } };
+    const components = cpu?.byComponent
+      ? demandByComponent(scale(cpu.byComponent, hostSeconds / Math.max(cpu.hostSeconds, 1e-9)), work)
+      : null;
+    return {
+      ...demand,
+      withoutGenerator: transactional ? { usPerTransaction } : { usPerKB },
+      ...(components ? { byComponent: components } : {}),
+    };
   } catch {
     return null; // no work delivered: no service demand, the CPU figures still stand
   }
+}
+
+/** The components scaled to the measured window (the monitor's window is a little longer). */
+function scale(seconds: CpuByComponent, factor: number): CpuByComponent {
+  return {
+    vcpu: seconds.vcpu * factor,
+    qemu: seconds.qemu * factor,
+    vhost: seconds.vhost * factor,
+    generator: seconds.generator * factor,
+    rest: seconds.rest * factor,
+  };
 }
 
 /** Units of work a trial delivered: transactions (rr, crr, paced) or bytes (streams), all directions. */
@@ -76,7 +106,18 @@ export async function measureWithCpu(
     stopped?.catch(() => {});
   };
   const opens = setTimeout(() => {
-    monitor = startMonitor(host, { intervalMs: options.intervalMs, generatorPids: options.generatorPids });
+    const qemuPids = options.hypervisor?.qemuPids ?? [];
+    const processes = qemuPids.length
+      ? [
+          { name: QEMU_GROUP, pids: qemuPids },
+          { name: VHOST_GROUP, pattern: vhostPattern(qemuPids) },
+        ]
+      : [];
+    monitor = startMonitor(host, {
+      intervalMs: options.intervalMs,
+      generatorPids: options.generatorPids,
+      processes,
+    });
     monitor.catch(() => {});
   }, traffic.warmupS * 1000);
   const closes = setTimeout(stop, (traffic.warmupS + traffic.durationS) * 1000);
@@ -97,12 +138,17 @@ export async function measureWithCpu(
       cpuError: "trial ended before its warm-up did",
     };
   try {
-    const cpu = summarizeCpu(await (stopped as Promise<CpuReport>));
+    const report = await (stopped as Promise<CpuReport>);
+    const cpu = summarizeCpu(report);
+    if (options.hypervisor?.qemuPids.length) {
+      cpu.byComponent = cpuByComponent(report, options.hypervisor);
+      cpu.vcpuThreads = [...options.hypervisor.vcpuTids];
+    }
     const windowS = Math.max(...samples.map((sample) => sample.durationS));
     const windowCpuSeconds = cpu.perWallSecond * windowS;
     const windowGeneratorSeconds = (cpu.generatorSeconds / cpu.wallSeconds) * windowS;
     const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.wallSeconds) * windowS;
-    const demand = demandOf(traffic, samples, windowCpuSeconds, windowGeneratorSeconds, cycles);
+    const demand = demandOf(traffic, samples, windowCpuSeconds, windowGeneratorSeconds, cycles, cpu);
     return { samples, cpu, serviceDemand: demand, windowCpuSeconds, windowGeneratorSeconds };
   } catch (error) {
     return {
@@ -127,5 +173,5 @@ export function summarizeTrialCpu(
   const windowGenerator = measured.reduce((sum, trial) => sum + (trial.windowGeneratorSeconds ?? 0), 0);
   const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.hostSeconds) * windowCpu;
   const samples = measured.flatMap((trial) => trial.samples);
-  return { cpu, serviceDemand: demandOf(traffic, samples, windowCpu, windowGenerator, cycles) };
+  return { cpu, serviceDemand: demandOf(traffic, samples, windowCpu, windowGenerator, cycles, cpu) };
 }

@@ -157,7 +157,8 @@ function resolveOnLab(name: NetworkSetupName, lab: Lab): ResolvedNetworkSetup {
     serverAddress: spec.serverAddress(lab.topology),
     interfaces: spec.crosses.map(([node, local]) => ({
       endpoint: lab.endpoints[node],
-      ifname: labIfname(lab.name, local),
+      // Inside a virtual machine the interface keeps the kernel's name.
+      ifname: lab.endpoints[node].kind === "qemu" ? local : labIfname(lab.name, local),
     })),
   };
 }

@@ -16,6 +16,7 @@ export interface ExecOptions {
   timeoutMs?: number;
   input?: string;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
   /** Resolve with the result even when the exit code is non-zero. */
   allowFailure?: boolean;
 }
@@ -47,7 +48,11 @@ export function execCommand(argv: readonly string[], options: ExecOptions = {}):
   if (!file) return Promise.reject(new CommandError("empty command", argv));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(file, args, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let timedOut = false;

@@ -9,7 +9,8 @@ import { AgentConnection } from "./control-client.js";
 import { HEADER_BYTES } from "./protocol.js";
 import { UDP_RR_SEQ_BYTES } from "./rr.js";
 
-const AGENT_START_TIMEOUT_MS = 15_000;
+// A guest under emulation starts node in a few seconds, more when the host is busy.
+const AGENT_START_TIMEOUT_MS = 60_000;
 const MAX_UDP_PAYLOAD = 65_507;
 
 export interface AgentHandle {

@@ -1,0 +1,129 @@
+// The qemu guest endpoint: a virtual machine of the qemu lab (or a user's), commands run through
+// its control channel (guests/channel.ts) in the host's root filesystem shared over 9p, on the
+// guest's kernel. Its processes are the guest's: they have no PID on this host.
+
+import { PassThrough } from "node:stream";
+import { GuestChannel } from "../guests/channel.js";
+import { CommandError, type CommandResult, type ExecOptions, type LongRunning } from "../util/process.js";
+import type { Endpoint, EndpointRole } from "./endpoint.js";
+import { localAgentCommand } from "./local.js";
+import { shellJoin, shellQuote } from "./shell.js";
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const KILL_GRACE_MS = 2_000;
+
+/** What the host knows about a running guest: where to reach qemu and the guest. */
+export interface QemuGuestInfo {
+  /** Directory with qmp.sock, ctlN.sock, console.log, qemu.pid. */
+  runDir: string;
+  qmpSocket: string;
+  controlSockets: string[];
+  pidFile: string;
+}
+
+export class QemuGuestEndpoint implements Endpoint {
+  readonly kind = "qemu" as const;
+  private readonly channel: GuestChannel;
+
+  constructor(
+    readonly name: string,
+    readonly role: EndpointRole,
+    readonly address: string,
+    readonly guest: QemuGuestInfo,
+  ) {
+    this.channel = new GuestChannel(guest.controlSockets);
+  }
+
+  async exec(argv: readonly string[], options: ExecOptions = {}): Promise<CommandResult> {
+    const line =
+      options.input === undefined
+        ? `exec ${shellJoin(argv)}`
+        : `printf %s ${shellQuote(options.input)} | ${shellJoin(argv)}`;
+    const command = await this.channel.run(line);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    command.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    command.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void this.kill(command.pid, "KILL");
+    }, timeoutMs);
+    const code = await command.exited;
+    clearTimeout(timer);
+    await new Promise((resolve) => setImmediate(resolve));
+    const result: CommandResult = {
+      stdout: Buffer.concat(stdout).toString("utf8"),
+      stderr: Buffer.concat(stderr).toString("utf8"),
+      code,
+      signal: null,
+    };
+    const where = `on guest ${this.name}: ${shellJoin(argv)}`;
+    if (timedOut) throw new CommandError(`${where} timed out after ${timeoutMs} ms`, argv, result);
+    if (code === null) throw new CommandError(`${where}: the control channel broke`, argv, result);
+    if (code !== 0 && !options.allowFailure) {
+      const detail = result.stderr.trim().split("\n").slice(-3).join(" | ") || `exit ${code}`;
+      throw new CommandError(`${where} failed: ${detail}`, argv, result);
+    }
+    return result;
+  }
+
+  private async kill(pid: Promise<number>, signal: "TERM" | "KILL"): Promise<void> {
+    const target = await pid.catch(() => undefined);
+    if (target === undefined) return;
+    await this.exec(["kill", `-${signal}`, String(target)], { allowFailure: true, timeoutMs: 10_000 }).catch(
+      () => {},
+    );
+  }
+
+  start(argv: readonly string[]): LongRunning {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const stdin = new PassThrough();
+    const started = this.channel.run(`exec ${shellJoin(argv)}`, "s");
+    let ended = false;
+    const exited = started.then(
+      async (command) => {
+        command.stdout.pipe(stdout);
+        command.stderr.pipe(stderr);
+        if (command.stdin) stdin.pipe(command.stdin);
+        const code = await command.exited;
+        ended = true;
+        return { code, signal: null };
+      },
+      (error: Error) => {
+        ended = true;
+        stderr.end(`${error.message}\n`);
+        stdout.end();
+        return { code: null, signal: null };
+      },
+    );
+    const pid = started.then((command) => command.pid);
+    pid.catch(() => {});
+    return {
+      pid: undefined,
+      stdin,
+      stdout,
+      stderr,
+      exited,
+      stop: async (graceMs = KILL_GRACE_MS) => {
+        if (ended) return;
+        const guestPid = pid.then((p) => p);
+        await this.kill(guestPid, "TERM");
+        const timer = setTimeout(() => void this.kill(guestPid, "KILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  async readFile(path: string): Promise<string> {
+    return (await this.exec(["cat", "--", path], { timeoutMs: 15_000 })).stdout;
+  }
+
+  // The host's node and build, seen through 9p; only the agent's modules are loaded.
+  vnetbenchCommand(): string[] {
+    return localAgentCommand();
+  }
+}
