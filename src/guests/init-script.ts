@@ -50,8 +50,9 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 host
   mount -t proc proc /host/proc
   mount -t sysfs sysfs /host/sys
   mount -t devtmpfs devtmpfs /host/dev
-  mount -t tmpfs tmpfs /host/tmp
+  # /tmp stays the host's (read-only): the project may live under it. Scratch files go to /run.
   mount -t tmpfs tmpfs /host/run
+  export TMPDIR=/run
   root=/host
 else
   echo "vnetbench-init: no host root over 9p: commands run in the initramfs"

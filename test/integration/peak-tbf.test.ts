@@ -104,7 +104,12 @@ describe("peak search on a tbf-shaped lab link", { skip: !root && "needs root (n
     const peak = await searchOnLab(t, "udp");
     assertNear(peak.messagesPerSecond, capacity("udp", 8));
     assert.equal(peak.curve[0]!.phase, "unloaded");
-    assert.equal(peak.curve.at(-1)!.phase, "confirm");
+    // The search ends confirming a bound, or bisecting once a confirmation failed there.
+    assert.ok(["confirm", "bisect"].includes(peak.curve.at(-1)!.phase), peak.curve.at(-1)!.phase);
+    assert.ok(
+      peak.curve.some((point) => point.phase === "confirm"),
+      "a bound was confirmed",
+    );
     assert.ok(peak.curve.every((point) => point.cpu !== null && point.cpu.hostSeconds > 0));
   });
 

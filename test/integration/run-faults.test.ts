@@ -55,7 +55,7 @@ test("a cell its driver cannot run is stored failed with the reason; the others 
   const show = await runCli(["show", "latest", "--db", path]);
   assert.equal(show.code, 0, show.stderr);
   assert.match(show.stdout, /iperf3 tcp maerts 64\/64 trial 1 failed: cannot run: driver iperf3 cannot do/);
-  assert.match(show.stdout, /loopback builtin tcp maerts 64\/64\s+1\/1/);
+  assert.match(show.stdout, /loopback bidi builtin tcp maerts 64\/64 both ways\s+1\/1/);
 
   const stop = await runCli([
     "run",
