@@ -33,9 +33,9 @@ function completedTrials(path: string): number {
   }
 }
 
-test("a cell its driver cannot run is stored failed with the reason; the others run; show prints why", async () => {
-  const path = db("keep-going.db");
-  const run = await runCli([
+/** A run with one cell iperf3 cannot do beside one the built-in engine can. */
+const runBadCell = (path: string, ...extra: string[]) =>
+  runCli([
     "run",
     ...SHORT,
     ...BAD_CELL,
@@ -43,9 +43,14 @@ test("a cell its driver cannot run is stored failed with the reason; the others 
     "iperf3,builtin",
     "--trials",
     "1",
+    ...extra,
     "--db",
     path,
   ]);
+
+test("a cell its driver cannot run is stored failed with the reason; the others run; show prints why", async () => {
+  const path = db("keep-going.db");
+  const run = await runBadCell(path);
   assert.equal(run.code, 0, run.stderr);
   assert.match(
     run.stderr,
@@ -57,18 +62,7 @@ test("a cell its driver cannot run is stored failed with the reason; the others 
   assert.match(show.stdout, /iperf3 tcp maerts 64\/64 trial 1 failed: cannot run: driver iperf3 cannot do/);
   assert.match(show.stdout, /loopback bidi builtin tcp maerts 64\/64 both ways\s+1\/1/);
 
-  const stop = await runCli([
-    "run",
-    ...SHORT,
-    ...BAD_CELL,
-    "--driver",
-    "iperf3,builtin",
-    "--trials",
-    "1",
-    "--fail-fast",
-    "--db",
-    path,
-  ]);
+  const stop = await runBadCell(path, "--fail-fast");
   assert.equal(stop.code, 3, stop.stderr);
   assert.match(stop.stderr, /run failed: cell 1 .* cannot run: driver iperf3/);
 });
