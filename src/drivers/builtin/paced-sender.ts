@@ -83,7 +83,16 @@ export function startPacedSender(
     writeHeader(message, seq, (seq * plan.intervalNs) / 1000, Math.min(MAX_HEADER_LATENESS_NS, lateNs));
     try {
       // A stream socket takes a small message whole or not at all unless its buffer is nearly full.
-      if (writeSync(plan.fd, message) < message.length) throw new Error("the socket took part of a message");
+      let written = writeSync(plan.fd, message);
+      // A full stream socket took part of it: the rest must follow before anything else.
+      while (written < message.length && nowNs() < plan.giveUpNs) {
+        try {
+          written += writeSync(plan.fd, message, written);
+        } catch (error) {
+          if (!isBusy(error)) throw error;
+        }
+      }
+      if (written < message.length) throw new Error("the socket's buffer stayed full past the trial");
     } catch (error) {
       if (!isBusy(error)) throw error;
       result.socketFull++;
