@@ -140,17 +140,36 @@ async function requestResponse(): Promise<void> {
   );
 }
 
+/** What this machine takes from any spinning thread: time lost in gaps, and the longest gaps. */
+const SPIN_PROBE = `
+const end = process.hrtime.bigint() + 3_000_000_000n;
+let previous = process.hrtime.bigint();
+const gaps = [];
+for (let now = previous; now < end; previous = now) {
+  now = process.hrtime.bigint();
+  if (now - previous > 20_000n) gaps.push(Number(now - previous) / 1000);
+}
+gaps.sort((a, b) => b - a);
+console.log(JSON.stringify({ lostPercent: gaps.reduce((a, b) => a + b, 0) / 30_000, longestUs: gaps.slice(0, 3) }));`;
+
+function machineJitter(): string {
+  const { lostPercent, longestUs } = JSON.parse(
+    execFileSync(process.execPath, ["-e", SPIN_PROBE], { encoding: "utf8" }),
+  );
+  return `a spinning thread here lost ${lostPercent.toFixed(2)} % of 3 s to gaps > 20 µs, the longest ${longestUs.map((gap: number) => gap.toFixed(0)).join(", ")} µs`;
+}
+
 async function paced(): Promise<void> {
   const rows: string[][] = [];
   const where = path(PLACEMENTS[0]!);
+  const before = machineJitter();
   for (const protocol of ["udp", "tcp"] as const) {
     for (const rate of [1_000, 10_000, 50_000, 100_000]) {
       const what = traffic({ protocol, pattern: "paced", rate });
-      // At 1000/s this VM's own wake-up noise moves both tools' p99 between runs: median of 3.
-      const repeats = rate <= 1_000 ? 3 : 1;
+      // This VM's wake-up noise moves both tools' p99 from run to run: pairs interleaved, median of 3.
       const ours: Sample[] = [];
       const reference: Sample[] = [];
-      for (let i = 0; i < repeats; i++) {
+      for (let i = 0; i < 3; i++) {
         ours.push(await measure("builtin", where, what));
         reference.push(await measure("sockperf", where, what));
       }
@@ -158,6 +177,7 @@ async function paced(): Promise<void> {
         median(samples.map((s) => pick(s) ?? Number.NaN));
       const p50 = mid(ours, (s) => s.latencyUs?.p50);
       const p99 = mid(ours, (s) => s.latencyUs?.p99);
+      const pathP99 = mid(ours, (s) => s.pathLatency?.p99Us);
       const refP50 = mid(reference, (s) => s.latencyUs?.p50);
       const refP99 = mid(reference, (s) => s.latencyUs?.p99);
       const sent = mid(ours, (s) => s.messagesSent / s.durationS);
@@ -169,17 +189,21 @@ async function paced(): Promise<void> {
         f(p99),
         ratio(p50, refP50),
         ratio(p99, refP99),
+        f(pathP99),
+        ratio(pathP99, refP99),
         `${(((sent ?? 0) / rate - 1) * 100).toFixed(2)} %`,
         f(mid(ours, (s) => s.lateness?.p99Us)),
         f(mid(ours, (s) => s.receiveLag?.p99Us)),
-        ours.some((s) => s.generatorLimited) ? "yes" : "no",
+        `${ours.filter((s) => s.generatorLimited).length}/3`,
         reference.map((s) => f(s.latencyUs?.p99, 0)).join("/"),
+        ours.map((s) => f(s.latencyUs?.p99, 0)).join("/"),
       ]);
     }
   }
   console.log(
-    `\npaced 64/64 on loopback, unpinned, ${seconds} s per trial (µs; latency from the intended send time)`,
+    `\npaced 64/64 on loopback, unpinned, ${seconds} s per trial, median of 3 interleaved pairs (µs; our latency from the intended send time, sockperf's from its actual send; path = ours with the tool's own delays taken out)`,
   );
+  console.log(`machine: before, ${before}; after, ${machineJitter()}`);
   console.log(
     formatTable(
       [
@@ -190,11 +214,14 @@ async function paced(): Promise<void> {
         "p99",
         "p50 ratio",
         "p99 ratio",
+        "path p99",
+        "path ratio",
         "sent vs offered",
         "late p99",
         "rx lag p99",
         "gen-limited",
         "sockperf p99 runs",
+        "p99 runs",
       ],
       rows,
     ),

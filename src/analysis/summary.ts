@@ -16,6 +16,8 @@ export interface CellSummary {
   latenessP99Us: number | null;
   /** Worst receive lag p99 over the trials, µs: how long answers waited to be read (open-loop patterns). */
   receiveLagP99Us: number | null;
+  /** Worst p99 over the trials of latency with the tool's own delays taken out, µs (open-loop patterns). */
+  pathLatencyP99Us: number | null;
   generatorLimited: boolean;
   warnings: string[];
 }
@@ -34,6 +36,7 @@ export function summarizeSamples(samples: readonly Sample[]): CellSummary {
     samples.reduce((total, sample) => total + pick(sample), 0);
   const lateness = samples.flatMap((sample) => (sample.lateness ? [sample.lateness.p99Us] : []));
   const receiveLag = samples.flatMap((sample) => (sample.receiveLag ? [sample.receiveLag.p99Us] : []));
+  const pathLatency = samples.flatMap((sample) => (sample.pathLatency ? [sample.pathLatency.p99Us] : []));
   return {
     trials: samples.length,
     latencyUs: merged ? summarizeLatency(merged) : null,
@@ -52,6 +55,7 @@ export function summarizeSamples(samples: readonly Sample[]): CellSummary {
     },
     latenessP99Us: lateness.length > 0 ? Math.max(...lateness) : null,
     receiveLagP99Us: receiveLag.length > 0 ? Math.max(...receiveLag) : null,
+    pathLatencyP99Us: pathLatency.length > 0 ? Math.max(...pathLatency) : null,
     generatorLimited: samples.some((sample) => sample.generatorLimited),
     warnings: [...new Set(samples.flatMap((sample) => sample.warnings))],
   };

@@ -50,6 +50,11 @@ export interface Sample {
   lateness: Lateness | null;
   /** How long answers waited to be read after they could have been (open-loop receive side), microseconds. */
   receiveLag?: Lateness | null;
+  /**
+   * Open loop: latency from the actual send with the receive lag taken out — the path's share, with
+   * the tool's own delays removed (compare with `latencyUs` to see how far the tool moved it), µs.
+   */
+  pathLatency?: Lateness | null;
   /** The generator could not keep its schedule or saturated its CPU: latency would be the tool's, not the path's. */
   generatorLimited: boolean;
   warnings: string[];

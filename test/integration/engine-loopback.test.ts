@@ -82,10 +82,16 @@ for (const protocol of ["tcp", "udp"] as const) {
       "sent at the offered rate",
     );
     assertLatencySane(sample);
-    assert.ok(sample.lateness && sample.receiveLag, "sender lateness and receive lag recorded");
+    assert.ok(
+      sample.lateness && sample.receiveLag && sample.pathLatency,
+      "tool delays and the path's share recorded",
+    );
     assert.ok(
       sample.lateness.p50Us <= sample.lateness.p99Us && sample.lateness.p99Us <= sample.lateness.maxUs,
     );
+    // The path's share leaves out the tool's delays: never above what is reported, never below a flight.
+    assert.ok(sample.pathLatency.maxUs <= sample.latencyUs!.max * 1.002, "path ≤ reported");
+    assert.ok(sample.pathLatency.p50Us > 0 && sample.pathLatency.p50Us <= sample.latencyUs!.p50 * 1.002);
   });
 
   test(`${protocol} stream: bulk client → server`, async () => {

@@ -359,11 +359,13 @@ export class Agent {
       const socketDrops = socketDropsBetween([before[0], after[0]], [before[1], after[1]]);
       sample.loss = { ...sample.loss, socketDrops };
     }
-    // A request/response loop whose agent saturates a CPU measures the agent. (A paced sender has
-    // its own checks; a stream bound by CPU measures the host's cost per byte, tool and kernel.)
-    if (request.traffic.pattern === "rr" || request.traffic.pattern === "crr") {
+    // A request/response loop whose agent saturates a CPU measures the agent; so does open-loop
+    // load whose answering agent does (its sender spins by design and has its own checks). A stream
+    // bound by CPU measures the host's cost per byte, tool and kernel.
+    const { pattern } = request.traffic;
+    if (pattern === "rr" || pattern === "crr" || pattern === "paced") {
       const busy = [
-        { side: "client", share: cpuShareBetween(before[0], after[0]) },
+        ...(pattern === "paced" ? [] : [{ side: "client", share: cpuShareBetween(before[0], after[0]) }]),
         { side: "server", share: cpuShareBetween(before[1], after[1]) },
       ].filter(({ share }) => share >= SATURATED_CPU_SHARE);
       if (busy.length > 0) {

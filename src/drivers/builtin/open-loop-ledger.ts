@@ -23,6 +23,8 @@ export class OpenLoopLedger {
   private busyFromNs = 0;
   private busyUntilNs = Number.NEGATIVE_INFINITY;
   private backToBack = false;
+  /** While the thread spins, the last moment it checked its sockets; null while it sleeps in the kernel. */
+  private polledNs: number | null = null;
 
   constructor(
     private readonly startNs: number,
@@ -42,10 +44,24 @@ export class OpenLoopLedger {
   }
 
   /**
-   * One answer, read at `readNs`. After an idle moment the thread was waiting in the kernel and
-   * read it as soon as it came: no lag of ours. Back to back with earlier work, it may have waited
-   * since it could first have arrived (its send plus the fastest flight seen), but not from before
-   * that busy stretch began.
+   * A spinning thread's turn began at `nowNs`, right after it checked its sockets: an answer there
+   * then was read then. Whatever keeps it from its next turn — its own sends, a pause for garbage,
+   * the scheduler running something else — is time an answer may wait.
+   */
+  polled(nowNs: number): void {
+    this.polledNs = nowNs;
+  }
+
+  /** The thread now blocks in the kernel until something comes: what comes is read at once. */
+  sleeping(): void {
+    this.polledNs = null;
+  }
+
+  /**
+   * One answer, read at `readNs`. It may have waited since it could first have arrived (its send
+   * plus the fastest flight seen), but not from before the thread last could read: its last turn
+   * when spinning; when sleeping, the start of the busy stretch this read ends (after an idle
+   * moment the thread was waiting in the kernel and read it at once: no lag of ours).
    */
   record(seq: number, intendedUs: number, latenessNs: number, readNs: number): void {
     if (seq > this.newest) this.newest = seq;
@@ -55,9 +71,11 @@ export class OpenLoopLedger {
     const sentNs = intendedNs + latenessNs;
     const flightNs = readNs - sentNs;
     const fastestNs = Number.isFinite(this.minFlightNs) ? this.minFlightNs : flightNs;
-    const lagNs = this.backToBack
-      ? Math.min(flightNs - fastestNs, Math.max(0, readNs - Math.max(sentNs + fastestNs, this.busyFromNs)))
-      : 0;
+    const readySinceNs = this.polledNs ?? (this.backToBack ? this.busyFromNs : readNs);
+    const lagNs = Math.min(
+      flightNs - fastestNs,
+      Math.max(0, readNs - Math.max(sentNs + fastestNs, readySinceNs)),
+    );
     if (lagNs <= 0 && flightNs < this.minFlightNs) this.minFlightNs = flightNs;
     const latencyNs = readNs - intendedNs;
     recordNs(this.latency, latencyNs);

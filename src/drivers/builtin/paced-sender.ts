@@ -38,6 +38,10 @@ export interface SenderResult {
 export interface WorkLog {
   workStarted(nowNs: number): void;
   workFinished(nowNs: number): void;
+  /** A turn of the spinning loop began (its sockets were just checked). */
+  polled(nowNs: number): void;
+  /** The loop sleeps in the kernel (a timer, or the sender is done). */
+  sleeping(): void;
 }
 
 /** Messages written at most per turn of the loop: a sender catching up still lets answers be read. */
@@ -75,6 +79,7 @@ export function startPacedSender(
   const end = () => {
     if (ended) return;
     ended = true;
+    work.sleeping();
     result.lateness = lateness.totalCount > 0 ? encodeHistogram(lateness) : null;
     finish(result);
   };
@@ -111,6 +116,7 @@ export function startPacedSender(
     try {
       const startedNs = nowNs();
       if (ended) return;
+      work.polled(startedNs);
       if (startedNs > plan.giveUpNs) return end();
       let now = startedNs;
       for (let burst = 0; burst < BURST && !stopped && seq < plan.total && dueNs(seq) <= now; burst++) {
@@ -123,8 +129,10 @@ export function startPacedSender(
       }
       if (stopped || seq >= plan.total) return end();
       const gapNs = dueNs(seq) - nowNs();
-      if (gapNs > TIMER_GAP_NS) setTimeout(tick, (gapNs - TIMER_EARLY_NS) / 1e6);
-      else setImmediate(tick);
+      if (gapNs > TIMER_GAP_NS) {
+        work.sleeping();
+        setTimeout(tick, (gapNs - TIMER_EARLY_NS) / 1e6);
+      } else setImmediate(tick);
     } catch (error) {
       result.error = (error as Error).message;
       end();

@@ -234,6 +234,7 @@ export function sampleFrom(counts: Counts): Sample {
     loss: lossOf(counts.messagesSent, counts.messagesReceived, counts.reordered ?? 0, counts.duplicates ?? 0),
     lateness: toolDelayOf(counts.lateness),
     ...(counts.receiveLag ? { receiveLag: toolDelayOf(counts.receiveLag) } : {}),
+    ...(counts.pathLatency ? { pathLatency: toolDelayOf(counts.pathLatency) } : {}),
     generatorLimited: limit !== null,
     warnings,
   };

@@ -48,3 +48,37 @@ test("only the measured window counts; duplicates count once; the newest answer 
   assert.equal(ledger.latency.totalCount, 3);
   assert.equal(ledger.newest, 9);
 });
+
+test("a spinning thread kept from its next turn (scheduler, garbage collection): the answers that came meanwhile waited", () => {
+  const ledger = new OpenLoopLedger(START, 0, 10);
+  ledger.polled(START);
+  read(ledger, 0, 0, 0, 50); // the fastest flight: 50 µs
+  ledger.polled(START + us(60));
+  // Message 1 leaves at 100 µs; the thread's next turn comes only at 3100 µs, and it reads the answer then.
+  ledger.polled(START + us(100));
+  read(ledger, 1, 100, 0, 3100);
+  near(
+    ledger.receiveLag.getValueAtPercentile(100),
+    us(2950),
+    "from its earliest arrival (150 µs) to the read",
+  );
+  near(ledger.path.getValueAtPercentile(100), us(50), "the path took its fastest flight");
+  near(ledger.latency.maxValue, us(3000), "the reported latency keeps the wait");
+});
+
+test("a spinning thread that read at its first turn after the arrival adds no lag, however late the answer", () => {
+  const ledger = new OpenLoopLedger(START, 0, 10);
+  ledger.polled(START);
+  read(ledger, 0, 0, 0, 50);
+  // The answer to message 1 (sent at 100) takes 2 ms; the thread turned at 2095 and read it at 2100.
+  ledger.polled(START + us(2095));
+  read(ledger, 1, 100, 0, 2100);
+  assert.ok(
+    ledger.receiveLag.getValueAtPercentile(100) <= us(5) * 1.002,
+    "at most the 5 µs since the last turn",
+  );
+  near(ledger.path.getValueAtPercentile(100), us(1995), "the slow flight is the path's");
+  ledger.sleeping();
+  read(ledger, 2, 3000, 0, 3500);
+  assert.ok(ledger.receiveLag.getValueAtPercentile(100) <= us(5) * 1.002, "a sleeping thread reads at once");
+});
