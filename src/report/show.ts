@@ -1,5 +1,6 @@
 // `vnetbench show` and `vnetbench runs` as text.
 
+import { generatorReach } from "../analysis/generator-reach.js";
 import type { PeakResult } from "../analysis/peak-search.js";
 import type { ExcludedTrials } from "../analysis/summary.js";
 import { describeCells } from "../compare/describe.js";
@@ -81,6 +82,16 @@ export function formatRun(view: RunView): string {
   const peaks = view.cells.flatMap((cell) =>
     cell.summary.peak ? [formatPeak(cell, cell.summary.peak)] : [],
   );
+  const reach = generatorReach(view.cells, (cell) => cell.summary.generatorLimited).map(
+    ({ firstLimited, keptUpTo }) =>
+      `  ${names.get(firstLimited.key)}: generator-limited at ${fmt(firstLimited.traffic.rate as number)} msg/s; ` +
+      (keptUpTo === null
+        ? "limited from the lowest rate tried"
+        : `kept its schedule up to ${fmt(keptUpTo)} msg/s`) +
+      (firstLimited.traffic.driver === "builtin"
+        ? " (driver: auto sends such cells to sockperf where installed)"
+        : ""),
+  );
   const left = view.cells.flatMap((cell) =>
     (cell.summary.excluded?.reasons ?? []).map((reason) => `  ${names.get(cell.key)} ${reason}`),
   );
@@ -89,6 +100,9 @@ export function formatRun(view: RunView): string {
     "",
     table,
     ...(peaks.length > 0 ? ["", ...peaks] : []),
+    ...(reach.length > 0
+      ? ["", "where the traffic generator could not keep up on this machine:", ...reach]
+      : []),
     ...(left.length > 0 ? ["", "left out of the figures above (failed or flagged):", ...left] : []),
   ].join("\n");
 }

@@ -64,3 +64,18 @@ test("a bidirectional cell shows the total of both directions, then each directi
   assert.equal(columns(rowOf(text, "  → forward"))[4], "15000");
   assert.equal(columns(rowOf(text, "  ← reverse"))[4], "13000");
 });
+
+test("paced cells that differ only in rate: the table says up to which rate the generator kept its schedule", () => {
+  const paced = (rate: number, generatorLimited: boolean) => ({
+    traffic: { pattern: "paced" as const, protocol: "udp" as const, rate },
+    trials: [{ latencyUs: 40, generatorLimited }],
+  });
+  const text = formatRun(
+    makeRun("g", [paced(1000, false), paced(10_000, false), paced(50_000, true), paced(100_000, true)]),
+  );
+  const line = text.split("\n").find((l) => l.includes("generator-limited at"));
+  assert.ok(line?.includes("generator-limited at 50000 msg/s; kept its schedule up to 10000 msg/s"), text);
+  assert.ok(line?.includes("driver: auto"), "the built-in engine's way out is named");
+  const kept = formatRun(makeRun("k", [paced(1000, false), paced(10_000, false)]));
+  assert.ok(!kept.includes("could not keep up"), "nothing to say when it kept up everywhere");
+});
