@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { CurvePoint } from "./analysis/peak-search.js";
 import { powerFromHistory } from "./compare/power-history.js";
-import { compareRunViews, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
+import { compareMeasuredRuns, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
 import type { Cell } from "./domain/cell.js";
 import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./drivers/registry.js";
@@ -33,7 +33,7 @@ import { checkName } from "./plan/names.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
-import { loadRunView, type RunView, withTrials } from "./report/run-view.js";
+import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import { ownerAlive, type RunOwner } from "./run/owner.js";
@@ -384,9 +384,9 @@ export function compareRuns(
 ): RunComparison {
   const store = openExistingStore(options.db);
   try {
-    const base = loadRunView(store, resolveReference(store, baseline));
-    const cand = loadRunView(store, resolveReference(store, candidate));
-    return compareRunViews(base, cand, options);
+    const base = loadMeasuredRun(store, resolveReference(store, baseline));
+    const cand = loadMeasuredRun(store, resolveReference(store, candidate));
+    return compareMeasuredRuns(base, cand, options);
   } finally {
     store.close();
   }
@@ -408,7 +408,11 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
     run = loadRunView(store, resolveReference(store, reference));
     if (options.vs !== undefined) {
       baseline = loadRunView(store, resolveReference(store, options.vs));
-      comparison = compareRunViews(baseline, run, options);
+      comparison = compareMeasuredRuns(
+        loadMeasuredRun(store, baseline.id),
+        loadMeasuredRun(store, run.id),
+        options,
+      );
     }
     // Histograms only of the cells whose latency distribution is drawn (the baseline's overlaid).
     const detail = detailCells(run, comparison);

@@ -2,7 +2,7 @@
 // each is read from one trial. Turns the trials of two runs into per-cell, per-metric inputs.
 
 import type { ChangeKind } from "../analysis/statistics.js";
-import type { TrialStatus } from "../domain/cell.js";
+import { isTrusted, type Trial, type TrialStatus } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
 
 /**
@@ -208,6 +208,47 @@ export function metricValues(metric: MetricName, trials: readonly TrialMeasureme
   return values;
 }
 
+/** Each metric's values over a cell's trials, in trial order; a metric no trial measured is absent. */
+export type CellValues = Partial<Record<MetricName, number[]>>;
+
+/** The values of every metric some trial measured. */
+export function cellValues(trials: readonly TrialMeasurements[]): CellValues {
+  const values: CellValues = {};
+  for (const metric of METRIC_NAMES) {
+    const list = metricValues(metric, trials);
+    if (list.length > 0) values[metric] = list;
+  }
+  return values;
+}
+
+/**
+ * What a comparison reads of a cell's trials: stored with the cell's summary, so comparing two
+ * stored runs reads no trial, only these.
+ */
+export interface CellMeasurements {
+  /** The values of the trusted trials (completed, not flagged: the only ones a comparison counts). */
+  values: CellValues;
+  /** Trusted trials: a cell with none is compared with nothing. */
+  trusted: number;
+  completed: number;
+  /** Completed trials whose generator could not keep up. */
+  generatorLimited: number;
+  /** Trials left out, failed or flagged. */
+  excluded: number;
+}
+
+export function measureCell(trials: readonly Trial[]): CellMeasurements {
+  const trusted = trials.filter(isTrusted);
+  const completed = trials.filter((trial) => trial.status === "completed");
+  return {
+    values: cellValues(trusted),
+    trusted: trusted.length,
+    completed: completed.length,
+    generatorLimited: completed.filter((trial) => trial.samples.some((s) => s.generatorLimited)).length,
+    excluded: trials.length - trusted.length,
+  };
+}
+
 function byCell(trials: readonly TrialMeasurements[]): Map<string, TrialMeasurements[]> {
   const cells = new Map<string, TrialMeasurements[]>();
   for (const trial of trials) {
@@ -224,20 +265,32 @@ export function matchTrials(
   candidate: readonly TrialMeasurements[],
   metrics: readonly MetricName[] = METRIC_NAMES,
 ): MatchedTrials {
-  const baseCells = byCell(baseline);
-  const candCells = byCell(candidate);
+  const values = (trials: readonly TrialMeasurements[]) =>
+    new Map([...byCell(trials)].map(([key, list]) => [key, cellValues(list)]));
+  return matchValues(values(baseline), values(candidate), metrics);
+}
+
+/**
+ * Matches two runs' cell values by cell key (a cell is on a side when it is in its map, whatever
+ * it measured) and pairs every metric both sides measured; cells in the baseline's order.
+ */
+export function matchValues(
+  baseCells: ReadonlyMap<string, CellValues>,
+  candCells: ReadonlyMap<string, CellValues>,
+  metrics: readonly MetricName[] = METRIC_NAMES,
+): MatchedTrials {
   const matched: MatchedTrials = {
     inputs: [],
     baselineOnly: [...baseCells.keys()].filter((key) => !candCells.has(key)),
     candidateOnly: [...candCells.keys()].filter((key) => !baseCells.has(key)),
     oneSided: [],
   };
-  for (const [cellKey, baseTrials] of baseCells) {
-    const candTrials = candCells.get(cellKey);
-    if (!candTrials) continue;
+  for (const [cellKey, base] of baseCells) {
+    const cand = candCells.get(cellKey);
+    if (!cand) continue;
     for (const metric of metrics) {
-      const b = metricValues(metric, baseTrials);
-      const c = metricValues(metric, candTrials);
+      const b = base[metric] ?? [];
+      const c = cand[metric] ?? [];
       if (b.length > 0 && c.length > 0) matched.inputs.push({ cellKey, metric, baseline: b, candidate: c });
       else if (b.length > 0) matched.oneSided.push({ cellKey, metric, side: "baseline" });
       else if (c.length > 0) matched.oneSided.push({ cellKey, metric, side: "candidate" });

@@ -1,7 +1,7 @@
 // Two stored runs → the comparison `vnetbench compare` prints: fingerprints checked, cells matched
 // by key, every metric judged (compare.ts), cells ordered worst first, and warnings with hints.
 
-import { type Cell, isTrusted } from "../domain/cell.js";
+import type { Cell } from "../domain/cell.js";
 import { ExitCode, InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
 import {
@@ -13,7 +13,7 @@ import {
 } from "./compare.js";
 import { describeSetup, describeTraffic } from "./describe.js";
 import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
-import { matchTrials, type OneSidedMetric } from "./metrics.js";
+import { type CellMeasurements, matchValues, measureCell, type OneSidedMetric } from "./metrics.js";
 import type { Verdict } from "./verdict.js";
 
 /** What a comparison says about each run it compared. */
@@ -73,31 +73,28 @@ export interface RunCompareOptions extends CompareOptions {
 /** Verdicts in the order changed cells are listed: the ones needing attention first. */
 export const VERDICT_ORDER: readonly Verdict[] = ["regression", "improvement", "inconclusive", "unchanged"];
 
-function side(run: RunView): ComparedRun {
+/** A run as a comparison reads it: what it says of the run, and each cell's measurements. */
+export interface MeasuredRun extends ComparedRun {
+  /** In the run's matrix order. */
+  cells: Array<Cell & { measurements: CellMeasurements }>;
+}
+
+function side(run: ComparedRun): ComparedRun {
   const { id, label, createdAt, status, trialsPerCell, metadata } = run;
   return { id, label, createdAt, status, trialsPerCell, metadata };
 }
 
-/** A run's cells by key, made once per run (a thousand-cell run would otherwise search for each). */
-const cellIndex = new WeakMap<RunView, Map<string, RunView["cells"][number]>>();
-
-function cellOf(run: RunView, key: string): RunView["cells"][number] | undefined {
-  let index = cellIndex.get(run);
-  if (!index) {
-    index = new Map(run.cells.map((cell) => [cell.key, cell]));
-    cellIndex.set(run, index);
-  }
-  return index.get(key);
-}
-
-function limitedTrials(run: RunView, key: string): number {
-  return (cellOf(run, key)?.trials ?? []).filter(
-    (t) => t.status === "completed" && t.samples.some((s) => s.generatorLimited),
-  ).length;
-}
-
-function completedTrials(run: RunView, key: string): number {
-  return (cellOf(run, key)?.trials ?? []).filter((t) => t.status === "completed").length;
+/** A view's run measured from its cells' trials. */
+export function measuredRun(view: RunView): MeasuredRun {
+  return {
+    ...side(view),
+    cells: view.cells.map(({ key, setup, traffic, trials }) => ({
+      key,
+      setup,
+      traffic,
+      measurements: measureCell(trials),
+    })),
+  };
 }
 
 function worstVerdict(metrics: readonly MetricComparison[]): Verdict {
@@ -116,6 +113,15 @@ export function compareRunViews(
   candidate: RunView,
   options: RunCompareOptions = {},
 ): RunComparison {
+  return compareMeasuredRuns(measuredRun(baseline), measuredRun(candidate), options);
+}
+
+/** compareRunViews from the runs' measurements (e.g. those stored with the cells' summaries). */
+export function compareMeasuredRuns(
+  baseline: MeasuredRun,
+  candidate: MeasuredRun,
+  options: RunCompareOptions = {},
+): RunComparison {
   const fingerprint = checkFingerprint(baseline.metadata, candidate.metadata);
   if (!fingerprint.matches && !options.allowMismatch) {
     throw new InputError(
@@ -124,10 +130,9 @@ export function compareRunViews(
     );
   }
   // Failed and flagged trials never count: a cell left with too few is inconclusive, not unchanged.
-  const matched = matchTrials(
-    baseline.cells.flatMap((cell) => cell.trials.filter(isTrusted)),
-    candidate.cells.flatMap((cell) => cell.trials.filter(isTrusted)),
-  );
+  const trusted = (run: MeasuredRun) =>
+    new Map(run.cells.filter((c) => c.measurements.trusted > 0).map((c) => [c.key, c.measurements.values]));
+  const matched = matchValues(trusted(baseline), trusted(candidate));
   const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
   for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
   if (matched.inputs.length === 0) {
@@ -141,13 +146,18 @@ export function compareRunViews(
     thresholds: thresholdsFor(baseline, candidate, options.thresholds),
   });
   const byCell = new Map<string, MetricComparison[]>();
-  for (const result of comparison.results)
-    byCell.set(result.cellKey, [...(byCell.get(result.cellKey) ?? []), result]);
-
+  for (const result of comparison.results) {
+    const list = byCell.get(result.cellKey);
+    if (list) list.push(result);
+    else byCell.set(result.cellKey, [result]);
+  }
+  const baseCells = new Map(baseline.cells.map((cell) => [cell.key, cell.measurements]));
+  const pairs = new Map<string, CellPair>();
   const cells = candidate.cells
     .filter((cell) => byCell.has(cell.key))
     .map((cell): CellComparison => {
       const metrics = byCell.get(cell.key)!;
+      pairs.set(cell.key, { baseline: baseCells.get(cell.key)!, candidate: cell.measurements });
       return {
         key: cell.key,
         setup: cell.setup,
@@ -157,8 +167,8 @@ export function compareRunViews(
         verdict: worstVerdict(metrics),
         metrics,
         generatorLimited: {
-          baseline: limitedTrials(baseline, cell.key),
-          candidate: limitedTrials(candidate, cell.key),
+          baseline: baseCells.get(cell.key)!.generatorLimited,
+          candidate: cell.measurements.generatorLimited,
         },
       };
     });
@@ -168,8 +178,8 @@ export function compareRunViews(
   const warnings = [
     ...describeDifferences(fingerprint).map((line) => `fingerprint differs: ${line}`),
     ...softwareWarnings(fingerprint),
-    ...generatorWarnings(cells, baseline, candidate),
-    ...excludedWarnings(cells, baseline, candidate),
+    ...generatorWarnings(cells, pairs),
+    ...excludedWarnings(cells, pairs),
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
   ];
@@ -224,17 +234,22 @@ function softwareWarnings(fingerprint: FingerprintCheck): string[] {
   return [`software differs between the runs (recorded, not a mismatch): ${shown.join("; ")}${more}`];
 }
 
+/** A compared cell's measurements on each side. */
+type CellPair = { baseline: CellMeasurements; candidate: CellMeasurements };
+
 /** One warning naming every cell whose generator could not keep up, with its count per side. */
-function generatorWarnings(cells: CellComparison[], baseline: RunView, candidate: RunView): string[] {
+function generatorWarnings(cells: CellComparison[], pairs: ReadonlyMap<string, CellPair>): string[] {
   const limited = cells.filter(
     (cell) => cell.generatorLimited.baseline + cell.generatorLimited.candidate > 0,
   );
   if (limited.length === 0) return [];
-  const list = limited.map(
-    (cell) =>
-      `${cell.group}: ${cell.name} (${cell.generatorLimited.baseline}/${completedTrials(baseline, cell.key)} baseline, ` +
-      `${cell.generatorLimited.candidate}/${completedTrials(candidate, cell.key)} candidate trials)`,
-  );
+  const list = limited.map((cell) => {
+    const pair = pairs.get(cell.key)!;
+    return (
+      `${cell.group}: ${cell.name} (${cell.generatorLimited.baseline}/${pair.baseline.completed} baseline, ` +
+      `${cell.generatorLimited.candidate}/${pair.candidate.completed} candidate trials)`
+    );
+  });
   return [
     `the traffic generator could not keep up in ${limited.length} cell(s): ${list.join("; ")}. ` +
       "Their latency and rate measure the tool, not the path: lower --rate or give the generator a CPU of its own",
@@ -242,14 +257,12 @@ function generatorWarnings(cells: CellComparison[], baseline: RunView, candidate
 }
 
 /** One warning naming every compared cell with trials left out (failed or flagged), per side. */
-function excludedWarnings(cells: CellComparison[], baseline: RunView, candidate: RunView): string[] {
-  const left = (run: RunView, key: string) => {
-    const excluded = run.cells.find((c) => c.key === key)?.summary.excluded;
-    return (excluded?.failed ?? 0) + (excluded?.flagged ?? 0);
-  };
+function excludedWarnings(cells: CellComparison[], pairs: ReadonlyMap<string, CellPair>): string[] {
   const list = cells.flatMap((cell) => {
-    const [b, c] = [left(baseline, cell.key), left(candidate, cell.key)];
-    return b + c > 0 ? [`${cell.group}: ${cell.name} (${b} baseline, ${c} candidate)`] : [];
+    const { baseline, candidate } = pairs.get(cell.key)!;
+    return baseline.excluded + candidate.excluded > 0
+      ? [`${cell.group}: ${cell.name} (${baseline.excluded} baseline, ${candidate.excluded} candidate)`]
+      : [];
   });
   if (list.length === 0) return [];
   return [

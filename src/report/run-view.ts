@@ -11,6 +11,8 @@ import {
   samplesOf,
   summarizeSamples,
 } from "../analysis/summary.js";
+import { type CellMeasurements, measureCell } from "../compare/metrics.js";
+import type { MeasuredRun } from "../compare/runs.js";
 import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { summarizeTrialCpu } from "../run/trial-cpu.js";
@@ -60,11 +62,15 @@ export function summaryVersion(): string {
   return version;
 }
 
-/** What is stored of a cell's summary (the histograms' merge is the costly part of a view). */
-export type StoredCellSummary = Pick<CellView, "summary" | "directions">;
+/**
+ * What is stored of a cell's summary (the histograms' merge is the costly part of a view), with
+ * what a comparison reads of its trials.
+ */
+export type StoredCellSummary = Pick<CellView, "summary" | "directions"> & { measurements: CellMeasurements };
 
 /** A cell's summary from its trials: merged histograms, pooled rates, CPU and the peak search. */
 export function summarizeCell(cell: Cell, trials: readonly Trial[]): StoredCellSummary {
+  const measurements = measureCell(trials);
   const summary: CellView["summary"] = {
     ...summarizeSamples(samplesOf(trials)),
     ...summarizeTrialCpu(cell.traffic, trials),
@@ -76,10 +82,14 @@ export function summarizeCell(cell: Cell, trials: readonly Trial[]): StoredCellS
   };
   const peak = summarizePeaks(trials.filter(isTrusted));
   if (peak) summary.peak = peak;
-  if (cell.setup.direction !== "bidirectional") return { summary };
+  if (cell.setup.direction !== "bidirectional") return { summary, measurements };
   const forward = summarizeSamples(samplesOf(trials));
   const reverse = summarizeSamples(samplesOf(trials, "reverse"));
-  return { summary, directions: { forward, reverse, total: totalOf(forward, reverse, trials) } };
+  return {
+    summary,
+    directions: { forward, reverse, total: totalOf(forward, reverse, trials) },
+    measurements,
+  };
 }
 
 const sumOf = (a: number | null, b: number | null) => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));
@@ -96,7 +106,11 @@ function totalOf(forward: CellSummary, reverse: CellSummary, trials: readonly Tr
 }
 
 /** A cell with its trials and summary (computed from the trials unless given). */
-export function cellView(cell: Cell, trials: Trial[], stored = summarizeCell(cell, trials)): CellView {
+export function cellView(
+  cell: Cell,
+  trials: Trial[],
+  stored: Pick<StoredCellSummary, "summary" | "directions"> = summarizeCell(cell, trials),
+): CellView {
   const view: CellView = { ...cell, trials, summary: stored.summary };
   if (stored.directions) view.directions = stored.directions;
   return view;
@@ -145,17 +159,59 @@ export function loadRunView(
       ? store.getRun(reference, { cells: [] })
       : store.getRun(reference, { histograms: options.histograms ?? false });
   const summaries = store.cellSummaries(run.id, summaryVersion()) as Map<string, StoredCellSummary>;
-  const missing = run.cells.filter((cell) => !summaries.has(cell.key));
-  if (missing.length > 0) {
-    const full = options.histograms ? run : store.getRun(run.id, { cells: missing.map((cell) => cell.key) });
-    const trials = trialsByCell(full.results);
-    const computed = new Map(
-      missing.map((cell) => [cell.key, summarizeCell(cell, trials.get(cell.key) ?? [])]),
-    );
-    store.saveCellSummaries(run.id, summaryVersion(), computed);
-    for (const [key, summary] of computed) summaries.set(key, summary);
-  }
+  for (const [key, summary] of summarizeMissing(
+    store,
+    run,
+    summaries,
+    options.histograms && options.trials !== false ? run : undefined,
+  ))
+    summaries.set(key, summary);
   return runView(run, summaries);
+}
+
+/**
+ * Summarizes the cells of a run without a stored summary from their trials (read with their
+ * histograms unless `full` holds them) and keeps the summaries.
+ */
+function summarizeMissing(
+  store: Store,
+  run: StoredRun,
+  stored: ReadonlyMap<string, unknown>,
+  full?: StoredRun,
+): Map<string, StoredCellSummary> {
+  const missing = run.cells.filter((cell) => !stored.has(cell.key));
+  if (missing.length === 0) return new Map();
+  const read = full ?? store.getRun(run.id, { cells: missing.map((cell) => cell.key) });
+  const trials = trialsByCell(read.results);
+  const computed = new Map(
+    missing.map((cell) => [cell.key, summarizeCell(cell, trials.get(cell.key) ?? [])]),
+  );
+  store.saveCellSummaries(run.id, summaryVersion(), computed);
+  return computed;
+}
+
+/**
+ * A stored run as a comparison reads it: its cells' measurements from the stored summaries, no
+ * trial read (cells without a stored summary are summarized and kept, as by loadRunView).
+ */
+export function loadMeasuredRun(store: Store, reference: string): MeasuredRun {
+  const run = store.getRun(reference, { cells: [] });
+  const measurements = store.cellSummaries(run.id, summaryVersion(), "measurements") as Map<
+    string,
+    CellMeasurements
+  >;
+  for (const [key, summary] of summarizeMissing(store, run, measurements))
+    measurements.set(key, summary.measurements);
+  const { id, label, createdAt, status, trials: trialsPerCell, metadata } = run;
+  return {
+    id,
+    label,
+    createdAt,
+    status,
+    trialsPerCell,
+    metadata,
+    cells: run.cells.map((cell) => ({ ...cell, measurements: measurements.get(cell.key)! })),
+  };
 }
 
 /** The view with these trials (e.g. read again with their histograms) in place of its cells' own. */

@@ -293,12 +293,21 @@ export class Store {
     })();
   }
 
-  /** The summaries of a run's cells stored with `version` (JSON as saved), by cell key. */
-  cellSummaries(runId: string, version: string): Map<string, unknown> {
+  /**
+   * The summaries of a run's cells stored with `version` (JSON as saved), by cell key; with
+   * `field`, only that top-level field of each (cells whose summary lacks it are left out).
+   */
+  cellSummaries(runId: string, version: string, field?: string): Map<string, unknown> {
+    if (field !== undefined && !/^[A-Za-z][A-Za-z0-9]*$/.test(field))
+      throw new RangeError(`summary field '${field}'`);
+    // The field cut out by SQLite: a view that needs one field parses no more.
+    const column = field === undefined ? "summary" : `json_extract(summary, '$.${field}')`;
     const rows = this.db
-      .prepare("SELECT cell_key, summary FROM cell_summaries WHERE run_id = ? AND version = ?")
-      .all(runId, version) as Array<{ cell_key: string; summary: string }>;
-    return new Map(rows.map((row) => [row.cell_key, JSON.parse(row.summary)]));
+      .prepare(`SELECT cell_key, ${column} AS summary FROM cell_summaries WHERE run_id = ? AND version = ?`)
+      .all(runId, version) as Array<{ cell_key: string; summary: string | null }>;
+    return new Map(
+      rows.flatMap((row) => (row.summary === null ? [] : [[row.cell_key, JSON.parse(row.summary)]])),
+    );
   }
 
   /** Keeps cells' summaries; a store opened read-only keeps nothing, and views compute them again. */
