@@ -339,9 +339,23 @@ export function normalSf(z: number): number {
   return normalDensity(z) / fraction;
 }
 
+/** Quantiles asked for again: the same α and confidence over a thousand cells, the same p each round. */
+const normalIsfMemo = new Map<number, number>();
+const NORMAL_ISF_MEMO_MAX = 100_000;
+
 /** The z with P(Z > z) = p, by bisection on `normalSf` (used for sample-size estimates only). */
 export function normalIsf(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalIsf: p must be within (0, 1), got ${p}`);
+  let z = normalIsfMemo.get(p);
+  if (z === undefined) {
+    z = bisectNormalIsf(p);
+    if (normalIsfMemo.size >= NORMAL_ISF_MEMO_MAX) normalIsfMemo.clear();
+    normalIsfMemo.set(p, z);
+  }
+  return z;
+}
+
+function bisectNormalIsf(p: number): number {
   let low = -40;
   let high = 40;
   for (let i = 0; i < 200 && high - low > 1e-12; i++) {

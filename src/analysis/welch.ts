@@ -2,7 +2,7 @@
 // With the trial as the unit, a t-test's p shrinks with the effect/spread ratio, not only with the
 // trial count as a rank test's does: 3 trials a side can call a 2× change (DESIGN.md, "Comparison").
 
-import { normalSf } from "./statistics.js";
+import { normalIsf, normalSf } from "./statistics.js";
 
 /**
  * ln Γ(x) for x > 0, Lanczos approximation with g = 7 and 9 coefficients (relative error < 1e-15;
@@ -78,19 +78,49 @@ export function studentTSf(t: number, df: number): number {
   return 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
 
-/** The t with P(T > t) = p, by bisection on `studentTSf` (monotone, so always converges). */
+/** Quantiles asked for again: an adaptive run compares after every round, mostly the same metrics. */
+const isfMemo = new Map<number, Map<number, number>>();
+const ISF_MEMO_MAX = 100_000;
+let isfMemoSize = 0;
+
+/**
+ * The t with P(T > t) = p: Newton's method on `studentTSf` from the left of the root, where the
+ * convex tail takes every step short of it and none past (a few steps, not the fifty of a bisection).
+ */
 export function studentTIsf(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`studentTIsf: p must be within (0, 1), got ${p}`);
   if (p > 0.5) return -studentTIsf(1 - p, df);
-  let low = 0;
-  let high = 1;
-  while (studentTSf(high, df) > p) high *= 2;
-  for (let i = 0; i < 200 && high - low > 1e-13 * high; i++) {
-    const middle = (low + high) / 2;
-    if (studentTSf(middle, df) > p) low = middle;
-    else high = middle;
+  if (p === 0.5) return 0;
+  let byDf = isfMemo.get(p);
+  const known = byDf?.get(df);
+  if (known !== undefined) return known;
+  const t = df === Number.POSITIVE_INFINITY ? normalIsf(p) : newtonTIsf(p, df);
+  if (isfMemoSize >= ISF_MEMO_MAX) {
+    isfMemo.clear();
+    isfMemoSize = 0;
   }
-  return (low + high) / 2;
+  if (!byDf) {
+    byDf = new Map();
+    isfMemo.set(p, byDf);
+  }
+  byDf.set(df, t);
+  isfMemoSize++;
+  return t;
+}
+
+function newtonTIsf(p: number, df: number): number {
+  // ln of the density's constant: Γ((ν+1)/2) / (√(νπ)·Γ(ν/2)).
+  const logNorm = logGamma((df + 1) / 2) - logGamma(df / 2) - 0.5 * Math.log(df * Math.PI);
+  const density = (t: number) => Math.exp(logNorm - ((df + 1) / 2) * Math.log1p((t * t) / df));
+  // P(T > t) falls and is convex for t ≥ 0: from t = 0 (left of the root, as p < ½) each step
+  // lands short of the root, so t rises to it; a step that no longer raises t is rounding.
+  let t = 0;
+  for (let i = 0; i < 1000; i++) {
+    const step = (studentTSf(t, df) - p) / density(t);
+    if (!(step > 1e-15 * t) || !Number.isFinite(step)) break;
+    t += step;
+  }
+  return t;
 }
 
 export interface WelchResult {
