@@ -8,13 +8,13 @@
 //     [--cells N] [--trials N] [--source DB] [--keep DIR]
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compareRuns, planMatrixFile } from "../src/api.js";
-import { compareRunViews } from "../src/compare/runs.js";
-import { loadRunView } from "../src/report/run-view.js";
+import { compareMeasuredRuns } from "../src/compare/runs.js";
+import { loadMeasuredRun } from "../src/report/run-view.js";
 import { formatTable } from "../src/report/table.js";
 import { Store } from "../src/storage/store.js";
 import { chromiumMissing, inspectPage } from "../test/helpers/chromium.js";
@@ -32,6 +32,7 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const cli = join(root, "dist/src/cli/main.js");
 if (!existsSync(cli)) throw new Error(`${cli} is missing: npm run build first`);
 const dir = args.keep ?? mkdtempSync(join(tmpdir(), "vnetbench-scale-"));
+mkdirSync(dir, { recursive: true });
 const db = join(dir, "scale.db");
 
 /** Real trials to clone: a short run on loopback of each pattern, unless a store is given. */
@@ -134,7 +135,8 @@ const first = Date.now();
 compareRuns(baseline, candidate, { db });
 const firstS = (Date.now() - first) / 1000;
 const open = new Store(db);
-const compareOpen = () => compareRunViews(loadRunView(open, baseline), loadRunView(open, candidate));
+const compareOpen = () =>
+  compareMeasuredRuns(loadMeasuredRun(open, baseline), loadMeasuredRun(open, candidate));
 const round = Date.now();
 compareOpen();
 const roundS = (Date.now() - round) / 1000;

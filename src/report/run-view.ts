@@ -180,15 +180,23 @@ function summarizeMissing(
   full?: StoredRun,
 ): Map<string, StoredCellSummary> {
   const missing = run.cells.filter((cell) => !stored.has(cell.key));
-  if (missing.length === 0) return new Map();
-  const read = full ?? store.getRun(run.id, { cells: missing.map((cell) => cell.key) });
-  const trials = trialsByCell(read.results);
-  const computed = new Map(
-    missing.map((cell) => [cell.key, summarizeCell(cell, trials.get(cell.key) ?? [])]),
-  );
-  store.saveCellSummaries(run.id, summaryVersion(), computed);
+  const computed = new Map<string, StoredCellSummary>();
+  const held = full && trialsByCell(full.results);
+  // A batch of cells at a time: every histogram of a large run at once weighs hundreds of MB.
+  for (let start = 0; start < missing.length; start += SUMMARY_BATCH) {
+    const batch = missing.slice(start, start + SUMMARY_BATCH);
+    const trials =
+      held ?? trialsByCell(store.getRun(run.id, { cells: batch.map((cell) => cell.key) }).results);
+    const summaries = new Map(
+      batch.map((cell) => [cell.key, summarizeCell(cell, trials.get(cell.key) ?? [])]),
+    );
+    store.saveCellSummaries(run.id, summaryVersion(), summaries);
+    for (const [key, summary] of summaries) computed.set(key, summary);
+  }
   return computed;
 }
+
+const SUMMARY_BATCH = 100;
 
 /**
  * A stored run as a comparison reads it: its cells' measurements from the stored summaries, no

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { addTrials, buildScaleStore } from "../../../bench/scale-store.js";
 import { compareRuns } from "../../../src/api.js";
-import { compareRunViews } from "../../../src/compare/runs.js";
+import { compareMeasuredRuns, compareRunViews, type RunComparison } from "../../../src/compare/runs.js";
 import type { Trial } from "../../../src/domain/cell.js";
 import { loadMatrix, planMatrix } from "../../../src/matrix/plan.js";
-import { loadRunView, runView, summaryVersion } from "../../../src/report/run-view.js";
+import { loadMeasuredRun, loadRunView, runView, summaryVersion } from "../../../src/report/run-view.js";
 import { Store } from "../../../src/storage/store.js";
 import { cellOf, cpuSummary, HOST, sampleOf } from "./run-fixture.js";
 
@@ -164,6 +164,52 @@ test("a trial recorded later drops its cell's stored summary; the view summarize
     addTrials(writer, built.candidate, [cell]);
     assert.equal(writer.cellSummaries(built.candidate, summaryVersion()).has(cell.key), true);
     assert.equal(loadRunView(writer, built.candidate).cells[0]!.trials.length, 12);
+  } finally {
+    writer.close();
+  }
+});
+
+test("compare after one more trial in a few cells, in the process that compared before, says what a comparison from scratch says", () => {
+  const writer = new Store(db);
+  try {
+    const measured = () =>
+      compareMeasuredRuns(loadMeasuredRun(writer, built.baseline), loadMeasuredRun(writer, built.candidate));
+    const before = measured();
+    // The planted cells and one more, as an adaptive round adds them.
+    const keys = new Set([...built.planted.map((p) => p.cellKey), cells[5]!.key]);
+    addTrials(
+      writer,
+      built.candidate,
+      cells.filter((cell) => keys.has(cell.key)),
+    );
+    const again = measured();
+    const scratch = compareRunViews(fromHistograms(built.baseline), fromHistograms(built.candidate));
+    const verdicts = (c: RunComparison) =>
+      c.cells.map((cell) => [
+        cell.key,
+        cell.metrics.map((m) => [
+          m.metric,
+          m.verdict,
+          m.candidate.n,
+          m.estimate,
+          m.low,
+          m.high,
+          m.p,
+          m.pAdjusted,
+        ]),
+      ]);
+    assert.deepEqual(verdicts(again), verdicts(scratch));
+    assert.deepEqual(again.counts, scratch.counts);
+    // The cells given a trial are measured on it, the others as before.
+    const earlier = new Map(before.cells.map((cell) => [cell.key, cell.metrics[0]!.candidate.n]));
+    for (const cell of again.cells) {
+      const trials = earlier.get(cell.key)! + (keys.has(cell.key) ? 1 : 0);
+      assert.ok(
+        cell.metrics.every((m) => m.candidate.n === trials),
+        `${cell.key}: ${trials} trials`,
+      );
+    }
+    assert.notDeepEqual(verdicts(again), verdicts(before));
   } finally {
     writer.close();
   }
