@@ -3,7 +3,7 @@
 import type { CpuSummary } from "../analysis/cpu.js";
 import type { PeakResult } from "../analysis/peak-search.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
-import type { CpuSetupState } from "./cpu-setup.js";
+import type { CpuSetupState, GuestSetupState, HypervisorSetupState } from "./cpu-setup.js";
 import type { Sample } from "./sample.js";
 import type { SetupSelection } from "./setup.js";
 import type { Traffic } from "./traffic.js";
@@ -46,6 +46,10 @@ export interface Trial {
   cpuError?: string;
   /** The cell's CPU setup as read back from the machine before the trial (matrix runs). */
   cpuSetup?: CpuSetupState;
+  /** The hypervisor option's qemu settings as read back before the trial (qemu labs). */
+  hypervisorSetup?: HypervisorSetupState;
+  /** The guest option's in-guest settings as read back before the trial. */
+  guestSetup?: GuestSetupState;
   /** The peak search and its latency–load curve, for a cell whose rate is `peak`. */
   peak?: PeakResult;
   /** Present when the trial completed but is not trusted (left out of summaries and comparisons). */

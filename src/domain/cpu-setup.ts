@@ -1,4 +1,7 @@
-// What a CPU setup did, read back from the machine after applying it: stored with every trial.
+// What a CPU setup did, read back from the machine after applying it, and what guest and
+// hypervisor options read back as: stored with every trial.
+
+import type { MachineReadBack, NicSettings } from "../guests/settings.js";
 
 /** One thread's CPU affinity: what it was before, and what the kernel reports now. */
 export interface PinnedTask {
@@ -29,4 +32,18 @@ export interface CpuSetupState {
   pins: PinnedTask[];
   irqs: IrqAffinity[];
   numa?: { endpoint: string; node: number; cpus: string; tasks: PinnedTask[] };
+}
+
+/** A hypervisor option's qemu machine as each guest reads back (QMP, host threads, guest driver). */
+export interface HypervisorSetupState {
+  option: string;
+  /** Guest restarts so far in this run (a hypervisor option needing another machine restarts them). */
+  restarts: number;
+  guests: Record<string, MachineReadBack>;
+}
+
+/** A guest option's NIC settings as each guest reads them back. */
+export interface GuestSetupState {
+  option: string;
+  nics: Record<string, NicSettings>;
 }

@@ -29,7 +29,8 @@ export const CMDLINE = { address: "vnb.ip", gateway: "vnb.gw", mtu: "vnb.mtu" } 
 
 export const INIT_SCRIPT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/tmp
+# The host's tools (ip, ethtool, sysctl, taskset) are found in its /usr/sbin once chrooted.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -12,6 +12,8 @@ import { CMDLINE, GUEST_READY } from "./init-script.js";
 
 export const QEMU_BINARY = "qemu-system-x86_64";
 export const CONTROL_PORTS = 8;
+/** The virtio-net-pci device's id: its QOM path is /machine/peripheral/NIC_ID. */
+export const NIC_ID = "nic0";
 const BOOT_TIMEOUT_MS = 120_000;
 
 /** Settings of a guest that need a restart to change (the hypervisor options). */
@@ -110,6 +112,7 @@ export function qemuArgv(spec: GuestSpec, vhostUsable: boolean): string[] {
   ].join(",");
   const device = [
     "virtio-net-pci",
+    `id=${NIC_ID}`,
     "netdev=net0",
     `mac=${spec.mac}`,
     ...(hw.queues > 1 ? ["mq=on", `vectors=${2 * hw.queues + 2}`] : []),

@@ -43,6 +43,8 @@ export interface QemuLabOptions {
   kernel?: string;
   initrd?: string;
   hardware?: Partial<GuestHardware>;
+  /** The accelerator instead of the host's choice (a hypervisor option's). */
+  accel?: "kvm" | "tcg";
   bootTimeoutMs?: number;
 }
 
@@ -161,7 +163,11 @@ export async function bootGuests(
   const hardware = validateHardware(options.hardware ?? {});
   const version = await qemuVersion();
   const resolved = image ?? (await resolveImage(options));
-  const accelerator = hostAccelerator();
+  const host = hostAccelerator();
+  const accelerator: Accelerator =
+    options.accel === undefined || options.accel === host.accel
+      ? host
+      : { accel: options.accel, reason: "asked for by a hypervisor option" };
   const vhost = vhostSupport();
   const records = await Promise.all(
     LAB_GUESTS.map(async (guest): Promise<GuestRecord> => {
@@ -205,6 +211,31 @@ export async function bootGuests(
   };
   await writeState(topology.name, state);
   return state;
+}
+
+/**
+ * Restarts every guest of a running lab with other hardware or accelerator (a hypervisor option's);
+ * the taps are recreated when multi-queue is switched on or off (a tap's queue mode is fixed).
+ */
+export async function restartGuests(
+  topology: LabTopology,
+  state: QemuLabState,
+  machine: { hardware: GuestHardware; accel: "kvm" | "tcg" },
+  bootTimeoutMs?: number,
+): Promise<QemuLabState> {
+  const hardware = validateHardware(machine.hardware);
+  for (const guest of LAB_GUESTS) await stopGuest(guestRunDir(topology.name, guest));
+  const before = state.records.g1.hardware.queues > 1;
+  if (before !== hardware.queues > 1) {
+    for (const guest of LAB_GUESTS) {
+      const { a } = topology.links[guest];
+      await execCommand(["ip", "-n", topology.namespaces[a.node], "link", "del", a.ifname], {
+        timeoutMs: 15_000,
+      });
+    }
+    for (const argv of tapCommands(topology, hardware.queues)) await execCommand(argv, { timeoutMs: 15_000 });
+  }
+  return bootGuests(topology, { hardware, accel: machine.accel, bootTimeoutMs }, state.image);
 }
 
 /** Ends every guest qemu of the lab (by pidfile) and removes its state. */

@@ -1,8 +1,10 @@
 // A matrix → its cells: the cross product of the categories' options (network outermost, traffic
-// innermost, so costly option changes happen least often), filtered by include and exclude. Pure.
+// innermost, so costly option changes happen least often; cells needing the same qemu machine
+// grouped, so guests restart least often), filtered by include and exclude. Pure.
 
 import { type Cell, cellKey } from "../domain/cell.js";
 import type { Direction, SetupSelection } from "../domain/setup.js";
+import { settingsKey } from "../guests/settings.js";
 import type { Matrix, Rule } from "./matrix.js";
 
 /** The option names a cell combines, one per category (the network's is its setup name). */
@@ -65,5 +67,16 @@ export function expandMatrix(
             for (const t of traffic.traffic)
               cells.push({ key: cellKey(setup, t), setup, traffic: t, options });
           }
-  return cells;
+  // Cells whose hypervisor option needs the same qemu go together (a restart between groups
+  // only); the sort is stable, so matrices without qemu settings keep the order above.
+  const group = new Map<string, number>();
+  const groupOf = (cell: MatrixCell) => {
+    const key = settingsKey(matrix.hypervisor.find((o) => o.name === cell.setup.hypervisor)?.qemu);
+    if (!group.has(key)) group.set(key, group.size);
+    return group.get(key)!;
+  };
+  return cells
+    .map((cell) => ({ cell, group: groupOf(cell) }))
+    .sort((a, b) => a.group - b.group)
+    .map(({ cell }) => cell);
 }

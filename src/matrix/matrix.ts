@@ -5,6 +5,7 @@ import type { Thresholds } from "../compare/compare.js";
 import type { Direction } from "../domain/setup.js";
 import type { Traffic } from "../domain/traffic.js";
 import type { EndpointSpec } from "../endpoints/endpoints-file.js";
+import type { NicSettings, QemuSettings } from "../guests/settings.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
 import type { TrialOrder } from "../plan/order.js";
 import type { NetworkSetupName } from "../setups/network.js";
@@ -30,6 +31,16 @@ export interface OptionBase {
   sysctl?: SysctlSetting[];
   apply: Step[];
   revert: Step[];
+}
+
+/** A hypervisor option: steps and sysctls, and qemu settings that need the guests restarted. */
+export interface HypervisorOption extends OptionBase {
+  qemu?: QemuSettings;
+}
+
+/** A guest option: steps and sysctls, and settings of every lab guest's network interface. */
+export interface GuestOption extends OptionBase {
+  nic?: NicSettings;
 }
 
 export interface NetworkOption extends OptionBase {
@@ -94,8 +105,8 @@ export interface Matrix {
   endpoints: MatrixEndpoints;
   network: NetworkOption[];
   cpu: CpuOption[];
-  guest: OptionBase[];
-  hypervisor: OptionBase[];
+  guest: GuestOption[];
+  hypervisor: HypervisorOption[];
   traffic: TrafficOption[];
   include: Rule[];
   exclude: Rule[];

@@ -17,6 +17,8 @@ import { expandMatrix } from "./expand.js";
 import {
   type CpuOption,
   DEFAULT_TRIALS,
+  type GuestOption,
+  type HypervisorOption,
   type Matrix,
   type MatrixEndpoints,
   type NetworkOption,
@@ -30,6 +32,7 @@ import {
 import {
   type MatrixInput,
   matrixSchema,
+  type QemuSettingsInput,
   type StepInput,
   type SysctlInput,
   type TrafficInput,
@@ -113,24 +116,60 @@ export function parseMatrix(text: string, file: string, deps: ParseDependencies)
     (i) => [...base, "cpu", i],
     yaml,
   );
-  const plain = (category: "guest" | "hypervisor") =>
+  // Guest and hypervisor options: steps and sysctls, plus what `extra` takes of their own fields.
+  const plain = <T extends OptionBase>(
+    category: "guest" | "hypervisor",
+    extra: (entry: object) => Partial<T>,
+  ) =>
     uniqueBy(
       (cats[category] ?? ["default"]).map(
-        (entry, i): OptionBase =>
-          typeof entry === "string"
+        (entry, i): T =>
+          (typeof entry === "string"
             ? { name: entry, apply: [], revert: [] }
             : {
                 name: entry.name,
                 description: entry.description,
                 ...checker.steps(entry, [...base, category, i]),
-              },
+                ...extra(entry),
+              }) as T,
       ),
       (option) => option.name,
       (i) => [...base, category, i],
       yaml,
     );
-  const guest = plain("guest");
-  const hypervisor = plain("hypervisor");
+  const guest = plain<GuestOption>("guest", (entry) => {
+    const { mtu, offloads, channels } = entry as {
+      mtu?: number;
+      offloads?: Record<string, boolean>;
+      channels?: number;
+    };
+    const nic = {
+      ...(mtu !== undefined ? { mtu } : {}),
+      ...(offloads !== undefined ? { offloads } : {}),
+      ...(channels !== undefined ? { channels } : {}),
+    };
+    return Object.keys(nic).length > 0 ? { nic } : {};
+  });
+  const hypervisor = plain<HypervisorOption>("hypervisor", (entry) => {
+    const qemu = (entry as { qemu?: QemuSettingsInput }).qemu;
+    if (!qemu) return {};
+    const { device, ...rest } = qemu;
+    return {
+      qemu: {
+        ...rest,
+        ...(device
+          ? {
+              device: Object.fromEntries(
+                Object.entries(device).map(([key, value]) => [
+                  key,
+                  typeof value === "boolean" ? (value ? "on" : "off") : String(value),
+                ]),
+              ),
+            }
+          : {}),
+      },
+    };
+  });
   const traffic = uniqueBy(
     cats.traffic.map((option, i) => trafficOption(option, [...base, "traffic", i], yaml, deps)),
     (option) => option.name,

@@ -6,7 +6,8 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { createEndpoint } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
-import { type Lab, openLab } from "../labs/netns-lab.js";
+import { type GuestControl, labGuestControl } from "../labs/guest-control.js";
+import type { Lab } from "../labs/netns-lab.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
 import {
   endpointsPaths,
@@ -27,6 +28,8 @@ export interface MatrixPlace {
   directory: EndpointDirectory;
   /** Every endpoint the run may touch (their facts are recorded). */
   endpoints: Endpoint[];
+  /** A lab's guests, for guest and hypervisor options; whether the run brought the lab up. */
+  guests?: { control: GuestControl; owned: boolean };
 }
 
 function directoryOf(endpoints: Endpoint[], host: Endpoint): EndpointDirectory {
@@ -46,6 +49,7 @@ function onLab(lab: Lab, owned: boolean): MatrixPlace {
     provider,
     directory: directoryOf([...Object.values(lab.endpoints), local], local),
     endpoints: [local],
+    guests: { control: labGuestControl(lab), owned },
   };
 }
 

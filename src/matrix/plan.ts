@@ -1,11 +1,16 @@
 // A matrix file → the explicit plan `vnetbench plan` prints and `run` executes: its cells, trials,
-// an estimated duration, and the cells skipped because a CPU option cannot be applied here.
+// an estimated duration, and the cells skipped because a CPU, guest or hypervisor option cannot be
+// had here.
 
 import { readFileSync } from "node:fs";
 import type { PlanPower } from "../compare/power.js";
+import type { Cell } from "../domain/cell.js";
 import { autoDriver, whyUnsupported } from "../drivers/registry.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
+import { hostAccelerator } from "../guests/qemu.js";
+import { settingsKey, whyQemuUnsupported } from "../guests/settings.js";
+import type { GuestControl } from "../labs/guest-control.js";
 import type { TrialOrder } from "../plan/order.js";
 import { peakSearchSeconds } from "../run/peak.js";
 import { probeCpuOption } from "../setups/cpu.js";
@@ -119,14 +124,52 @@ export interface PlanOptions {
   trials?: number;
   /** CPU option → why it cannot be applied here (from probeCpuOptions). */
   skippedOptions?: ReadonlyMap<string, string>;
+  /** Hypervisor and guest options → why they cannot be had here (from probeGuestOptions). */
+  skippedSetups?: Partial<Record<"hypervisor" | "guest", ReadonlyMap<string, string>>>;
+}
+
+/**
+ * Why each hypervisor or guest option cannot be had where the matrix runs: qemu settings need a
+ * qemu lab and what this host offers (vhost-net, KVM), NIC settings a lab's guests.
+ */
+export function probeGuestOptions(
+  matrix: Matrix,
+  guests: GuestControl | undefined,
+): Record<"hypervisor" | "guest", Map<string, string>> {
+  const hypervisor = new Map<string, string>();
+  const guest = new Map<string, string>();
+  for (const option of matrix.hypervisor) {
+    if (!option.qemu) continue;
+    const reason = guests?.qemu
+      ? whyQemuUnsupported(option.qemu, {
+          vhost: { ok: guests.qemu.vhostUnusable === null, reason: guests.qemu.vhostUnusable ?? undefined },
+          kvm: hostAccelerator(),
+        })
+      : "qemu settings need a qemu lab (endpoints: { guests: qemu }, or run --guests qemu)";
+    if (reason) hypervisor.set(option.name, reason);
+  }
+  for (const option of matrix.guest)
+    if (option.nic && !guests?.nics.length)
+      guest.set(
+        option.name,
+        "NIC settings need a lab's guests (endpoints: { guests: qemu } or the netns lab)",
+      );
+  return { hypervisor, guest };
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): MatrixPlan {
   const all = expandMatrix(matrix);
   const skipped: SkippedCell[] = [];
   const cells = all.filter((cell) => {
-    const reason = options.skippedOptions?.get(cell.options.cpu);
-    if (reason) skipped.push({ key: cell.key, reason: `cpu option ${cell.options.cpu}: ${reason}` });
+    const why = (["hypervisor", "guest"] as const)
+      .map((category) => {
+        const reason = options.skippedSetups?.[category]?.get(cell.options[category]);
+        return reason && `${category} option ${cell.options[category]}: ${reason}`;
+      })
+      .find(Boolean);
+    const cpu = options.skippedOptions?.get(cell.options.cpu);
+    const reason = why ?? (cpu && `cpu option ${cell.options.cpu}: ${cpu}`);
+    if (reason) skipped.push({ key: cell.key, reason });
     return !reason;
   });
   const trials = options.trials ?? matrix.trials;
@@ -145,6 +188,19 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): MatrixPla
       ? []
       : matrix.cpu.filter((o) => o.pin.length + o.irqAffinity.length > 0 || o.numa).map((o) => o.name),
   };
+}
+
+/**
+ * Each cell's restart group: cells whose hypervisor options ask for the same qemu settings share
+ * one, so the run's order can keep them together and restart the guests only between groups.
+ */
+export function restartGroups(matrix: Pick<Matrix, "hypervisor">, cells: readonly Cell[]): number[] {
+  const keys: string[] = [];
+  return cells.map((cell) => {
+    const key = settingsKey(matrix.hypervisor.find((o) => o.name === cell.setup.hypervisor)?.qemu);
+    if (!keys.includes(key)) keys.push(key);
+    return keys.indexOf(key);
+  });
 }
 
 /** Skipped cells, one line per reason (an option skipped here skips many cells). */

@@ -12,10 +12,18 @@ import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
 import type { Store, StoredRun } from "../storage/store.js";
-import { type AppliedSetup, MatrixSetups } from "./apply.js";
+import { type AppliedSetup, type GuestRestart, MatrixSetups } from "./apply.js";
 import type { Matrix } from "./matrix.js";
 import { type MatrixPlace, openMatrixPlace } from "./place.js";
-import { loadMatrix, matrixFromText, planMatrix, probeCpuOptions, skippedLines } from "./plan.js";
+import {
+  loadMatrix,
+  matrixFromText,
+  planMatrix,
+  probeCpuOptions,
+  probeGuestOptions,
+  restartGroups,
+  skippedLines,
+} from "./plan.js";
 
 export interface MatrixRunOptions {
   /** Run on this existing lab instead of the matrix's endpoints. */
@@ -53,7 +61,8 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
   try {
     await recoverAbandoned(store, matrix, place, options);
     const skippedOptions = await probeCpuOptions(matrix, place.directory);
-    const plan = planMatrix(matrix, { trials: options.trials, skippedOptions });
+    const skippedSetups = probeGuestOptions(matrix, place.guests?.control);
+    const plan = planMatrix(matrix, { trials: options.trials, skippedOptions, skippedSetups });
     for (const line of skippedLines(plan.skipped)) options.onEvent?.({ type: "warning", message: line });
     if (plan.cells.length === 0)
       throw new InputError(
@@ -121,8 +130,11 @@ async function recoverAbandoned(
       });
       continue;
     }
-    const setups = new MatrixSetups(theirs, place.directory, (applied) =>
-      store.setMetadataField(record.id, "appliedSetups", applied),
+    const setups = new MatrixSetups(
+      theirs,
+      place.directory,
+      (applied) => store.setMetadataField(record.id, "appliedSetups", applied),
+      place.guests && { control: place.guests.control, restoreMachine: false },
     );
     await setups.recover(stale);
     options.onEvent?.({
@@ -158,10 +170,30 @@ async function execute(
   stale: readonly AppliedSetup[],
   options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
 ): Promise<void> {
-  const setups = new MatrixSetups(matrix, place.directory, (applied) =>
-    store.setMetadataField(runId, "appliedSetups", applied),
+  const restarts = (store.getRun(runId).metadata.guestRestarts ?? []) as GuestRestart[];
+  const setups = new MatrixSetups(
+    matrix,
+    place.directory,
+    (applied) => store.setMetadataField(runId, "appliedSetups", applied),
+    place.guests && {
+      control: place.guests.control,
+      restoreMachine: !place.guests.owned,
+      onRestart: (restart) => {
+        restarts.push(restart);
+        store.setMetadataField(runId, "guestRestarts", restarts);
+        options.onEvent?.({
+          type: "note",
+          message: `guests restarted for hypervisor option ${restart.option} (boot ${Object.entries(
+            restart.bootMs,
+          )
+            .map(([guest, ms]) => `${guest} ${(ms / 1000).toFixed(1)} s`)
+            .join(", ")})`,
+        });
+      },
+    },
   );
   await setups.recover(stale);
+  const cells = store.getRun(runId).cells;
   await executeRun(runId, {
     store,
     driverFor: options.driverFor,
@@ -170,7 +202,7 @@ async function execute(
     hypervisorTasks: place.provider.hypervisorTasks,
     onEvent: options.onEvent,
     signal: options.signal,
-    order: { mode: stored.order, seed: stored.seed },
+    order: { mode: stored.order, seed: stored.seed, groups: restartGroups(matrix, cells) },
     pauses: stored.pauses,
     setups,
     failFast: options.failFast,

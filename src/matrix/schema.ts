@@ -146,7 +146,42 @@ const cpuObject = strict({
   ),
   ...optionCommon,
 });
-const plainObject = strict({ name: name(), ...optionCommon });
+export const qemuSettingsSchema = describe(
+  strict({
+    vhost: describe(
+      z.boolean().optional(),
+      "vhost-net for the tap (skipped, with the reason, where /dev/vhost-net is missing)",
+    ),
+    queues: describe(z.int().min(1).max(8).optional(), "virtio-net queue pairs (a multi_queue tap when > 1)"),
+    cpus: z.int().min(1).max(8).optional(),
+    memoryMb: z.int().min(128).max(16384).optional(),
+    accel: describe(
+      z.enum(["kvm", "tcg"]).optional(),
+      "the accelerator (kvm is skipped where the CPU has no vmx/svm)",
+    ),
+    device: describe(
+      z
+        .record(z.string().regex(/^[\w-]+$/), z.union([z.string().regex(/^[\w.-]+$/), z.boolean(), z.int()]))
+        .optional(),
+      "virtio-net-pci properties, e.g. { mrg_rxbuf: off, event_idx: off, packed: on, tx: bh }",
+    ),
+  }),
+  "qemu settings of the lab's guests: they are restarted when these change",
+);
+const hypervisorObject = strict({ name: name(), ...optionCommon, qemu: qemuSettingsSchema.optional() });
+const guestObject = strict({
+  name: name(),
+  ...optionCommon,
+  mtu: describe(z.int().min(68).max(65535).optional(), "the guests' network interface MTU"),
+  offloads: describe(
+    z.record(z.string().regex(/^[a-z][\w-]*$/), z.boolean()).optional(),
+    "ethtool -K features of the guests' interface, e.g. { tso: false, gro: true }",
+  ),
+  channels: describe(
+    z.int().min(1).max(64).optional(),
+    "ethtool -L combined: the queues the guests' driver uses",
+  ),
+});
 
 export const trafficSchema = strict({
   name: name(),
@@ -210,11 +245,11 @@ export const matrixSchema = strict({
       .min(1)
       .optional(),
     guest: z
-      .array(z.union([name(), plainObject]))
+      .array(z.union([name(), guestObject]))
       .min(1)
       .optional(),
     hypervisor: z
-      .array(z.union([name(), plainObject]))
+      .array(z.union([name(), hypervisorObject]))
       .min(1)
       .optional(),
     traffic: z.array(trafficSchema).min(1),
@@ -273,6 +308,7 @@ export type PinInput = z.infer<typeof pinSchema>;
 export type IrqInput = z.infer<typeof irqSchema>;
 export type NumaInput = z.infer<typeof numaSchema>;
 export type TrafficInput = z.infer<typeof trafficSchema>;
+export type QemuSettingsInput = z.infer<typeof qemuSettingsSchema>;
 export type RuleInput = z.infer<typeof ruleSchema>;
 
 /** The JSON Schema of the matrix file, for editors (yaml-language-server) and other tools. */

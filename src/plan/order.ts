@@ -13,12 +13,18 @@ export interface ScheduledTrial {
   trial: number;
 }
 
-/** Every trial of every cell, in the order they run. Pure: the same input gives the same schedule. */
+/**
+ * Every trial of every cell, in the order they run. Pure: the same input gives the same schedule.
+ * `groups` gives each cell a group (e.g. the qemu machine it needs): a round keeps each group's
+ * cells together and starts with the group the previous round ended with, so a change of group
+ * (a guest restart) happens as few times as the order allows.
+ */
 export function scheduleTrials(
   cells: number,
   trials: number,
   order: TrialOrder = "sequential",
   seed = 1,
+  groups?: readonly number[],
 ): ScheduledTrial[] {
   const indexes = Array.from({ length: cells }, (_, i) => i);
   if (order === "sequential")
@@ -26,16 +32,26 @@ export function scheduleTrials(
       Array.from({ length: trials }, (_, i) => ({ cellIndex, trial: i + 1 })),
     );
   const random = mulberry32(seed);
-  const schedule: ScheduledTrial[] = [];
-  for (let trial = 1; trial <= trials; trial++) {
-    const round = [...indexes];
-    // Fisher–Yates (Knuth, TAOCP vol. 2, algorithm P).
+  // Fisher–Yates (Knuth, TAOCP vol. 2, algorithm P).
+  const shuffle = <T>(list: T[]): T[] => {
     if (order === "shuffled")
-      for (let i = round.length - 1; i > 0; i--) {
+      for (let i = list.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
-        [round[i], round[j]] = [round[j]!, round[i]!];
+        [list[i], list[j]] = [list[j]!, list[i]!];
       }
-    for (const cellIndex of round) schedule.push({ cellIndex, trial });
+    return list;
+  };
+  const groupOf = (cellIndex: number) => groups?.[cellIndex] ?? 0;
+  const groupIds = [...new Set(indexes.map(groupOf))];
+  const schedule: ScheduledTrial[] = [];
+  let last: number | undefined;
+  for (let trial = 1; trial <= trials; trial++) {
+    const shuffled = shuffle([...groupIds]);
+    const sequence = last === undefined ? shuffled : [last, ...shuffled.filter((group) => group !== last)];
+    for (const group of sequence)
+      for (const cellIndex of shuffle(indexes.filter((i) => groupOf(i) === group)))
+        schedule.push({ cellIndex, trial });
+    last = sequence.at(-1);
   }
   return schedule;
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
-import type { CpuSetupState } from "../domain/cpu-setup.js";
+import type { CpuSetupState, GuestSetupState, HypervisorSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
@@ -49,11 +49,24 @@ export interface TrialContext {
   generatorPids: readonly number[];
 }
 
+/** What a trial's options read back as, stored with it. */
+export interface TrialSetupState {
+  cpuSetup?: CpuSetupState;
+  hypervisorSetup?: HypervisorSetupState;
+  guestSetup?: GuestSetupState;
+}
+
 /** Puts a cell's setup options in place before each of its trials, and undoes them at the end. */
 export interface SetupController {
+  /**
+   * Before the cell's session is taken: restarts guests if the cell needs another machine. True
+   * when it did (agents inside them are gone: every session is opened again).
+   */
+  beforeSession?(cell: Cell): Promise<boolean>;
   /** Applies what differs from the previous trial; returns the verified state stored with the trial. */
-  enter(cell: Cell, context: TrialContext): Promise<{ cpuSetup?: CpuSetupState }>;
-  close(): Promise<void>;
+  enter(cell: Cell, context: TrialContext): Promise<TrialSetupState>;
+  /** Undoes every option (at the end of the run). */
+  finish(): Promise<void>;
 }
 
 export interface RunDependencies {
@@ -68,7 +81,7 @@ export interface RunDependencies {
   onEvent?(event: RunEvent): void;
   signal?: AbortSignal;
   /** The order of the trials (default sequential); the same order and seed give the same schedule on resume. */
-  order?: { mode: TrialOrder; seed: number };
+  order?: { mode: TrialOrder; seed: number; groups?: readonly number[] };
   setups?: SetupController;
   /** Idle seconds before a trial (not the first): between trials, and when the cell changes. */
   pauses?: { betweenTrialsS: number; betweenCellsS: number };
@@ -137,7 +150,13 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
       .filter((trial) => trial.status === "completed")
       .map((trial) => `${trial.cellKey}#${trial.trial}`),
   );
-  const todo = scheduleTrials(stored.cells.length, stored.trials, deps.order?.mode, deps.order?.seed)
+  const todo = scheduleTrials(
+    stored.cells.length,
+    stored.trials,
+    deps.order?.mode,
+    deps.order?.seed,
+    deps.order?.groups,
+  )
     .map(({ cellIndex, trial }) => ({ cell: stored.cells[cellIndex]!, cellIndex, trial }))
     .filter((item) => !completed.has(`${item.cell.key}#${item.trial}`));
   const total = stored.cells.length * stored.trials;
@@ -225,7 +244,7 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
     throw error instanceof RunError ? error : new RunError((error as Error).message);
   } finally {
     // Options are undone while the generator still runs (its affinity is restored, not lost).
-    await deps.setups?.close().catch((error: Error) => emit({ type: "warning", message: error.message }));
+    await deps.setups?.finish().catch((error: Error) => emit({ type: "warning", message: error.message }));
     await Promise.allSettled([...sessions.values()].map((session) => session.close()));
   }
 }
@@ -308,6 +327,11 @@ async function runOneTrial(
   const startedAt = new Date().toISOString();
   const sessionKey = sessionKeyOf(cell);
   try {
+    if (await deps.setups?.beforeSession?.(cell)) {
+      const stale = [...sessions.values()];
+      sessions.clear();
+      await Promise.allSettled(stale.map((session) => session.close()));
+    }
     let session = sessions.get(sessionKey);
     if (!session) {
       session = await openSession(cell, deps);

@@ -240,6 +240,31 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
   }
 }
 
+/**
+ * What no longer reads back as applied: a pinned thread whose affinity changed or that is gone (a
+ * recreated thread lost its pin), an IRQ whose affinity moved. Empty when everything holds.
+ */
+export async function cpuStateDrift(
+  state: CpuSetupState,
+  endpointOf: CpuContext["endpointOf"],
+): Promise<string[]> {
+  const drift: string[] = [];
+  for (const task of [...state.pins, ...(state.numa?.tasks ?? [])]) {
+    const now = await readAffinity(endpointOf(task.endpoint), task);
+    if (now === null) drift.push(`thread ${task.tid} (${task.comm}) is gone`);
+    else if (normalizeCpuList(now) !== normalizeCpuList(task.cpus))
+      drift.push(`thread ${task.tid} (${task.comm}) runs on ${now}, not ${task.cpus}`);
+  }
+  for (const irq of state.irqs) {
+    const now = await readTrimmed(endpointOf(irq.endpoint), `/proc/irq/${irq.irq}/smp_affinity_list`).catch(
+      () => null,
+    );
+    if (now === null || normalizeCpuList(now) !== normalizeCpuList(irq.cpus))
+      drift.push(`IRQ ${irq.irq} (${irq.description}) is on ${now ?? "nothing"}, not ${irq.cpus}`);
+  }
+  return drift;
+}
+
 /** Restores what applyCpuOption changed: affinities of threads still alive, and IRQs' old lists. */
 export async function revertCpuState(
   state: CpuSetupState,
