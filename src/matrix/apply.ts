@@ -2,6 +2,7 @@
 // from the previous trial are reverted and applied (hypervisor, then guest, network, cpu), and what
 // is in place is recorded in the run so a resume after a crash can undo it first.
 
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { Cell } from "../domain/cell.js";
 import type { CpuSetupState } from "../domain/cpu-setup.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -51,6 +52,8 @@ export interface EndpointDirectory {
   byName: ReadonlyMap<string, Endpoint>;
   host: Endpoint;
   local: Endpoint;
+  /** The lab's qemu processes and vCPU threads, for `qemu` pin selectors. */
+  hypervisorTasks?(): Promise<HypervisorTasks | null>;
 }
 
 export function endpointLookup(directory: EndpointDirectory): (name: string | undefined) => Endpoint {
@@ -166,6 +169,7 @@ export class MatrixSetups implements SetupController {
           endpointOf: this.endpointOf,
           local: this.directory.local,
           generatorPids: pids,
+          hypervisorTasks: this.directory.hypervisorTasks,
           journal: (state) => {
             entry.cpu = structuredClone(state);
             this.save();

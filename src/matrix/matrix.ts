@@ -55,6 +55,8 @@ export interface ProcessSelector {
   generator?: true;
   process?: string;
   pid?: number;
+  /** The lab's qemu threads on this host: the vCPUs QMP names, or qemu's other threads. */
+  qemu?: "vcpus" | "emulator";
   /** Only threads whose name matches this pattern. */
   threads?: string;
 }

@@ -277,19 +277,25 @@ class Checker {
 
   /** Exactly one of generator/process/pid (for numa, none means the generator). */
   selector(input: ProcessSelector, path: PathKey[], required: boolean): ProcessSelector {
-    const given = (["generator", "process", "pid"] as const).filter((key) => input[key] !== undefined);
+    const given = (["generator", "process", "pid", "qemu"] as const).filter(
+      (key) => input[key] !== undefined,
+    );
     if (given.length > 1 || (required && given.length === 0))
       this.yaml.at(
         path,
-        `expected exactly one of generator: true, process or pid, got ${given.length > 0 ? given.join(" and ") : "none"}`,
+        `expected exactly one of generator: true, process, pid or qemu, got ${given.length > 0 ? given.join(" and ") : "none"}`,
       );
-    if (input.generator && input.on !== undefined)
-      this.yaml.at(path, "the generator runs on this host: `on` does not apply to it", "on");
+    if ((input.generator || input.qemu) && input.on !== undefined)
+      this.yaml.at(
+        path,
+        "the generator and the lab's qemu run on this host: `on` does not apply to them",
+        "on",
+      );
     this.endpoint(input.on, [...path, "on"]);
     if (input.process !== undefined) this.pattern(input.process, [...path, "process"]);
     if (input.threads !== undefined) this.pattern(input.threads, [...path, "threads"]);
     const selector: ProcessSelector = given.length === 0 ? { generator: true } : {};
-    for (const key of ["on", "generator", "process", "pid", "threads"] as const)
+    for (const key of ["on", "generator", "process", "pid", "qemu", "threads"] as const)
       if (input[key] !== undefined) (selector as Record<string, unknown>)[key] = input[key];
     return selector;
   }

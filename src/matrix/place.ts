@@ -45,9 +45,12 @@ function onLab(lab: Lab, owned: boolean): MatrixPlace {
   const provider = labPaths(lab, owned);
   // The lab's namespaces share this host's CPUs, IRQs and /proc: CPU setups act here, directly.
   const local = provider.host!;
+  const directory = directoryOf([...Object.values(lab.endpoints), local], local);
   return {
     provider,
-    directory: directoryOf([...Object.values(lab.endpoints), local], local),
+    directory: provider.hypervisorTasks
+      ? { ...directory, hypervisorTasks: provider.hypervisorTasks }
+      : directory,
     endpoints: [local],
     guests: { control: labGuestControl(lab), owned },
   };

@@ -108,6 +108,10 @@ const selector = {
     "a regular expression matched against process names and command lines",
   ),
   pid: z.int().positive().optional(),
+  qemu: describe(
+    z.enum(["vcpus", "emulator"]).optional(),
+    "the lab's qemu threads: its vCPU threads as QMP query-cpus-fast names them, or all its others",
+  ),
   threads: describe(
     z.string().min(1).optional(),
     "only threads whose name matches, e.g. 'CPU \\d+/KVM' or '^vhost-'",

@@ -3,6 +3,7 @@
 // numactl's migratepages), each read back after it is applied. probe() says, before a run, why an
 // option cannot be applied on this machine — the cell is then skipped with that reason.
 
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { CpuSetupState, IrqAffinity, PinnedTask } from "../domain/cpu-setup.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { RunError } from "../errors.js";
@@ -20,20 +21,33 @@ export interface CpuContext {
   generatorPids: readonly number[];
   /** Called with the state, the next change and its old value included, before that change is made. */
   journal?(state: CpuSetupState): void;
+  /** The lab's qemu processes and their vCPU threads (QMP), where there are qemu guests. */
+  hypervisorTasks?(): Promise<HypervisorTasks | null>;
 }
 
 const STEP_TIMEOUT_MS = 15_000;
 
 function where(selector: ProcessSelector, context: CpuContext): Endpoint {
-  return selector.generator ? context.local : context.endpointOf(selector.on);
+  return selector.generator || selector.qemu ? context.local : context.endpointOf(selector.on);
+}
+
+/** The lab's qemu threads a `qemu` selector names: vCPUs by QMP's thread ids, or all others. */
+async function qemuTasks(selector: ProcessSelector, context: CpuContext): Promise<TaskEntry[]> {
+  const hypervisor = await context.hypervisorTasks?.();
+  if (!hypervisor || hypervisor.qemuPids.length === 0) return [];
+  const tasks = await listTasks(context.local, { pids: hypervisor.qemuPids, threads: selector.threads });
+  const vcpu = new Set(hypervisor.vcpuTids);
+  return tasks.filter((task) => vcpu.has(task.tid) === (selector.qemu === "vcpus"));
 }
 
 function describeSelector(selector: ProcessSelector): string {
   const what = selector.generator
     ? "the generator"
-    : selector.pid !== undefined
-      ? `PID ${selector.pid}`
-      : `process /${selector.process}/`;
+    : selector.qemu
+      ? `the lab's qemu ${selector.qemu === "vcpus" ? "vCPU" : "emulator"}`
+      : selector.pid !== undefined
+        ? `PID ${selector.pid}`
+        : `process /${selector.process}/`;
   return selector.threads ? `${what} threads /${selector.threads}/` : what;
 }
 
@@ -85,7 +99,9 @@ export async function probeCpuOption(option: CpuOption, context: CpuContext): Pr
     const endpoint = where(pin, context);
     const missing = await cpusMissing(endpoint, pin.cpus);
     if (missing) return `pin: ${missing}`;
-    if (!pin.generator && (await listTasks(endpoint, pin)).length === 0)
+    if (pin.qemu && (await qemuTasks(pin, context)).length === 0)
+      return `pin: no qemu guest runs here (${describeSelector(pin)} threads need a qemu lab)`;
+    if (!pin.generator && !pin.qemu && (await listTasks(endpoint, pin)).length === 0)
       return `pin: no thread of ${describeSelector(pin)} runs on ${endpoint.name}`;
   }
   for (const spec of option.irqAffinity) {
@@ -122,10 +138,12 @@ export async function probeCpuOption(option: CpuOption, context: CpuContext): Pr
 
 async function tasksOf(selector: ProcessSelector, context: CpuContext): Promise<TaskEntry[]> {
   const endpoint = where(selector, context);
-  const tasks = await listTasks(
-    endpoint,
-    selector.generator ? { pids: context.generatorPids, threads: selector.threads } : selector,
-  );
+  const tasks = selector.qemu
+    ? await qemuTasks(selector, context)
+    : await listTasks(
+        endpoint,
+        selector.generator ? { pids: context.generatorPids, threads: selector.threads } : selector,
+      );
   if (tasks.length === 0)
     throw new RunError(`no thread of ${describeSelector(selector)} runs on ${endpoint.name} to pin`);
   return tasks;
@@ -241,20 +259,25 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
 }
 
 /**
- * What no longer reads back as applied: a pinned thread whose affinity changed or that is gone (a
- * recreated thread lost its pin), an IRQ whose affinity moved. Empty when everything holds.
+ * What no longer reads back as applied: a pinned thread whose affinity changed, a pinned process
+ * that is gone (one started in its place has lost the pins), an IRQ whose affinity moved. A thread
+ * that ended in a living process is not: the threads it starts inherit the pin. Empty when all holds.
  */
 export async function cpuStateDrift(
   state: CpuSetupState,
   endpointOf: CpuContext["endpointOf"],
 ): Promise<string[]> {
   const drift: string[] = [];
-  for (const task of [...state.pins, ...(state.numa?.tasks ?? [])]) {
+  const tasks = [...state.pins, ...(state.numa?.tasks ?? [])];
+  const alive = new Map<string, boolean>();
+  for (const task of tasks) {
     const now = await readAffinity(endpointOf(task.endpoint), task);
-    if (now === null) drift.push(`thread ${task.tid} (${task.comm}) is gone`);
-    else if (normalizeCpuList(now) !== normalizeCpuList(task.cpus))
+    const key = `${task.endpoint}/${task.pid}`;
+    alive.set(key, (alive.get(key) ?? false) || now !== null);
+    if (now !== null && normalizeCpuList(now) !== normalizeCpuList(task.cpus))
       drift.push(`thread ${task.tid} (${task.comm}) runs on ${now}, not ${task.cpus}`);
   }
+  for (const [key, living] of alive) if (!living) drift.push(`process ${key} is gone`);
   for (const irq of state.irqs) {
     const now = await readTrimmed(endpointOf(irq.endpoint), `/proc/irq/${irq.irq}/smp_affinity_list`).catch(
       () => null,

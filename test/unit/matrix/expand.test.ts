@@ -147,3 +147,49 @@ test("matrix sizes take k and m suffixes as the flags do, up to 16m", () => {
     /sizes\[0\]: expected a message size in bytes between 1 and 16777216/,
   );
 });
+
+const QEMU_OPTIONS = `
+categories:
+  network: [host-to-guest, guest-to-guest]
+  hypervisor:
+    - { name: q2, qemu: { queues: 2, vhost: false, device: { mrg_rxbuf: false, tx: bh, rx_queue_size: 512 } } }
+    - plain
+    - { name: q1, qemu: { queues: 1 } }
+  guest:
+    - { name: small, mtu: 1400, offloads: { tso: false }, channels: 2 }
+  cpu:
+    - { name: vcpus, pin: [{ qemu: vcpus, cpus: 1 }] }
+  traffic:
+    - { name: rr, protocol: tcp, pattern: rr, sizes: [64] }
+`;
+
+test("hypervisor qemu settings and guest NIC settings parse; cells needing one qemu are grouped", () => {
+  const matrix = parse(QEMU_OPTIONS);
+  assert.deepEqual(matrix.hypervisor[0]!.qemu, {
+    queues: 2,
+    vhost: false,
+    device: { mrg_rxbuf: "off", tx: "bh", rx_queue_size: "512" },
+  });
+  assert.equal(matrix.hypervisor[1]!.qemu, undefined);
+  assert.deepEqual(matrix.guest[0]!.nic, { mtu: 1400, offloads: { tso: false }, channels: 2 });
+  assert.deepEqual(matrix.cpu[0]!.pin, [{ qemu: "vcpus", cpus: "1" }]);
+  // Network outermost would alternate q2, plain, q1 per network: grouped, each machine runs once.
+  const order = expandMatrix(matrix).map((cell) => `${cell.setup.hypervisor} ${cell.setup.network}`);
+  assert.deepEqual(order, [
+    "q2 host-to-guest",
+    "q2 guest-to-guest",
+    "plain host-to-guest",
+    "plain guest-to-guest",
+    "q1 host-to-guest",
+    "q1 guest-to-guest",
+  ]);
+});
+
+test("qemu settings and selectors are checked: a bad device property, qemu with on", () => {
+  assert.throws(() => parse(QEMU_OPTIONS.replace("tx: bh", "'tx x': bh")), /hypervisor/);
+  assert.throws(
+    () => parse(QEMU_OPTIONS.replace("{ qemu: vcpus, cpus: 1 }", "{ qemu: vcpus, on: local, cpus: 1 }")),
+    /`on` does not apply/,
+  );
+  assert.throws(() => parse(QEMU_OPTIONS.replace("queues: 1 }", "queues: 9 }")), /queues/);
+});

@@ -27,3 +27,27 @@ test("shuffled: each round a permutation of the cells, the same for the same see
     "not the plain order",
   );
 });
+
+test("groups: a round keeps each group's cells together and starts with the group the last ended with", () => {
+  const groups = [0, 1, 0, 1, 0, 1];
+  const changes = (schedule: ReturnType<typeof scheduleTrials>) =>
+    schedule.filter((t, i) => i > 0 && groups[t.cellIndex] !== groups[schedule[i - 1]!.cellIndex]).length;
+  for (const order of ["shuffled", "interleaved"] as const) {
+    const schedule = scheduleTrials(6, 4, order, 9, groups);
+    // One change inside each round, none between rounds: 4 in all (ungrouped: many more).
+    assert.equal(changes(schedule), 4, order);
+    for (let round = 0; round < 4; round++)
+      assert.deepEqual(
+        schedule
+          .slice(round * 6, round * 6 + 6)
+          .map((t) => t.cellIndex)
+          .sort(),
+        [0, 1, 2, 3, 4, 5],
+      );
+  }
+  assert.ok(changes(scheduleTrials(6, 4, "shuffled", 9)) > 4, "without groups the cells mix");
+  assert.deepEqual(
+    scheduleTrials(6, 3, "shuffled", 42, [0, 0, 0, 0, 0, 0]),
+    scheduleTrials(6, 3, "shuffled", 42),
+  );
+});
