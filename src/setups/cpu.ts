@@ -99,9 +99,15 @@ export async function probeCpuOption(option: CpuOption, context: CpuContext): Pr
     const endpoint = where(pin, context);
     const missing = await cpusMissing(endpoint, pin.cpus);
     if (missing) return `pin: ${missing}`;
-    if (pin.qemu && (await qemuTasks(pin, context)).length === 0)
-      return `pin: no qemu guest runs here (${describeSelector(pin)} threads need a qemu lab)`;
-    if (!pin.generator && !pin.qemu && (await listTasks(endpoint, pin)).length === 0)
+    if (pin.qemu) {
+      // null: the qemu lab is not up yet (a plan made before the run); its threads are found then.
+      const hypervisor = context.hypervisorTasks ? await context.hypervisorTasks() : undefined;
+      if (hypervisor === null) continue;
+      if (!hypervisor?.qemuPids.length || (await qemuTasks(pin, context)).length === 0)
+        return `pin: no qemu guest runs here (${describeSelector(pin)} threads need a qemu lab)`;
+      continue;
+    }
+    if (!pin.generator && (await listTasks(endpoint, pin)).length === 0)
       return `pin: no thread of ${describeSelector(pin)} runs on ${endpoint.name}`;
   }
   for (const spec of option.irqAffinity) {

@@ -87,13 +87,13 @@ test("the README's lab, run, show, compare, report and export commands work as w
   await ok(["plan", "--schema"]);
 });
 
-test("the README's matrix example plans on the lab, and its jumbo guest option runs as written", async () => {
+test("the README's matrix example plans on the lab, and its guest options run as written", async () => {
   const [text] = blocks("yaml").filter((block) => block.includes("categories:"));
   assert.ok(text, "the README has a matrix example");
   const file = join(dir, "readme-matrix.yaml");
   writeFileSync(file, text);
   await ok(["plan", file]);
-  // Its guest options (default and jumbo, steps as written) with one short traffic option.
+  // Its guest options (default, jumbo's steps, no-tso's NIC settings) with one short traffic option.
   const matrix = parse(text);
   const small = {
     endpoints: matrix.endpoints,
@@ -118,6 +118,7 @@ test("the README's matrix example plans on the lab, and its jumbo guest option r
     [
       ["default", ["completed"]],
       ["jumbo", ["completed"]],
+      ["no-tso", ["completed"]],
     ],
   );
 });

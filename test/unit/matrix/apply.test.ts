@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 import { whyUnsupported } from "../../../src/drivers/registry.js";
 import type { Endpoint } from "../../../src/endpoints/endpoint.js";
 import type { NetnsEndpoint } from "../../../src/endpoints/netns.js";
+import { DEFAULT_HARDWARE } from "../../../src/guests/qemu.js";
+import { type GuestMachine, machineWith } from "../../../src/guests/settings.js";
+import type { QemuControl } from "../../../src/labs/guest-control.js";
 import type { Lab } from "../../../src/labs/netns-lab.js";
 import { LAB_NODES, type LabNode, labTopology } from "../../../src/labs/topology.js";
 import { type AppliedSetup, MatrixSetups } from "../../../src/matrix/apply.js";
@@ -169,4 +172,74 @@ test("seed-full's TCP congestion-control option restores the host's own algorith
       `${cell.key}: ${path.client.name} → ${path.server.name} has no TCP socket on host1`,
     );
   }
+});
+
+test("a hypervisor option's qemu settings restart the guests only when the machine changes, and read back", async () => {
+  const matrix = parseMatrix(
+    MATRIX.replace(
+      "    - default\n",
+      "    - default\n    - { name: q2, qemu: { queues: 2 } }\n    - { name: q1, qemu: { queues: 1, vhost: false } }\n",
+    ),
+    "m.yaml",
+    deps,
+  );
+  const cells = expandMatrix(matrix);
+  const lab: GuestMachine = { accel: "tcg", hardware: { ...DEFAULT_HARDWARE } };
+  let running = lab;
+  let pid = 100;
+  const booted: number[] = [];
+  const qemu: QemuControl = {
+    machine: () => running,
+    restart: async (machine) => {
+      running = machine;
+      booted.push(machine.hardware.queues);
+      pid++;
+      return { g1: 1000 };
+    },
+    readBack: async () => ({
+      g1: {
+        pid,
+        accel: "tcg",
+        vcpus: 1,
+        queues: running.hardware.queues,
+        vhost: false,
+        device: { mq: "off" },
+      },
+    }),
+    vhostUnusable: "no /dev/vhost-net on this host",
+  };
+  const hv1 = kernel("hv1", { "net.ipv4.tcp_congestion_control": "bbr", "net.ipv4.tcp_rmem": "x" });
+  const restarts: string[] = [];
+  const setups = new MatrixSetups(
+    matrix,
+    { byName: new Map([["hv1", hv1]]), host: hv1, local: hv1 },
+    () => {},
+    { control: { nics: [], qemu }, restoreMachine: true, onRestart: (r) => restarts.push(r.option) },
+  );
+  const sequence = ["default", "q1", "q2", "q2", "default", "q1"];
+  const restarted: boolean[] = [];
+  const read: number[] = [];
+  for (const name of sequence) {
+    const cell = cellOf(cells, name);
+    restarted.push(await setups.beforeSession(cell));
+    const state = await setups.enter(cell, context);
+    assert.equal(state.hypervisorSetup?.option, name);
+    read.push(state.hypervisorSetup!.guests.g1!.queues!);
+  }
+  // default and q1 need the same qemu here (vhost cannot be had): restarts only into and out of q2.
+  assert.deepEqual(restarted, [false, false, true, false, true, false]);
+  assert.deepEqual(restarts, ["q2", "default"]);
+  assert.deepEqual(read, [1, 1, 2, 2, 1, 1]);
+  await setups.finish();
+  assert.deepEqual(booted, [2, 1], "the lab's own machine is running: nothing to restore");
+
+  // A machine that does not read back as asked fails the trial.
+  running = machineWith(lab, { queues: 2 });
+  qemu.readBack = async () => ({
+    g1: { pid, accel: "tcg", vcpus: 1, queues: 1, vhost: false, device: { mq: "on" } },
+  });
+  await assert.rejects(
+    setups.enter(cellOf(cells, "q2"), context),
+    /q2 does not read back: g1 queues: asked 2, reads 1/,
+  );
 });
