@@ -1,6 +1,8 @@
 // Puts each cell's options in place before its trials: only the categories whose option changed
 // from the previous trial are reverted and applied (hypervisor, then guest, network, cpu), and what
-// is in place is recorded in the run so a resume after a crash can undo it first.
+// is in place is recorded in the run so a resume after a crash can undo it first. A hypervisor
+// option's qemu settings restart the lab's guests when they need another machine; guest and
+// hypervisor settings and CPU pins are read back every trial.
 
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { Cell } from "../domain/cell.js";
