@@ -11,14 +11,16 @@ import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./dri
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
-import { parseGuestKind } from "./labs/qemu-lab.js";
+import { parseGuestKind, readQemuLabState } from "./labs/qemu-lab.js";
 import { validateLabName } from "./labs/topology.js";
 import {
+  guestFacts,
   loadMatrix,
   localProbeDirectory,
   type MatrixPlan,
   planMatrix,
   probeCpuOptions,
+  probeGuestOptions,
 } from "./matrix/plan.js";
 import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
 import {
@@ -245,7 +247,15 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
   const trials = options.trials === undefined ? undefined : parseTrials(options.trials, matrix.trials);
   const directory = options.probe === false ? null : localProbeDirectory(matrix, options.lab);
   const skippedOptions = directory ? await probeCpuOptions(matrix, directory) : undefined;
-  const plan = planMatrix(matrix, { trials, skippedOptions });
+  // The lab is not up for a plan: what its guests will be is the matrix's (or the lab's) to say.
+  const qemu =
+    options.lab !== undefined
+      ? readQemuLabState(options.lab) !== undefined
+      : matrix.endpoints.kind === "default" && matrix.endpoints.guests === "qemu";
+  const skippedSetups = directory
+    ? probeGuestOptions(matrix, { ...guestFacts(undefined), qemu, nics: true })
+    : undefined;
+  const plan = planMatrix(matrix, { trials, skippedOptions, skippedSetups });
   const path = options.db ?? DEFAULT_DB;
   const store = existsSync(path) ? openStore(path) : null;
   try {

@@ -8,7 +8,7 @@ import type { Cell } from "../domain/cell.js";
 import { autoDriver, whyUnsupported } from "../drivers/registry.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
-import { hostAccelerator } from "../guests/qemu.js";
+import { hostAccelerator, vhostSupport } from "../guests/qemu.js";
 import { settingsKey, whyQemuUnsupported } from "../guests/settings.js";
 import type { GuestControl } from "../labs/guest-control.js";
 import type { TrialOrder } from "../plan/order.js";
@@ -136,28 +136,46 @@ export interface PlanOptions {
   skippedSetups?: Partial<Record<"hypervisor" | "guest", ReadonlyMap<string, string>>>;
 }
 
+/** What a matrix's guest and hypervisor options can act on where it runs. */
+export interface GuestFacts {
+  /** The guests are qemu machines (a qemu lab). */
+  qemu: boolean;
+  /** The lab has guests whose NICs can be set. */
+  nics: boolean;
+  /** Why this host cannot give vhost-net, or null. */
+  vhostUnusable: string | null;
+}
+
+export function guestFacts(guests: GuestControl | undefined): GuestFacts {
+  return {
+    qemu: guests?.qemu !== undefined,
+    nics: (guests?.nics.length ?? 0) > 0,
+    vhostUnusable: guests?.qemu ? guests.qemu.vhostUnusable : (vhostSupport().reason ?? null),
+  };
+}
+
 /**
  * Why each hypervisor or guest option cannot be had where the matrix runs: qemu settings need a
  * qemu lab and what this host offers (vhost-net, KVM), NIC settings a lab's guests.
  */
 export function probeGuestOptions(
   matrix: Matrix,
-  guests: GuestControl | undefined,
+  facts: GuestFacts,
 ): Record<"hypervisor" | "guest", Map<string, string>> {
   const hypervisor = new Map<string, string>();
   const guest = new Map<string, string>();
   for (const option of matrix.hypervisor) {
     if (!option.qemu) continue;
-    const reason = guests?.qemu
+    const reason = facts.qemu
       ? whyQemuUnsupported(option.qemu, {
-          vhost: { ok: guests.qemu.vhostUnusable === null, reason: guests.qemu.vhostUnusable ?? undefined },
+          vhost: { ok: facts.vhostUnusable === null, reason: facts.vhostUnusable ?? undefined },
           kvm: hostAccelerator(),
         })
       : "qemu settings need a qemu lab (endpoints: { guests: qemu }, or run --guests qemu)";
     if (reason) hypervisor.set(option.name, reason);
   }
   for (const option of matrix.guest)
-    if (option.nic && !guests?.nics.length)
+    if (option.nic && !facts.nics)
       guest.set(
         option.name,
         "NIC settings need a lab's guests (endpoints: { guests: qemu } or the netns lab)",

@@ -16,6 +16,7 @@ import { type AppliedSetup, type GuestRestart, MatrixSetups } from "./apply.js";
 import type { Matrix } from "./matrix.js";
 import { type MatrixPlace, openMatrixPlace } from "./place.js";
 import {
+  guestFacts,
   loadMatrix,
   matrixFromText,
   planMatrix,
@@ -61,7 +62,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
   try {
     await recoverAbandoned(store, matrix, place, options);
     const skippedOptions = await probeCpuOptions(matrix, place.directory);
-    const skippedSetups = probeGuestOptions(matrix, place.guests?.control);
+    const skippedSetups = probeGuestOptions(matrix, guestFacts(place.guests?.control));
     const plan = planMatrix(matrix, { trials: options.trials, skippedOptions, skippedSetups });
     for (const line of skippedLines(plan.skipped)) options.onEvent?.({ type: "warning", message: line });
     if (plan.cells.length === 0)

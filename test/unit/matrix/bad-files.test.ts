@@ -77,7 +77,7 @@ const EXPECTED: Record<string, [number, number, string, string]> = {
     6,
     11,
     "categories.cpu[0].pin[0]",
-    "expected exactly one of generator: true, process or pid",
+    "expected exactly one of generator: true, process, pid or qemu",
   ],
   "bad-cpu-list.yaml": [6, 36, "categories.cpu[0].pin[0].cpus", "expected a CPU list"],
   "bad-order.yaml": [5, 8, "order", "expected one of sequential, shuffled, interleaved"],
