@@ -18,16 +18,19 @@ import { measureWithCpu, type TrialCpu } from "./trial-cpu.js";
 /** Search trials are short: long enough to fill a queue that cannot drain, short enough to take a dozen. */
 export const SEARCH_TRIAL = { durationS: 1, warmupS: 0.3 } as const;
 
-/** Short trials a search usually takes to bracket and bisect (10–15 measured in bench/peak.ts). */
-const TYPICAL_SEARCH_TRIALS = 12;
+/** Short trials a search usually takes to bracket and bisect: 10–15 rates, two trials that agree each. */
+const TYPICAL_SEARCH_TRIALS = 24;
 
-/** Seconds a peak search of this traffic usually takes: the unloaded and two confirmation trials are long. */
+/**
+ * Seconds a peak search of this traffic usually takes: the unloaded trial and the confirmations
+ * (two that agree at the peak, two at the upper bound) are long.
+ */
 export function peakSearchSeconds(
   traffic: Pick<Traffic, "durationS" | "warmupS">,
   overheadS: number,
 ): number {
   const long = traffic.durationS + traffic.warmupS + overheadS;
-  return 3 * long + TYPICAL_SEARCH_TRIALS * (SEARCH_TRIAL.durationS + SEARCH_TRIAL.warmupS + overheadS);
+  return 5 * long + TYPICAL_SEARCH_TRIALS * (SEARCH_TRIAL.durationS + SEARCH_TRIAL.warmupS + overheadS);
 }
 
 export interface PeakTrialOptions {
