@@ -21,8 +21,8 @@ export interface AppliedSetup {
   /** For a network option, its direction (options are named by setup and direction). */
   direction?: string;
   cpu?: CpuSetupState;
-  /** The generator PIDs a generator pin was applied to: new ones (a new session) need it again. */
-  generatorPids?: number[];
+  /** The generator's processes a generator pin was applied to (endpoint:PID): new ones (a new session) need it again. */
+  generator?: string[];
   /** The option's kernel settings as they were before it set them: what its revert restores. */
   sysctl?: SysctlSetting[];
 }
@@ -76,12 +76,12 @@ export class MatrixSetups implements SetupController {
     for (const category of APPLY_ORDER) {
       const option = optionOf(this.matrix, category, cell);
       const current = this.applied.get(category);
-      const pids = [...context.generatorPids].sort((a, b) => a - b);
+      const generator = context.generator.map((p) => `${p.endpoint.name}:${p.pid}`).sort();
       const cpu = category === "cpu" ? (option as CpuOption) : null;
       const same =
         current?.option === option.name &&
         current.direction === (category === "network" ? cell.setup.direction : undefined) &&
-        !(cpu && usesGenerator(cpu) && JSON.stringify(current.generatorPids) !== JSON.stringify(pids));
+        !(cpu && usesGenerator(cpu) && JSON.stringify(current.generator) !== JSON.stringify(generator));
       if (same) continue;
       if (current) await this.leave(current);
       const entry: AppliedSetup = {
@@ -107,13 +107,13 @@ export class MatrixSetups implements SetupController {
         entry.cpu = await applyCpuOption(cpu, {
           endpointOf: this.endpointOf,
           local: this.directory.local,
-          generatorPids: pids,
+          generator: context.generator,
           journal: (state) => {
             entry.cpu = structuredClone(state);
             this.save();
           },
         });
-        if (usesGenerator(cpu)) entry.generatorPids = pids;
+        if (usesGenerator(cpu)) entry.generator = generator;
         this.save();
       }
     }

@@ -95,7 +95,7 @@ export async function probeCpuOptions(
   const reasons = new Map<string, string>();
   const endpointOf = endpointLookup(directory);
   for (const option of matrix.cpu) {
-    const reason = await probeCpuOption(option, { endpointOf, local: directory.local, generatorPids: [] });
+    const reason = await probeCpuOption(option, { endpointOf, local: directory.local, generator: [] });
     if (reason) reasons.set(option.name, reason);
   }
   return reasons;

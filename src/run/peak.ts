@@ -11,7 +11,7 @@ import {
 import type { Sample } from "../domain/sample.js";
 import type { Direction } from "../domain/setup.js";
 import type { Traffic } from "../domain/traffic.js";
-import type { DriverSession } from "../drivers/driver.js";
+import { type DriverSession, generatorPidsOn } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { measureWithCpu, type TrialCpu } from "./trial-cpu.js";
 
@@ -83,7 +83,12 @@ export async function runPeakTrial(
     const trialTraffic: Traffic = { ...traffic, rate, ...(kind === "search" ? short : {}) };
     const measured = await measureWithCpu(
       trialTraffic,
-      { host: options.host, generatorPids: session.generatorPids?.() ?? [] },
+      {
+        host: options.host,
+        generatorPids: options.host
+          ? generatorPidsOn(session.generatorProcesses?.() ?? [], options.host)
+          : [],
+      },
       () => session.runTrial(trialTraffic, { direction: options.direction, signal: options.signal }),
     );
     trials.push(measured);

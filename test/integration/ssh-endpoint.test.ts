@@ -4,7 +4,13 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
+import { builtinDriver } from "../../src/drivers/builtin/driver.js";
+import { generatorPidsOn } from "../../src/drivers/driver.js";
+import { LocalEndpoint, localVnetbenchCommand } from "../../src/endpoints/local.js";
 import { SshConnectError, SshEndpoint } from "../../src/endpoints/ssh.js";
+import { measureWithCpu } from "../../src/run/trial-cpu.js";
+import { applyCpuOption, revertCpuState } from "../../src/setups/cpu.js";
+import { allowedCpus } from "../../src/setups/cpu-tasks.js";
 import { CommandError } from "../../src/util/process.js";
 import { freePort, startSshd, type TestSshd } from "../helpers/sshd.js";
 
@@ -149,4 +155,75 @@ test("a key the server does not accept fails without prompting for a password", 
     connectTimeoutS: 3,
   });
   await assert.rejects(stranger.exec(["true"], { timeoutMs: 10_000 }), /Permission denied/);
+});
+
+test("the built-in generator over ssh is the remote agent: its CPU is read and it is pinned there", async () => {
+  const remote = new SshEndpoint({
+    name: "remote",
+    role: "host",
+    target: sshd.hostAlias,
+    address: "127.0.0.1",
+    configFile: sshd.configFile,
+    connectTimeoutS: 5,
+    remoteVnetbench: localVnetbenchCommand(),
+  });
+  const local = new LocalEndpoint("local", "127.0.0.1", "host");
+  const session = await builtinDriver.prepare({ client: remote, server: local, serverAddress: "127.0.0.1" });
+  try {
+    // The PID a monitor of the remote machine gets is the agent's own there, not the local ssh
+    // client's (whose comm is "ssh"): read through the endpoint, as the monitor reads it.
+    const generator = session.generatorProcesses!();
+    const [pid, ...more] = generatorPidsOn(generator, remote);
+    assert.ok(pid !== undefined && more.length === 0, JSON.stringify(generator.map((p) => p.pid)));
+    assert.equal(await remote.readFile(`/proc/${pid}/comm`), "node\n");
+    const argv = (await remote.readFile(`/proc/${pid}/cmdline`)).split("\0");
+    assert.ok(argv.includes("agent") && argv.includes("--listen"), argv.join(" "));
+
+    const traffic = {
+      protocol: "tcp",
+      pattern: "rr",
+      requestSize: 64,
+      responseSize: 64,
+      rate: "max",
+      durationS: 1,
+      warmupS: 0.2,
+      driver: "builtin",
+    } as const;
+    const measured = await measureWithCpu(traffic, { host: remote, generatorPids: [pid] }, () =>
+      session.runTrial(traffic),
+    );
+    // The client agent drives a closed loop for the whole window: it is busy, and read remotely.
+    assert.ok(measured.cpu!.generatorSeconds > 0.05, `generator ${measured.cpu!.generatorSeconds} s`);
+
+    const option = {
+      name: "pin-generator",
+      apply: [],
+      revert: [],
+      pin: [{ generator: true as const, cpus: "0" }],
+      irqAffinity: [],
+    };
+    const context = { endpointOf: (name?: string) => (name === "remote" ? remote : local), local, generator };
+    const state = await applyCpuOption(option, context);
+    try {
+      const remotePins = state.pins.filter((p) => p.endpoint === "remote");
+      assert.ok(remotePins.length > 0 && remotePins.every((p) => p.pid === pid), JSON.stringify(state.pins));
+      for (const task of remotePins) {
+        const status = await remote.readFile(`/proc/${pid}/task/${task.tid}/status`);
+        assert.equal(allowedCpus(status), "0", `thread ${task.tid}`);
+      }
+      // The rest are the local agent's: no ssh process was pinned.
+      const localAgent = generatorPidsOn(generator, local);
+      assert.ok(state.pins.every((p) => p.endpoint === "remote" || localAgent.includes(p.pid)));
+    } finally {
+      await revertCpuState(state, context);
+    }
+    for (const task of state.pins.filter((p) => p.endpoint === "remote")) {
+      const status: string | null = await remote
+        .readFile(`/proc/${pid}/task/${task.tid}/status`)
+        .catch(() => null);
+      if (status) assert.equal(allowedCpus(status), task.previous, `thread ${task.tid} restored`);
+    }
+  } finally {
+    await session.close();
+  }
 });
