@@ -18,12 +18,22 @@ export function generatorPidsOn(processes: readonly GeneratorProcess[], host: En
   return processes.filter((p) => sameMachine(p.endpoint, host)).map((p) => p.pid);
 }
 
+/** A hypervisor host the traffic crosses: the trial's CPU is spent on it too. */
+export interface PathHost {
+  name: string;
+  endpoint: Endpoint;
+  /** Network namespaces of this machine that are the host's own (its and its guests'), on a netns lab. */
+  namespaces: string[];
+}
+
 /** Where a cell's traffic flows: the client endpoint sends to the server endpoint's address. */
 export interface TrafficPath {
   client: Endpoint;
   server: Endpoint;
   /** The address the client sends to (the server endpoint's address on this path). */
   serverAddress: string;
+  /** The hosts the path crosses, in path order (unknown: the run's host alone). */
+  hosts?: PathHost[];
 }
 
 export interface TrialOptions {

@@ -11,7 +11,7 @@ import {
 import type { Sample } from "../domain/sample.js";
 import type { Direction } from "../domain/setup.js";
 import type { Traffic } from "../domain/traffic.js";
-import { type DriverSession, generatorPidsOn } from "../drivers/driver.js";
+import { type DriverSession, generatorPidsOn, type PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { measureWithCpu, type TrialCpu } from "./trial-cpu.js";
 
@@ -36,6 +36,8 @@ export function peakSearchSeconds(
 export interface PeakTrialOptions {
   /** The host whose CPU each search trial accounts, or null. */
   host: Endpoint | null;
+  /** The hosts the path crosses, whose CPU the trials split (see measureWithCpu). */
+  hosts?: readonly PathHost[];
   direction?: Direction;
   signal?: AbortSignal;
   /** Criteria, precision and rates of the search (defaults: PEAK_DEFAULTS). */
@@ -85,6 +87,7 @@ export async function runPeakTrial(
       trialTraffic,
       {
         host: options.host,
+        hosts: options.hosts,
         generatorPids: options.host
           ? generatorPidsOn(session.generatorProcesses?.() ?? [], options.host)
           : [],

@@ -320,6 +320,7 @@ async function runOneTrial(
       sessions.set(sessionKey, session);
     }
     const running = session;
+    const { hosts } = await deps.pathFor(cell.setup);
     const generator = running.generatorProcesses?.() ?? [];
     const setupState = (await deps.setups?.enter(cell, { generator })) ?? {};
     const wallStart = Date.now();
@@ -329,6 +330,7 @@ async function runOneTrial(
       cell.traffic.rate === "peak"
         ? await runPeakTrial(running, cell.traffic, {
             host: deps.host ?? null,
+            hosts,
             direction: cell.setup.direction,
             signal: deps.signal,
           })
@@ -338,6 +340,7 @@ async function runOneTrial(
               host: deps.host ?? null,
               generatorPids: deps.host ? generatorPidsOn(generator, deps.host) : [],
               hypervisor: (await deps.hypervisorTasks?.()) ?? null,
+              hosts,
             },
             () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
           );
