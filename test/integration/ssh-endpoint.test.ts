@@ -26,6 +26,7 @@ before(async () => {
     address: "127.0.0.1",
     configFile: sshd.configFile,
     connectTimeoutS: 3,
+    remoteVnetbench: localVnetbenchCommand(),
   });
 });
 
@@ -158,15 +159,7 @@ test("a key the server does not accept fails without prompting for a password", 
 });
 
 test("the built-in generator over ssh is the remote agent: its CPU is read and it is pinned there", async () => {
-  const remote = new SshEndpoint({
-    name: "remote",
-    role: "host",
-    target: sshd.hostAlias,
-    address: "127.0.0.1",
-    configFile: sshd.configFile,
-    connectTimeoutS: 5,
-    remoteVnetbench: localVnetbenchCommand(),
-  });
+  const remote = endpoint;
   const local = new LocalEndpoint("local", "127.0.0.1", "host");
   const session = await builtinDriver.prepare({ client: remote, server: local, serverAddress: "127.0.0.1" });
   try {
