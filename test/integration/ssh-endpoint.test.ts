@@ -8,7 +8,6 @@ import { builtinDriver } from "../../src/drivers/builtin/driver.js";
 import { generatorPidsOn } from "../../src/drivers/driver.js";
 import { LocalEndpoint, localVnetbenchCommand } from "../../src/endpoints/local.js";
 import { SshConnectError, SshEndpoint } from "../../src/endpoints/ssh.js";
-import { measureWithCpu } from "../../src/run/trial-cpu.js";
 import { applyCpuOption, revertCpuState } from "../../src/setups/cpu.js";
 import { allowedCpus } from "../../src/setups/cpu-tasks.js";
 import { CommandError } from "../../src/util/process.js";
@@ -158,7 +157,7 @@ test("a key the server does not accept fails without prompting for a password", 
   await assert.rejects(stranger.exec(["true"], { timeoutMs: 10_000 }), /Permission denied/);
 });
 
-test("the built-in generator over ssh is the remote agent: its CPU is read and it is pinned there", async () => {
+test("the built-in generator over ssh is the remote agent: the monitor of that machine gets its PID, and it is pinned there", async () => {
   const remote = endpoint;
   const local = new LocalEndpoint("local", "127.0.0.1", "host");
   const session = await builtinDriver.prepare({ client: remote, server: local, serverAddress: "127.0.0.1" });
@@ -171,22 +170,6 @@ test("the built-in generator over ssh is the remote agent: its CPU is read and i
     assert.equal(await remote.readFile(`/proc/${pid}/comm`), "node\n");
     const argv = (await remote.readFile(`/proc/${pid}/cmdline`)).split("\0");
     assert.ok(argv.includes("agent") && argv.includes("--listen"), argv.join(" "));
-
-    const traffic = {
-      protocol: "tcp",
-      pattern: "rr",
-      requestSize: 64,
-      responseSize: 64,
-      rate: "max",
-      durationS: 1,
-      warmupS: 0.2,
-      driver: "builtin",
-    } as const;
-    const measured = await measureWithCpu(traffic, { host: remote, generatorPids: [pid] }, () =>
-      session.runTrial(traffic),
-    );
-    // The client agent drives a closed loop for the whole window: it is busy, and read remotely.
-    assert.ok(measured.cpu!.generatorSeconds > 0.05, `generator ${measured.cpu!.generatorSeconds} s`);
 
     const option = {
       name: "pin-generator",
