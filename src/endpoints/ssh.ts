@@ -53,9 +53,8 @@ const MAX_CONCURRENT_EXECS = 6;
 const slots = new Map<string, { active: number; waiting: Array<() => void> }>();
 
 async function acquireSlot(target: string): Promise<() => void> {
-  let slot = slots.get(target);
-  if (!slot) slots.set(target, (slot = { active: 0, waiting: [] }));
-  const entry = slot;
+  const entry = slots.get(target) ?? { active: 0, waiting: [] };
+  slots.set(target, entry);
   if (entry.active >= MAX_CONCURRENT_EXECS) await new Promise<void>((resolve) => entry.waiting.push(resolve));
   else entry.active++;
   return () => {
