@@ -4,7 +4,7 @@
 import { DRIVERS, type DriverName } from "./domain/traffic.js";
 import { driverFor } from "./drivers/registry.js";
 import type { Endpoint } from "./endpoints/endpoint.js";
-import { parsePerfStat } from "./monitors/perf-stat.js";
+import { probePerf } from "./monitors/perf-probe.js";
 
 export interface Capability {
   /** `driver:sockperf`, `monitor:perf-cycles`, ... */
@@ -46,19 +46,9 @@ async function driverCapability(endpoint: Endpoint, name: DriverName): Promise<C
 /** Whether `perf stat` counts hardware cycles here (it says "not supported" in many VMs). */
 async function perfCapability(endpoint: Endpoint): Promise<Capability> {
   return check("monitor:perf-cycles", async () => {
-    const result = await endpoint.exec(["perf", "stat", "-x,", "-e", "cycles,instructions", "true"], {
-      allowFailure: true,
-      timeoutMs: 15_000,
-    });
-    if (result.code !== 0) throw new Error(`perf stat failed: ${result.stderr.trim().split("\n").pop()}`);
-    const rows = parsePerfStat(result.stderr, "plain");
-    const cycles = rows.find((row) => row.event.startsWith("cycles"));
-    if (!cycles || cycles.value === null) {
-      throw new Error(
-        `cycles ${cycles?.status ?? "not reported"} on this machine: CPU is reported in seconds only`,
-      );
-    }
-    return "cycles and instructions counted";
+    const support = await probePerf(endpoint);
+    if (!support.counts) throw new Error(`${support.reason}: CPU is reported in seconds only`);
+    return "cycles and instructions counted (on by default)";
   });
 }
 

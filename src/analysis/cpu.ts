@@ -2,6 +2,7 @@
 
 import { type CategorySeconds, CPU_CATEGORIES, type CpuReport } from "../monitors/cpu-report.js";
 import { addByComponent, type CpuByComponent } from "./cpu-components.js";
+import { type HostCpu, type MhzSource, mergeHosts } from "./cpu-hosts.js";
 
 /** `summary.cpu` of the JSON contract. */
 export interface CpuSummary {
@@ -22,7 +23,9 @@ export interface CpuSummary {
   netTxSoftirqs: number;
   interrupts: number;
   cycles: number | null;
+  /** The clock while busy over the window, MHz; mhzSource says from what (perf cycles or /proc/cpuinfo). */
   effectiveMhz: number | null;
+  mhzSource?: MhzSource | null;
   /** Why cycles are null, when they are. */
   perfNote: string | null;
   warnings: string[];
@@ -30,6 +33,8 @@ export interface CpuSummary {
   byComponent?: CpuByComponent;
   /** The vCPU thread ids byComponent.vcpu was read from (QMP). */
   vcpuThreads?: number[];
+  /** hostSeconds split over the hypervisor hosts the path crosses (they add up to it), by host name. */
+  byHost?: Record<string, HostCpu>;
 }
 
 /** The summary of one trial's report. */
@@ -48,6 +53,7 @@ export function summarizeCpu(report: CpuReport): CpuSummary {
     interrupts: report.interrupts.total,
     cycles: report.cycles,
     effectiveMhz: report.effectiveMhz,
+    mhzSource: report.mhzSource,
     perfNote: report.perfNote,
     warnings: [...report.warnings],
   };
@@ -92,7 +98,7 @@ export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
     netTxSoftirqs: total((s) => s.netTxSoftirqs),
     interrupts: total((s) => s.interrupts),
     cycles,
-    effectiveMhz: cycles !== null && hostSeconds > 0 ? cycles / hostSeconds / 1e6 : null,
+    ...mergedClock(trials, cycles, hostSeconds),
     perfNote: allCounted ? null : (trials.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
     warnings: [...new Set(trials.flatMap((s) => s.warnings))],
     ...(trials.every((s) => s.byComponent)
@@ -101,5 +107,23 @@ export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
           vcpuThreads: [...new Set(trials.flatMap((s) => s.vcpuThreads ?? []))],
         }
       : {}),
+    ...(trials.every((s) => s.byHost) ? { byHost: mergeHosts(trials.map((s) => s.byHost!)) } : {}),
+  };
+}
+
+/** The trials' clock: from the cycles' sum, else busy-seconds-weighted when all read it from one source. */
+function mergedClock(
+  trials: readonly CpuSummary[],
+  cycles: number | null,
+  hostSeconds: number,
+): Pick<CpuSummary, "effectiveMhz" | "mhzSource"> {
+  if (cycles !== null && hostSeconds > 0)
+    return { effectiveMhz: cycles / hostSeconds / 1e6, mhzSource: "perf cycles / busy CPU-seconds" };
+  const sources = new Set(trials.map((s) => s.mhzSource ?? null));
+  if (sources.size !== 1 || trials.some((s) => s.effectiveMhz === null || !(s.hostSeconds > 0)))
+    return { effectiveMhz: null, mhzSource: null };
+  return {
+    effectiveMhz: trials.reduce((sum, s) => sum + s.effectiveMhz! * s.hostSeconds, 0) / hostSeconds,
+    mhzSource: [...sources][0]!,
   };
 }

@@ -92,9 +92,12 @@ export interface PeakSearchOptions {
   growth?: number;
   minRate?: number;
   maxRate?: number;
-  /** Extra trials at a rate whose trial was not good before calling it bad (default 1). */
+  /**
+   * A rate's verdict is the majority of up to 1 + 2 × retries trials (default 1: best two of
+   * three), so that neither one lucky nor one unlucky trial decides it; 0: one trial decides.
+   */
   retries?: number;
-  /** Hard cap on trials (default 60). */
+  /** Hard cap on trials (default 100). */
   maxTrials?: number;
   onPoint?: (point: CurvePoint) => void;
 }
@@ -112,7 +115,7 @@ export const PEAK_DEFAULTS = {
   minRate: 1,
   maxRate: 10e6,
   retries: 1,
-  maxTrials: 60,
+  maxTrials: 100,
 } as const;
 
 type Settings = Required<Omit<PeakSearchOptions, "onPoint">>;
@@ -180,20 +183,33 @@ function generatorReason(point: PointResult, limits: PeakLimits): string {
   return `the generator could not keep its schedule at ${point.offeredMessagesPerSecond} msg/s${lateness}`;
 }
 
+/**
+ * A rate's verdict from its trials so far, or null while undecided: the first verdict that
+ * retries + 1 trials agree on (best two of three by default). A trial the generator may have
+ * failed says nothing about the system, so it votes neither good nor bad; retries + 1 of those
+ * make the rate generator-limited.
+ */
+export function rateVerdict(verdicts: readonly Verdict[], retries: number): Verdict | null {
+  const votes: Record<Verdict, number> = { good: 0, bad: 0, "generator-limited": 0 };
+  for (const verdict of verdicts) if (++votes[verdict] > retries) return verdict;
+  return null;
+}
+
 class TrialLimit extends Error {}
 
 /**
- * Searches the peak. Every trial is judged; a trial that is not good is repeated up to `retries`
- * times and the rate counts as good when any of its trials was (interference — other load, a
- * scheduling hiccup — only ever adds latency or loss, so one good trial is evidence enough that
- * the system keeps up; MLRsearch likewise lets a load's verdict rest on more than one trial).
+ * Searches the peak. Every trial is judged, and a rate's verdict is the majority of its trials:
+ * retries + 1 trials that agree decide it (best two of three by default). Taking the best of
+ * several trials instead would bias the peak upwards: near the peak a trial's outcome is a coin
+ * whose odds fall with the rate, and the best of n tosses keeps calling rates good where most
+ * trials fail (MLRsearch likewise lets a load's verdict rest on more than one trial).
  * When the confirmation fails, short trials were too optimistic near the peak: as in MLRsearch's
  * final phase, every later trial is long, and the search steps down from the failed rate by a
- * width that doubles each step, then bisects again. When it holds, one long trial rechecks the
- * upper bound too.
+ * width that doubles each step, then bisects again. When it holds, long trials recheck the upper
+ * bound too, by the same majority.
  * Trials on a system that does not change with trial length: 1 unloaded, about
  * |log_growth(peak/startRate)| + 1 to bracket, ⌈log2(ln growth / ln(1 + precision))⌉ to bisect and
- * 2 to confirm, each bad rate times (1 + retries); never more than maxTrials.
+ * 2 to confirm, each rate times (1 + retries); never more than maxTrials.
  */
 export async function searchPeak(measure: Measure, options: PeakSearchOptions = {}): Promise<PeakResult> {
   const s = settingsOf(options);
@@ -217,15 +233,17 @@ export async function searchPeak(measure: Measure, options: PeakSearchOptions = 
     if (curve.length >= s.maxTrials) throw new TrialLimit();
     return measure(rate, kind);
   };
-  /** The verdict on a rate, with retries; the last trial when no trial was good. */
+  /** The verdict on a rate by rateVerdict over its trials, with the last trial that was not good. */
   const probe = async (rate: number, phase: Phase): Promise<{ verdict: Verdict; last: CurvePoint }> => {
-    let sawBad = false;
-    for (let attempt = 0; ; attempt++) {
+    const verdicts: Verdict[] = [];
+    let last: CurvePoint | null = null;
+    for (;;) {
       const point = await measureOnce(rate, long || phase === "confirm" ? "confirm" : "search");
       const entry = record(point, phase, judge(point, limits!));
-      if (entry.verdict === "good") return { verdict: "good", last: entry };
-      sawBad ||= entry.verdict === "bad";
-      if (attempt >= s.retries) return { verdict: sawBad ? "bad" : "generator-limited", last: entry };
+      if (entry.verdict !== "good") last = entry;
+      verdicts.push(entry.verdict);
+      const verdict = rateVerdict(verdicts, s.retries);
+      if (verdict) return { verdict, last: last ?? entry };
     }
   };
   const result = (criterion: StopCriterion, messagesPerSecond: number | null, lagging?: CurvePoint) => ({
@@ -329,10 +347,9 @@ export async function searchPeak(measure: Measure, options: PeakSearchOptions = 
         [good, long] = [null, true];
         continue;
       }
-      // MLRsearch validates both bounds at the final trial duration: one long trial at the upper
+      // MLRsearch validates both bounds at the final trial duration: long trials at the upper
       // bound. Good there, the short trials' verdict was interference: the search resumes above.
-      const upper = await measureOnce(bad!, "confirm");
-      if (record(upper, "confirm", judge(upper, limits!)).verdict !== "good") return found();
+      if ((await probe(bad!, "confirm")).verdict !== "good") return found();
       good = bad!;
       const above = bads.filter((b) => b.rate > good!).sort((a, b) => a.rate - b.rate)[0];
       [bad, badFailed] = above ? [above.rate, above.failed] : [null, []];

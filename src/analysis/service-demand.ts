@@ -17,6 +17,8 @@ export interface ServiceDemand {
   withoutGenerator?: { usPerTransaction?: number; usPerKB?: number };
   /** µs per transaction or per KB of each component (vcpu, qemu, vhost, generator, rest), on guests. */
   byComponent?: CpuByComponent;
+  /** µs per transaction or per KB of each host on the path (summary.cpu.byHost); they add up to the total. */
+  byHost?: Record<string, { usPerTransaction?: number; usPerKB?: number }>;
 }
 
 /**

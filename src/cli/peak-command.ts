@@ -73,7 +73,7 @@ export function registerPeakCommand(program: Command): void {
     .option("--start-rate <rate>", "first offered rate of the sweep, messages/s (default 1000)")
     .option(
       "--retries <n>",
-      "extra trials at a rate whose trial was not good before calling it bad (default 1)",
+      "a rate's verdict is the majority of up to 1 + 2 × n trials (default 1: best two of three)",
     )
     .option(
       "--lab <name>",

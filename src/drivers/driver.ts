@@ -5,6 +5,26 @@ import type { Sample } from "../domain/sample.js";
 import type { Direction } from "../domain/setup.js";
 import type { DriverName, Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
+import { sameMachine } from "../endpoints/machine.js";
+
+/** One of the generator's processes: the endpoint it runs on, and its PID in that endpoint's /proc. */
+export interface GeneratorProcess {
+  endpoint: Endpoint;
+  pid: number;
+}
+
+/** The PIDs, in `host`'s /proc, of the generator's processes that run on its machine. */
+export function generatorPidsOn(processes: readonly GeneratorProcess[], host: Endpoint): number[] {
+  return processes.filter((p) => sameMachine(p.endpoint, host)).map((p) => p.pid);
+}
+
+/** A hypervisor host the traffic crosses: the trial's CPU is spent on it too. */
+export interface PathHost {
+  name: string;
+  endpoint: Endpoint;
+  /** Network namespaces of this machine that are the host's own (its and its guests'), on a netns lab. */
+  namespaces: string[];
+}
 
 /** Where a cell's traffic flows: the client endpoint sends to the server endpoint's address. */
 export interface TrafficPath {
@@ -12,6 +32,8 @@ export interface TrafficPath {
   server: Endpoint;
   /** The address the client sends to (the server endpoint's address on this path). */
   serverAddress: string;
+  /** The hosts the path crosses, in path order (unknown: the run's host alone). */
+  hosts?: PathHost[];
 }
 
 export interface TrialOptions {
@@ -23,8 +45,8 @@ export interface TrialOptions {
 export interface DriverSession {
   /** Runs one trial (warm-up, then the measured window) and returns one Sample per direction. */
   runTrial(traffic: Traffic, options?: TrialOptions): Promise<Sample[]>;
-  /** PIDs of the generator's processes on the host, so their CPU is reported apart. */
-  generatorPids?(): number[];
+  /** The generator's processes, wherever they run: their CPU is reported apart, and `pin: generator` pins them. */
+  generatorProcesses?(): GeneratorProcess[];
   /** Stops everything the session started, whatever state it is in. */
   close(): Promise<void>;
 }

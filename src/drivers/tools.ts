@@ -7,9 +7,10 @@ import type { Sample } from "../domain/sample.js";
 import { lossOf } from "../domain/sample.js";
 import type { DriverName } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
+import { onThisMachine } from "../endpoints/machine.js";
 import { RunError } from "../errors.js";
 import type { LongRunning } from "../util/process.js";
-import type { TrafficPath, TrialOptions } from "./driver.js";
+import type { GeneratorProcess, TrafficPath, TrialOptions } from "./driver.js";
 
 /** How to find one tool binary on an endpoint and read its version. */
 export interface BinarySpec {
@@ -160,16 +161,16 @@ export interface RunToolOptions {
   signal?: AbortSignal;
   /** Streams stdout line by line instead of keeping it (for tools that print a line per message). */
   onLine?: (line: string) => void;
-  /** Holds the client's PID while it runs, when it runs on this host (see `hostPid`). */
-  pids?: Set<number>;
+  /** Holds the client's process while it runs, when it runs on this machine (see `localProcess`). */
+  processes?: Set<GeneratorProcess>;
 }
 
 /** Runs a client to completion on the endpoint; a timeout or an abort stops it by its handle. */
 export async function runTool(endpoint: Endpoint, argv: string[], options: RunToolOptions): Promise<ToolRun> {
   if (options.signal?.aborted) throw new RunError(`${options.tool}: trial aborted before it started`);
   const process = endpoint.start(argv);
-  const pid = hostPid(endpoint, process);
-  if (pid !== null) options.pids?.add(pid);
+  const tracked = localProcess(endpoint, process);
+  if (tracked !== null) options.processes?.add(tracked);
   const stdout: string[] = [];
   const stderr: Buffer[] = [];
   process.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
@@ -188,15 +189,17 @@ export async function runTool(endpoint: Endpoint, argv: string[], options: RunTo
   await linesDone;
   clearTimeout(timer);
   options.signal?.removeEventListener("abort", onAbort);
-  if (pid !== null) options.pids?.delete(pid);
+  if (tracked !== null) options.processes?.delete(tracked);
   if (stoppedBecause) throw new RunError(`${options.tool}: ${argv.join(" ")} ${stoppedBecause}`);
   return { stdout: stdout.join("\n"), stderr: Buffer.concat(stderr).toString("utf8"), code, signal };
 }
 
-/** The process's PID when it runs on this host (local or netns endpoint), else null: for generatorPids(). */
-export function hostPid(endpoint: Endpoint, process: LongRunning): number | null {
-  const onHost = endpoint.kind === "local" || endpoint.kind === "netns";
-  return onHost && process.pid !== undefined ? process.pid : null;
+/**
+ * The process as a generator process when it runs on this machine (local or netns endpoint), else
+ * null: a local PID of a remote tool is its ssh client's, not the tool's.
+ */
+export function localProcess(endpoint: Endpoint, process: LongRunning): GeneratorProcess | null {
+  return onThisMachine(endpoint) && process.pid !== undefined ? { endpoint, pid: process.pid } : null;
 }
 
 /** Refuses a bidirectional trial for a tool that runs one direction at a time. */

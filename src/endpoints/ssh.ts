@@ -47,6 +47,23 @@ const KILL_GRACE_MS = 2_000;
 const SSH_FAILURE =
   /^(ssh: |kex_exchange_identification|Connection (closed|timed out|refused|reset)|Permission denied|Host key verification failed|banner exchange|Bad owner|no argument after keyword|command-line line)/m;
 
+// sshd refuses connections beyond MaxStartups (10 by default) still authenticating: a CPU monitor
+// reading every thread of a process at once would open dozens. Commands queue per target instead.
+const MAX_CONCURRENT_EXECS = 6;
+const slots = new Map<string, { active: number; waiting: Array<() => void> }>();
+
+async function acquireSlot(target: string): Promise<() => void> {
+  const entry = slots.get(target) ?? { active: 0, waiting: [] };
+  slots.set(target, entry);
+  if (entry.active >= MAX_CONCURRENT_EXECS) await new Promise<void>((resolve) => entry.waiting.push(resolve));
+  else entry.active++;
+  return () => {
+    const next = entry.waiting.shift();
+    if (next) next();
+    else entry.active--;
+  };
+}
+
 const live = new Set<ReturnType<typeof spawn>>();
 let exitHookInstalled = false;
 
@@ -92,12 +109,15 @@ export class SshEndpoint implements Endpoint {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<CommandResult> {
     const sshArgv = this.sshArgv(shellJoin(argv));
     let result: CommandResult;
+    const release = await acquireSlot(this.target);
     try {
       result = await execCommand(sshArgv, { ...options, allowFailure: true });
     } catch (error) {
       // A timeout (or ssh missing): name the target, the message already names the command.
       if (error instanceof CommandError) throw new RunError(`on ${this.target}: ${error.message}`);
       throw error;
+    } finally {
+      release();
     }
     this.throwIfSshFailed(result);
     if (result.code !== 0 && !options.allowFailure) {

@@ -34,8 +34,8 @@ export interface AppliedSetup {
   /** For a network option, its direction (options are named by setup and direction). */
   direction?: string;
   cpu?: CpuSetupState;
-  /** The generator PIDs a generator pin was applied to: new ones (a new session) need it again. */
-  generatorPids?: number[];
+  /** The generator's processes a generator pin was applied to (endpoint:PID): new ones (a new session) need it again. */
+  generator?: string[];
   /** The option's kernel settings as they were before it set them: what its revert restores. */
   sysctl?: SysctlSetting[];
   /** A guest option's NIC settings as they were before it set them, per guest. */
@@ -130,12 +130,12 @@ export class MatrixSetups implements SetupController {
     for (const category of APPLY_ORDER) {
       const option = optionOf(this.matrix, category, cell);
       const current = this.applied.get(category);
-      const pids = [...context.generatorPids].sort((a, b) => a - b);
+      const generator = context.generator.map((p) => `${p.endpoint.name}:${p.pid}`).sort();
       const cpu = category === "cpu" ? (option as CpuOption) : null;
       const same =
         current?.option === option.name &&
         current.direction === (category === "network" ? cell.setup.direction : undefined) &&
-        !(cpu && usesGenerator(cpu) && JSON.stringify(current.generatorPids) !== JSON.stringify(pids));
+        !(cpu && usesGenerator(cpu) && JSON.stringify(current.generator) !== JSON.stringify(generator));
       // Pins are read back every trial: a thread recreated since (a restarted agent or qemu) has
       // lost its pin, and the option is then applied again.
       if (same && !(current.cpu && (await cpuStateDrift(current.cpu, this.endpointOf)).length > 0)) continue;
@@ -170,14 +170,14 @@ export class MatrixSetups implements SetupController {
         entry.cpu = await applyCpuOption(cpu, {
           endpointOf: this.endpointOf,
           local: this.directory.local,
-          generatorPids: pids,
+          generator: context.generator,
           hypervisorTasks: this.directory.hypervisorTasks,
           journal: (state) => {
             entry.cpu = structuredClone(state);
             this.save();
           },
         });
-        if (usesGenerator(cpu)) entry.generatorPids = pids;
+        if (usesGenerator(cpu)) entry.generator = generator;
         this.save();
       }
     }

@@ -103,7 +103,7 @@ export async function probeCpuOptions(
     const reason = await probeCpuOption(option, {
       endpointOf,
       local: directory.local,
-      generatorPids: [],
+      generator: [],
       hypervisorTasks: directory.hypervisorTasks,
     });
     if (reason) reasons.set(option.name, reason);

@@ -1,6 +1,7 @@
 // The CPU monitor: samples an endpoint's /proc for exactly the window between start and stop,
 // and turns the readings into a CpuReport. All reads go through the Endpoint, so it works remotely too.
 
+import { effectiveClock, parseCpuinfoMhz } from "../analysis/cpu-hosts.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import type { LongRunning } from "../util/process.js";
 import { interruptDeltas, softirqDeltas } from "./counter-delta.js";
@@ -88,8 +89,17 @@ export async function startCpuMonitor(
       ([i, s]) => [parseInterrupts(i), parseSoftirqs(s)] as const,
     );
 
+  // The clock as the kernel reports it (`cpu MHz`), at both ends and about once a second: the
+  // window's frequency where perf counts no cycles (a VM, a locked-down host).
+  const mhzReadings: number[] = [];
+  const readMhz = async () => {
+    const mhz = parseCpuinfoMhz(await endpoint.readFile("/proc/cpuinfo").catch(() => ""));
+    if (mhz !== null) mhzReadings.push(mhz);
+  };
+  const mhzEvery = Math.max(1, Math.round(1000 / intervalMs));
+
   // The window opens here: baseline of every counter, then the first stat reading defines t = 0.
-  const startCounters = await counters();
+  const [startCounters] = await Promise.all([counters(), readMhz()]);
   for (const task of known) ledger.add(task.identity, task.runNs, false);
   t0 = clock();
   await sample(true);
@@ -102,8 +112,9 @@ export async function startCpuMonitor(
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
   let stopped = false;
+  let ticks = 0;
   const tick = () => {
-    inFlight = sample()
+    inFlight = Promise.all([sample(), ++ticks % mhzEvery === 0 ? readMhz() : null])
       .then(() => {
         attributed.push(ledger.takeInterval());
       })
@@ -130,7 +141,7 @@ export async function startCpuMonitor(
       clearTimeout(timer);
       await inFlight;
       await sample(true);
-      const endCounters = await counters();
+      const [endCounters] = await Promise.all([counters(), readMhz()]);
       // Threads and matching processes that appeared during the window: their whole run time counts.
       await discoverTasks(endpoint, groups, ledger, true);
       attributed.push(ledger.takeInterval());
@@ -146,6 +157,7 @@ export async function startCpuMonitor(
         start: startCounters,
         end: endCounters,
         perfText,
+        mhzReadings,
         warnings,
         stealThreshold: options.stealThreshold ?? 0.01,
         maxTimelinePoints: options.maxTimelinePoints ?? 300,
@@ -284,6 +296,8 @@ interface ReportInput {
   start: readonly [InterruptLine[], Map<string, PerCpuCounts>];
   end: readonly [InterruptLine[], Map<string, PerCpuCounts>];
   perfText: string | null;
+  /** Mean `cpu MHz` of /proc/cpuinfo, per reading. */
+  mhzReadings: number[];
   warnings: string[];
   stealThreshold: number;
   maxTimelinePoints: number;
@@ -326,7 +340,7 @@ export function buildReport(input: ReportInput): CpuReport {
     cycles: perf.cycles,
     instructions: perf.instructions,
     taskClockSeconds: perf.taskClockSeconds,
-    effectiveMhz: perf.cycles !== null && host.hostSeconds > 0 ? perf.cycles / host.hostSeconds / 1e6 : null,
+    ...effectiveClock(perf.cycles, host.hostSeconds, input.mhzReadings),
     perfNote: perf.note,
     timeline: downsampleTimeline(timeline, input.maxTimelinePoints),
     warnings,

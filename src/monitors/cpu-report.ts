@@ -1,5 +1,7 @@
 // The CPU report of one monitored window on one endpoint (the shape the run engine stores).
 
+import type { MhzSource } from "../analysis/cpu-hosts.js";
+
 /** Busy categories; together they make up hostSeconds. guest/guest_nice are inside user/nice. */
 export const CPU_CATEGORIES = ["user", "nice", "system", "irq", "softirq", "steal"] as const;
 export type CpuCategory = (typeof CPU_CATEGORIES)[number];
@@ -88,8 +90,12 @@ export interface CpuReport {
   cycles: number | null;
   instructions: number | null;
   taskClockSeconds: number | null;
-  /** cycles / hostSeconds: the clock while busy (cycles do not count in halted idle). */
+  /**
+   * The clock while busy: cycles / hostSeconds (cycles do not count in halted idle), else the mean
+   * `cpu MHz` of /proc/cpuinfo sampled over the window; mhzSource says which.
+   */
   effectiveMhz: number | null;
+  mhzSource: MhzSource | null;
   perfNote: string | null;
   timeline: CpuTimelinePoint[];
   /** Anomalies met and handled: counters going backwards, CPUs going offline, unreadable files. */

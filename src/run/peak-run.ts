@@ -34,6 +34,7 @@ export async function executePeakRun(runId: string, cell: Cell, deps: PeakRunDep
     try {
       const measured = await runPeakTrial(session, cell.traffic, {
         host: deps.host,
+        hosts: path.hosts,
         direction: cell.setup.direction,
         signal: deps.signal,
         search: deps.search,

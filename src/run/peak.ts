@@ -11,28 +11,33 @@ import {
 import type { Sample } from "../domain/sample.js";
 import type { Direction } from "../domain/setup.js";
 import type { Traffic } from "../domain/traffic.js";
-import type { DriverSession } from "../drivers/driver.js";
+import { type DriverSession, generatorPidsOn, type PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { measureWithCpu, type TrialCpu } from "./trial-cpu.js";
 
 /** Search trials are short: long enough to fill a queue that cannot drain, short enough to take a dozen. */
 export const SEARCH_TRIAL = { durationS: 1, warmupS: 0.3 } as const;
 
-/** Short trials a search usually takes to bracket and bisect (10–15 measured in bench/peak.ts). */
-const TYPICAL_SEARCH_TRIALS = 12;
+/** Short trials a search usually takes to bracket and bisect: 10–15 rates, two trials that agree each. */
+const TYPICAL_SEARCH_TRIALS = 24;
 
-/** Seconds a peak search of this traffic usually takes: the unloaded and two confirmation trials are long. */
+/**
+ * Seconds a peak search of this traffic usually takes: the unloaded trial and the confirmations
+ * (two that agree at the peak, two at the upper bound) are long.
+ */
 export function peakSearchSeconds(
   traffic: Pick<Traffic, "durationS" | "warmupS">,
   overheadS: number,
 ): number {
   const long = traffic.durationS + traffic.warmupS + overheadS;
-  return 3 * long + TYPICAL_SEARCH_TRIALS * (SEARCH_TRIAL.durationS + SEARCH_TRIAL.warmupS + overheadS);
+  return 5 * long + TYPICAL_SEARCH_TRIALS * (SEARCH_TRIAL.durationS + SEARCH_TRIAL.warmupS + overheadS);
 }
 
 export interface PeakTrialOptions {
   /** The host whose CPU each search trial accounts, or null. */
   host: Endpoint | null;
+  /** The hosts the path crosses, whose CPU the trials split (see measureWithCpu). */
+  hosts?: readonly PathHost[];
   direction?: Direction;
   signal?: AbortSignal;
   /** Criteria, precision and rates of the search (defaults: PEAK_DEFAULTS). */
@@ -80,7 +85,13 @@ export async function runPeakTrial(
     const trialTraffic: Traffic = { ...traffic, rate, ...(kind === "search" ? short : {}) };
     const measured = await measureWithCpu(
       trialTraffic,
-      { host: options.host, generatorPids: session.generatorPids?.() ?? [] },
+      {
+        host: options.host,
+        hosts: options.hosts,
+        generatorPids: options.host
+          ? generatorPidsOn(session.generatorProcesses?.() ?? [], options.host)
+          : [],
+      },
       () => session.runTrial(trialTraffic, { direction: options.direction, signal: options.signal }),
     );
     trials.push(measured);

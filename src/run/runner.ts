@@ -7,7 +7,13 @@ import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import type { CpuSetupState, GuestSetupState, HypervisorSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { DriverName } from "../domain/traffic.js";
-import type { Driver, DriverSession, TrafficPath } from "../drivers/driver.js";
+import {
+  type Driver,
+  type DriverSession,
+  type GeneratorProcess,
+  generatorPidsOn,
+  type TrafficPath,
+} from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { InputError, InterruptedError, RunError } from "../errors.js";
 import { scheduleTrials, type TrialOrder } from "../plan/order.js";
@@ -46,7 +52,7 @@ export type RunEvent =
 
 /** What a trial's setup may depend on: the generator's processes of the session it runs in. */
 export interface TrialContext {
-  generatorPids: readonly number[];
+  generator: readonly GeneratorProcess[];
 }
 
 /** What a trial's options read back as, stored with it. */
@@ -338,8 +344,9 @@ async function runOneTrial(
       sessions.set(sessionKey, session);
     }
     const running = session;
-    const setupState =
-      (await deps.setups?.enter(cell, { generatorPids: running.generatorPids?.() ?? [] })) ?? {};
+    const { hosts } = await deps.pathFor(cell.setup);
+    const generator = running.generatorProcesses?.() ?? [];
+    const setupState = (await deps.setups?.enter(cell, { generator })) ?? {};
     const wallStart = Date.now();
     const monotonicStart = performance.now();
     // A cell at rate `peak` is one search: its trial carries the latency–load curve and the peak.
@@ -347,6 +354,7 @@ async function runOneTrial(
       cell.traffic.rate === "peak"
         ? await runPeakTrial(running, cell.traffic, {
             host: deps.host ?? null,
+            hosts,
             direction: cell.setup.direction,
             signal: deps.signal,
           })
@@ -354,8 +362,9 @@ async function runOneTrial(
             cell.traffic,
             {
               host: deps.host ?? null,
-              generatorPids: running.generatorPids?.() ?? [],
+              generatorPids: deps.host ? generatorPidsOn(generator, deps.host) : [],
               hypervisor: (await deps.hypervisorTasks?.()) ?? null,
+              hosts,
             },
             () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
           );

@@ -10,13 +10,17 @@ import {
   VHOST_GROUP,
   vhostPattern,
 } from "../analysis/cpu-components.js";
+import { attributeHosts, demandByHost, type HostCpu, scaleHosts } from "../analysis/cpu-hosts.js";
 import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js";
 import { isTrusted, type Trial } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
+import type { PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
 import type { CpuReport } from "../monitors/cpu-report.js";
+import { type HostShareWindow, hostGroup, openHostShare } from "../monitors/host-share.js";
+import { probePerf } from "../monitors/perf-probe.js";
 
 export interface TrialCpu {
   cpu: CpuSummary | null;
@@ -35,6 +39,10 @@ export interface CpuOptions {
   generatorPids?: number[];
   /** qemu processes and vCPU threads on the host, to split its CPU by component. */
   hypervisor?: HypervisorTasks | null;
+  /** The hosts the path crosses; on a netns lab they share `host`'s machine and split its CPU. */
+  hosts?: readonly PathHost[];
+  /** Count cycles with perf; default: wherever `perf stat -a` counts them on the host. */
+  perf?: boolean;
 }
 
 /** Service demand of the host's CPU over a window, with and without the generator's processes. */
@@ -55,13 +63,14 @@ function demandOf(
       work,
       transactional,
     );
-    const components = cpu?.byComponent
-      ? demandByComponent(scale(cpu.byComponent, hostSeconds / Math.max(cpu.hostSeconds, 1e-9)), work)
-      : null;
+    const factor = hostSeconds / Math.max(cpu?.hostSeconds ?? 0, 1e-9);
+    const components = cpu?.byComponent ? demandByComponent(scale(cpu.byComponent, factor), work) : null;
+    const hosts = cpu?.byHost ? demandByHost(scaleHosts(cpu.byHost, factor), work, transactional) : null;
     return {
       ...demand,
       withoutGenerator: transactional ? { usPerTransaction } : { usPerKB },
       ...(components ? { byComponent: components } : {}),
+      ...(hosts ? { byHost: hosts } : {}),
     };
   } catch {
     return null; // no work delivered: no service demand, the CPU figures still stand
@@ -99,10 +108,15 @@ export async function measureWithCpu(
 ): Promise<{ samples: Sample[] } & TrialCpu> {
   const { host } = options;
   if (!host) return { samples: await run(), cpu: null, serviceDemand: null, windowCpuSeconds: null };
-  let monitor: Promise<CpuMonitor> | null = null;
-  let stopped: Promise<CpuReport> | null = null;
+  const perf = options.perf ?? (await probePerf(host));
+  // Several hosts on this machine (a netns lab) split its CPU; one host takes it whole.
+  const shared = (options.hosts ?? []).length > 1 && options.hosts!.every((h) => h.namespaces.length > 0);
+  let monitor: Promise<{ monitor: CpuMonitor; share: HostShareWindow | null }> | null = null;
+  let stopped: Promise<{ report: CpuReport; share: HostShareWindow | null }> | null = null;
   const stop = () => {
-    stopped ??= monitor ? monitor.then((started) => started.stop()) : null;
+    stopped ??= monitor
+      ? monitor.then(async ({ monitor, share }) => ({ report: await monitor.stop(), share }))
+      : null;
     stopped?.catch(() => {});
   };
   const opens = setTimeout(() => {
@@ -113,11 +127,16 @@ export async function measureWithCpu(
           { name: VHOST_GROUP, pattern: vhostPattern(qemuPids) },
         ]
       : [];
-    monitor = startMonitor(host, {
-      intervalMs: options.intervalMs,
-      generatorPids: options.generatorPids,
-      processes,
-    });
+    monitor = (async () => {
+      const share = shared ? await openHostShare(host, options.hosts!) : null;
+      const started = await startMonitor(host, {
+        intervalMs: options.intervalMs,
+        generatorPids: options.generatorPids,
+        processes: [...processes, ...(share?.selectors ?? [])],
+        perf: typeof perf === "boolean" ? perf : perf.counts,
+      });
+      return { monitor: started, share };
+    })();
     monitor.catch(() => {});
   }, traffic.warmupS * 1000);
   const closes = setTimeout(stop, (traffic.warmupS + traffic.durationS) * 1000);
@@ -138,8 +157,14 @@ export async function measureWithCpu(
       cpuError: "trial ended before its warm-up did",
     };
   try {
-    const report = await (stopped as Promise<CpuReport>);
+    const { report, share } = await stopped!;
     const cpu = summarizeCpu(report);
+    if (typeof perf !== "boolean" && !perf.counts) cpu.perfNote = perf.reason;
+    cpu.byHost = await hostsCpu(report, host, options.hosts ?? [], share);
+    const unmonitored = (options.hosts ?? []).filter((h) => !(h.name in cpu.byHost!)).map((h) => h.name);
+    if (unmonitored.length > 0)
+      cpu.warnings.push(`the path also crosses ${unmonitored.join(", ")}, whose CPU is not monitored`);
+    for (const group of Object.keys(cpu.byHost)) delete cpu.processes[hostGroup(group)];
     if (options.hypervisor?.qemuPids.length) {
       cpu.byComponent = cpuByComponent(report, options.hypervisor);
       cpu.vcpuThreads = [...options.hypervisor.vcpuTids];
@@ -159,6 +184,27 @@ export async function measureWithCpu(
       cpuError: (error as Error).message,
     };
   }
+}
+
+/** The report's host CPU by path host: split by processes and packets when they share the machine. */
+async function hostsCpu(
+  report: CpuReport,
+  machine: Endpoint,
+  hosts: readonly PathHost[],
+  share: HostShareWindow | null,
+): Promise<Record<string, HostCpu>> {
+  // A lab's one host is a namespace of the monitored machine: the machine's CPU is that host's.
+  const only = hosts.length === 1 && (hosts[0]!.namespaces.length > 0 || hosts[0]!.endpoint === machine);
+  const measures = share
+    ? await share.close(report)
+    : [{ name: only ? hosts[0]!.name : machine.name, processSeconds: 0, packets: 0 }];
+  const split = attributeHosts(report.hostSeconds, measures);
+  return Object.fromEntries(
+    Object.entries(split).map(([name, cpu]) => [
+      name,
+      { ...cpu, effectiveMhz: report.effectiveMhz, mhzSource: report.mhzSource },
+    ]),
+  );
 }
 
 /** A cell's CPU: seconds summed over trials; service demand pooled (Σ CPU over Σ work). */

@@ -5,7 +5,9 @@
 
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { CpuSetupState, IrqAffinity, PinnedTask } from "../domain/cpu-setup.js";
+import type { GeneratorProcess } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
+import { onThisMachine, sameMachine } from "../endpoints/machine.js";
 import { RunError } from "../errors.js";
 import type { CpuOption, IrqSpec, ProcessSelector } from "../matrix/matrix.js";
 import { parseInterrupts } from "../monitors/proc-interrupts.js";
@@ -15,10 +17,10 @@ import { allowedCpus, listTasks, type TaskEntry } from "./cpu-tasks.js";
 export interface CpuContext {
   /** The endpoint a spec names; undefined: the run's host endpoint. */
   endpointOf(name: string | undefined): Endpoint;
-  /** This host's endpoint, where the generator's processes run. */
+  /** This machine's endpoint: the generator's processes on this machine are acted on through it. */
   local: Endpoint;
-  /** The traffic generator's PIDs on this host (empty before a session exists). */
-  generatorPids: readonly number[];
+  /** The traffic generator's processes, wherever they run (empty before a session exists). */
+  generator: readonly GeneratorProcess[];
   /** Called with the state, the next change and its old value included, before that change is made. */
   journal?(state: CpuSetupState): void;
   /** The lab's qemu processes and their vCPU threads (QMP), where there are qemu guests. */
@@ -27,6 +29,7 @@ export interface CpuContext {
 
 const STEP_TIMEOUT_MS = 15_000;
 
+/** Where a selector's processes are probed for before a session exists: the generator's, here. */
 function where(selector: ProcessSelector, context: CpuContext): Endpoint {
   return selector.generator || selector.qemu ? context.local : context.endpointOf(selector.on);
 }
@@ -38,6 +41,21 @@ async function qemuTasks(selector: ProcessSelector, context: CpuContext): Promis
   const tasks = await listTasks(context.local, { pids: hypervisor.qemuPids, threads: selector.threads });
   const vcpu = new Set(hypervisor.vcpuTids);
   return tasks.filter((task) => vcpu.has(task.tid) === (selector.qemu === "vcpus"));
+}
+
+/**
+ * The generator's PIDs by the endpoint to act on them through: this machine's through `local`, a
+ * remote machine's through the endpoint it runs on (its PIDs are that machine's).
+ */
+function generatorPlaces(context: CpuContext): Array<{ endpoint: Endpoint; pids: number[] }> {
+  const places: Array<{ endpoint: Endpoint; pids: number[] }> = [];
+  for (const { endpoint, pid } of context.generator) {
+    const via = onThisMachine(endpoint) ? context.local : endpoint;
+    const place = places.find((p) => sameMachine(p.endpoint, via));
+    if (place) place.pids.push(pid);
+    else places.push({ endpoint: via, pids: [pid] });
+  }
+  return places;
 }
 
 function describeSelector(selector: ProcessSelector): string {
@@ -142,17 +160,33 @@ export async function probeCpuOption(option: CpuOption, context: CpuContext): Pr
   return null;
 }
 
-async function tasksOf(selector: ProcessSelector, context: CpuContext): Promise<TaskEntry[]> {
-  const endpoint = where(selector, context);
-  const tasks = selector.qemu
-    ? await qemuTasks(selector, context)
-    : await listTasks(
+/** The selected threads, on every machine they run on. */
+async function tasksOf(
+  selector: ProcessSelector,
+  context: CpuContext,
+): Promise<Array<{ endpoint: Endpoint; tasks: TaskEntry[] }>> {
+  if (selector.qemu) {
+    const tasks = await qemuTasks(selector, context);
+    if (tasks.length === 0)
+      throw new RunError(`no thread of ${describeSelector(selector)} runs on ${context.local.name} to pin`);
+    return [{ endpoint: context.local, tasks }];
+  }
+  const places = selector.generator
+    ? generatorPlaces(context).map(({ endpoint, pids }) => ({
         endpoint,
-        selector.generator ? { pids: context.generatorPids, threads: selector.threads } : selector,
-      );
-  if (tasks.length === 0)
-    throw new RunError(`no thread of ${describeSelector(selector)} runs on ${endpoint.name} to pin`);
-  return tasks;
+        selection: { pids, threads: selector.threads },
+      }))
+    : [{ endpoint: context.endpointOf(selector.on), selection: selector }];
+  const found: Array<{ endpoint: Endpoint; tasks: TaskEntry[] }> = [];
+  for (const { endpoint, selection } of places) {
+    const tasks = await listTasks(endpoint, selection);
+    if (tasks.length > 0) found.push({ endpoint, tasks });
+  }
+  if (found.length === 0) {
+    const names = places.map((p) => p.endpoint.name).join(", ") || context.local.name;
+    throw new RunError(`no thread of ${describeSelector(selector)} runs on ${names} to pin`);
+  }
+  return found;
 }
 
 async function readAffinity(endpoint: Endpoint, task: TaskEntry): Promise<string | null> {
@@ -237,7 +271,8 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
     };
   try {
     for (const pin of option.pin)
-      await pinTasks(where(pin, context), await tasksOf(pin, context), pin.cpus, journal(state.pins));
+      for (const { endpoint, tasks } of await tasksOf(pin, context))
+        await pinTasks(endpoint, tasks, pin.cpus, journal(state.pins));
     for (const spec of option.irqAffinity) {
       const endpoint = context.endpointOf(spec.on);
       const irqs = await matchingIrqs(endpoint, spec);
@@ -247,11 +282,16 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
         await setIrq(endpoint, irq, description, spec.cpus, journal(state.irqs));
     }
     if (option.numa) {
-      const endpoint = where(option.numa, context);
+      const [place, ...more] = await tasksOf(option.numa, context);
+      if (more.length > 0)
+        throw new RunError(
+          `numa: the generator runs on ${more.length + 1} machines; select one machine's processes (on, process or pid)`,
+        );
+      const { endpoint } = place!;
       const { node } = option.numa;
       const cpus = normalizeCpuList(await endpoint.readFile(`/sys/devices/system/node/node${node}/cpulist`));
       state.numa = { endpoint: endpoint.name, node, cpus, tasks: [] };
-      await pinTasks(endpoint, await tasksOf(option.numa, context), cpus, journal(state.numa.tasks));
+      await pinTasks(endpoint, place!.tasks, cpus, journal(state.numa.tasks));
       for (const pid of new Set(state.numa.tasks.map((task) => task.pid)))
         await endpoint.exec(["migratepages", String(pid), "all", String(node)], { timeoutMs: 60_000 });
     }

@@ -2,9 +2,10 @@
 // netns lab (with the interfaces each path crosses, to verify it), against user-defined endpoints
 // by role, or, for loopback, against nothing at all.
 
-import type { TrafficPath } from "../drivers/driver.js";
+import type { PathHost, TrafficPath } from "../drivers/driver.js";
 import type { Endpoint, EndpointRole } from "../endpoints/endpoint.js";
 import { LocalEndpoint } from "../endpoints/local.js";
+import { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError } from "../errors.js";
 import type { Lab } from "../labs/netns-lab.js";
 import { type LabNode, type LabTopology, labIfname } from "../labs/topology.js";
@@ -148,6 +149,29 @@ const LAB_PATHS: Record<NetworkSetupName, LabPathSpec> = {
   },
 };
 
+/** The lab's hypervisor host of each node; ext is another machine, no host's. */
+const LAB_HOST_OF: Record<LabNode, "host1" | "host2" | null> = {
+  host1: "host1",
+  g1: "host1",
+  g2: "host1",
+  host2: "host2",
+  g3: "host2",
+  ext: null,
+};
+
+/** The lab hosts a path's nodes belong to, in path order, each with its namespaces and its guests'. */
+export function labPathHosts(lab: Lab, nodes: readonly LabNode[]): PathHost[] {
+  const names = [...new Set(nodes.map((node) => LAB_HOST_OF[node]).filter((h) => h !== null))];
+  return names.map((name) => ({
+    name,
+    endpoint: lab.endpoints[name],
+    namespaces: (Object.keys(LAB_HOST_OF) as LabNode[])
+      .filter((node) => LAB_HOST_OF[node] === name)
+      .map((node) => lab.endpoints[node])
+      .flatMap((endpoint) => (endpoint instanceof NetnsEndpoint ? [endpoint.namespace] : [])),
+  }));
+}
+
 function resolveOnLab(name: NetworkSetupName, lab: Lab): ResolvedNetworkSetup {
   const spec = LAB_PATHS[name];
   return {
@@ -155,6 +179,7 @@ function resolveOnLab(name: NetworkSetupName, lab: Lab): ResolvedNetworkSetup {
     client: lab.endpoints[spec.client],
     server: lab.endpoints[spec.server],
     serverAddress: spec.serverAddress(lab.topology),
+    hosts: labPathHosts(lab, [spec.client, ...spec.crosses.map(([node]) => node), spec.server]),
     interfaces: spec.crosses.map(([node, local]) => ({
       endpoint: lab.endpoints[node],
       // Inside a virtual machine the interface keeps the kernel's name.
@@ -174,6 +199,17 @@ function resolveOnEndpoints(name: NetworkSetupName, set: EndpointSet): ResolvedN
   const first = <T>(list: readonly T[], role: EndpointRole): T =>
     list[0] ?? need(`an endpoint with role ${role}`);
   const hostFor = (guest: Endpoint) => hosts.find((h) => h.name === hostOf(guest)) ?? first(hosts, "host");
+  // The hosts: each end that is one, and the host a guest end runs on when that is known.
+  const hostsOf = (ends: Endpoint[]): PathHost[] => {
+    const found = ends.flatMap((end) =>
+      end.role === "host"
+        ? [end]
+        : end.role === "guest" && (hostOf(end) !== undefined || hosts.length === 1)
+          ? [hostFor(end)]
+          : [],
+    );
+    return [...new Set(found)].map((endpoint) => ({ name: endpoint.name, endpoint, namespaces: [] }));
+  };
   const path = (
     client: Endpoint,
     server: Endpoint,
@@ -184,6 +220,7 @@ function resolveOnEndpoints(name: NetworkSetupName, set: EndpointSet): ResolvedN
     server,
     serverAddress,
     interfaces: [],
+    hosts: hostsOf([client, server]),
   });
   const guestPair = (sameHost: boolean): [Endpoint, Endpoint] => {
     for (const [i, a] of guests.entries()) {

@@ -23,7 +23,7 @@ test("sockperf over loopback: udp and tcp ping-pong, under-load, throughput", as
   await driver.check(path);
   const session = await driver.prepare(path);
   try {
-    assert.equal(session.generatorPids?.().length, 2);
+    assert.equal(session.generatorProcesses?.().length, 2);
     for (const protocol of ["udp", "tcp"] as const) {
       const [rr] = await session.runTrial(traffic({ protocol, warmupS: 1 }));
       assert.ok(rr!.messagesReceived > 100, `${protocol} rr received ${rr!.messagesReceived}`);

@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
+import { builtinDriver } from "../../src/drivers/builtin/driver.js";
+import { generatorPidsOn } from "../../src/drivers/driver.js";
+import { LocalEndpoint, localVnetbenchCommand } from "../../src/endpoints/local.js";
 import { SshConnectError, SshEndpoint } from "../../src/endpoints/ssh.js";
+import { applyCpuOption, revertCpuState } from "../../src/setups/cpu.js";
+import { allowedCpus } from "../../src/setups/cpu-tasks.js";
 import { CommandError } from "../../src/util/process.js";
 import { freePort, startSshd, type TestSshd } from "../helpers/sshd.js";
 
@@ -20,6 +25,7 @@ before(async () => {
     address: "127.0.0.1",
     configFile: sshd.configFile,
     connectTimeoutS: 3,
+    remoteVnetbench: localVnetbenchCommand(),
   });
 });
 
@@ -149,4 +155,51 @@ test("a key the server does not accept fails without prompting for a password", 
     connectTimeoutS: 3,
   });
   await assert.rejects(stranger.exec(["true"], { timeoutMs: 10_000 }), /Permission denied/);
+});
+
+test("the built-in generator over ssh is the remote agent: the monitor of that machine gets its PID, and it is pinned there", async () => {
+  const remote = endpoint;
+  const local = new LocalEndpoint("local", "127.0.0.1", "host");
+  const session = await builtinDriver.prepare({ client: remote, server: local, serverAddress: "127.0.0.1" });
+  try {
+    // The PID a monitor of the remote machine gets is the agent's own there, not the local ssh
+    // client's (whose comm is "ssh"): read through the endpoint, as the monitor reads it.
+    const generator = session.generatorProcesses!();
+    const [pid, ...more] = generatorPidsOn(generator, remote);
+    assert.ok(pid !== undefined && more.length === 0, JSON.stringify(generator.map((p) => p.pid)));
+    assert.equal(await remote.readFile(`/proc/${pid}/comm`), "node\n");
+    const argv = (await remote.readFile(`/proc/${pid}/cmdline`)).split("\0");
+    assert.ok(argv.includes("agent") && argv.includes("--listen"), argv.join(" "));
+
+    const option = {
+      name: "pin-generator",
+      apply: [],
+      revert: [],
+      pin: [{ generator: true as const, cpus: "0" }],
+      irqAffinity: [],
+    };
+    const context = { endpointOf: (name?: string) => (name === "remote" ? remote : local), local, generator };
+    const state = await applyCpuOption(option, context);
+    try {
+      const remotePins = state.pins.filter((p) => p.endpoint === "remote");
+      assert.ok(remotePins.length > 0 && remotePins.every((p) => p.pid === pid), JSON.stringify(state.pins));
+      for (const task of remotePins) {
+        const status = await remote.readFile(`/proc/${pid}/task/${task.tid}/status`);
+        assert.equal(allowedCpus(status), "0", `thread ${task.tid}`);
+      }
+      // The rest are the local agent's: no ssh process was pinned.
+      const localAgent = generatorPidsOn(generator, local);
+      assert.ok(state.pins.every((p) => p.endpoint === "remote" || localAgent.includes(p.pid)));
+    } finally {
+      await revertCpuState(state, context);
+    }
+    for (const task of state.pins.filter((p) => p.endpoint === "remote")) {
+      const status: string | null = await remote
+        .readFile(`/proc/${pid}/task/${task.tid}/status`)
+        .catch(() => null);
+      if (status) assert.equal(allowedCpus(status), task.previous, `thread ${task.tid} restored`);
+    }
+  } finally {
+    await session.close();
+  }
 });

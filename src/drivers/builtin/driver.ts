@@ -4,7 +4,7 @@ import type { Sample } from "../../domain/sample.js";
 import type { Traffic } from "../../domain/traffic.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
 import type { LongRunning } from "../../util/process.js";
-import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
+import type { Driver, DriverSession, GeneratorProcess, TrafficPath, TrialOptions } from "../driver.js";
 import { AgentConnection } from "./control-client.js";
 import { HEADER_BYTES } from "./protocol.js";
 import { UDP_RR_SEQ_BYTES } from "./rr.js";
@@ -18,6 +18,8 @@ export interface AgentHandle {
   port: number;
   token: string;
   process: LongRunning;
+  /** The agent process itself, by the PID it reported on the machine it runs on (an older agent reports none). */
+  generator: GeneratorProcess | null;
 }
 
 /** Starts `vnetbench agent` on an endpoint and waits for the line that says where it listens. */
@@ -59,8 +61,9 @@ export async function startAgent(endpoint: Endpoint, listen: string): Promise<Ag
         clearTimeout(timer);
         const line = buffered.slice(0, newline);
         try {
-          const ready = JSON.parse(line) as { event: string; port: number; token: string };
-          resolve({ host: listen, port: ready.port, token: ready.token, process });
+          const ready = JSON.parse(line) as { event: string; port: number; token: string; pid?: number };
+          const generator = Number.isInteger(ready.pid) ? { endpoint, pid: ready.pid! } : null;
+          resolve({ host: listen, port: ready.port, token: ready.token, process, generator });
         } catch {
           reject(new Error(`agent on ${endpoint.name} printed an unexpected line: ${line}`));
         }
@@ -171,8 +174,7 @@ export const builtinDriver: Driver = {
             options.signal?.removeEventListener("abort", onAbort);
           }
         },
-        generatorPids: () =>
-          started.flatMap((agent) => (agent.process.pid === undefined ? [] : [agent.process.pid])),
+        generatorProcesses: () => started.flatMap((agent) => agent.generator ?? []),
         close: stopAll,
       };
     } catch (error) {

@@ -21,12 +21,14 @@ export async function serveAgent(options: ServeOptions, announce: (line: string)
   if (token.length < 16) throw new Error(`token in ${options.tokenFile} is shorter than 16 characters`);
   const agent = new Agent({ host: options.listen, port: options.port, token });
   const address = await agent.listen();
-  // The launcher reads the token from this line; a token given in a file is not echoed.
+  // The launcher reads the token from this line; a token given in a file is not echoed. The PID
+  // is this process's own on its machine: a launcher over ssh knows only its ssh client's.
   announce(
     JSON.stringify({
       event: "listening",
       address: address.address,
       port: address.port,
+      pid: process.pid,
       ...(options.tokenFile ? {} : { token }),
     }),
   );

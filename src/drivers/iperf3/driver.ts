@@ -2,8 +2,16 @@
 
 import type { Traffic } from "../../domain/traffic.js";
 import { RunError } from "../../errors.js";
-import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
-import { type BinarySpec, checkPath, delay, hostPid, runTool, startServer, wholeSeconds } from "../tools.js";
+import type { Driver, DriverSession, GeneratorProcess, TrafficPath, TrialOptions } from "../driver.js";
+import {
+  type BinarySpec,
+  checkPath,
+  delay,
+  localProcess,
+  runTool,
+  startServer,
+  wholeSeconds,
+} from "../tools.js";
 import { type Iperf3Options, iperf3ClientArgv, iperf3ServerArgv, iperf3Unsupported } from "./argv.js";
 import { iperf3Samples, parseIperf3 } from "./parse.js";
 
@@ -35,7 +43,7 @@ export function iperf3Driver(options: Iperf3Options = {}): Driver {
         ready: /Server listening on \d+/,
         inUse: /Address already in use/,
       });
-      const pids = new Set<number>();
+      const processes = new Set<GeneratorProcess>();
       return {
         async runTrial(traffic: Traffic, trial: TrialOptions = {}) {
           const bidirectional = options.bidirectional || trial.direction === "bidirectional";
@@ -43,7 +51,7 @@ export function iperf3Driver(options: Iperf3Options = {}): Driver {
             ...options,
             bidirectional,
           });
-          const run = () => runClient(path, argv, traffic, pids, trial.signal);
+          const run = () => runClient(path, argv, traffic, processes, trial.signal);
           try {
             return await run();
           } catch (error) {
@@ -53,7 +61,7 @@ export function iperf3Driver(options: Iperf3Options = {}): Driver {
             return run();
           }
         },
-        generatorPids: () => [hostPid(path.server, server.process), ...pids].filter((pid) => pid !== null),
+        generatorProcesses: () => [localProcess(path.server, server.process) ?? [], ...processes].flat(),
         async close() {
           await server.process.stop();
         },
@@ -66,7 +74,7 @@ async function runClient(
   path: TrafficPath,
   argv: string[],
   traffic: Traffic,
-  pids: Set<number>,
+  processes: Set<GeneratorProcess>,
   signal?: AbortSignal,
 ) {
   const seconds = wholeSeconds(traffic.durationS) + (traffic.warmupS > 0 ? wholeSeconds(traffic.warmupS) : 0);
@@ -74,7 +82,7 @@ async function runClient(
     tool: "iperf3",
     timeoutMs: (seconds + 20) * 1000,
     signal,
-    pids,
+    processes,
   });
   // iperf3 prints its JSON, `error` included, even when it exits 1.
   return iperf3Samples(parseIperf3(run.stdout || run.stderr));

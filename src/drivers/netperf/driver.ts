@@ -2,11 +2,11 @@
 
 import type { Traffic } from "../../domain/traffic.js";
 import { RunError } from "../../errors.js";
-import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
+import type { Driver, DriverSession, GeneratorProcess, TrafficPath, TrialOptions } from "../driver.js";
 import {
   type BinarySpec,
   checkBinary,
-  hostPid,
+  localProcess,
   oneWayOnly,
   runTool,
   startServer,
@@ -48,16 +48,16 @@ export function netperfDriver(): Driver {
         ready: /Starting netserver/,
         inUse: /Address already in use|bind/i,
       });
-      const pids = new Set<number>();
+      const processes = new Set<GeneratorProcess>();
       return {
         async runTrial(traffic: Traffic, options: TrialOptions = {}) {
           oneWayOnly("netperf", options);
           const run = (durationS: number) =>
-            runNetperf(path, traffic, server.port, durationS, pids, options.signal);
+            runNetperf(path, traffic, server.port, durationS, processes, options.signal);
           if (traffic.warmupS > 0) await run(traffic.warmupS);
           return [await run(traffic.durationS)];
         },
-        generatorPids: () => [hostPid(path.server, server.process), ...pids].filter((pid) => pid !== null),
+        generatorProcesses: () => [localProcess(path.server, server.process) ?? [], ...processes].flat(),
         async close() {
           await server.process.stop();
         },
@@ -71,7 +71,7 @@ async function runNetperf(
   traffic: Traffic,
   port: number,
   durationS: number,
-  pids: Set<number>,
+  processes: Set<GeneratorProcess>,
   signal?: AbortSignal,
 ) {
   const argv = netperfArgv(traffic, path.serverAddress, port, durationS);
@@ -79,7 +79,7 @@ async function runNetperf(
     tool: "netperf",
     timeoutMs: (wholeSeconds(durationS) + 30) * 1000,
     signal,
-    pids,
+    processes,
   });
   // The failure text of a non-zero exit is more precise than "no selectors".
   const output = parseNetperf(`${run.stdout}\n${run.stderr}`);

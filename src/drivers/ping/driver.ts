@@ -3,7 +3,7 @@
 
 import type { Traffic } from "../../domain/traffic.js";
 import { RunError } from "../../errors.js";
-import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
+import type { Driver, DriverSession, GeneratorProcess, TrafficPath, TrialOptions } from "../driver.js";
 import { type BinarySpec, checkBinary, oneWayOnly, runTool, tail } from "../tools.js";
 import { PING_LINGER_S, pingArgv, pingUnsupported } from "./argv.js";
 import { PingParser } from "./parse.js";
@@ -25,14 +25,14 @@ export function pingDriver(): Driver {
       await checkBinary(path.client, PING_BINARY);
     },
     async prepare(path: TrafficPath): Promise<DriverSession> {
-      const pids = new Set<number>();
+      const processes = new Set<GeneratorProcess>();
       return {
         async runTrial(traffic: Traffic, options: TrialOptions = {}) {
           oneWayOnly("ping", options);
-          if (traffic.warmupS > 0) await runPing(path, traffic, traffic.warmupS, pids, options.signal);
-          return [await runPing(path, traffic, traffic.durationS, pids, options.signal)];
+          if (traffic.warmupS > 0) await runPing(path, traffic, traffic.warmupS, processes, options.signal);
+          return [await runPing(path, traffic, traffic.durationS, processes, options.signal)];
         },
-        generatorPids: () => [...pids],
+        generatorProcesses: () => [...processes],
         async close() {},
       };
     },
@@ -43,7 +43,7 @@ async function runPing(
   path: TrafficPath,
   traffic: Traffic,
   durationS: number,
-  pids: Set<number>,
+  processes: Set<GeneratorProcess>,
   signal?: AbortSignal,
 ) {
   const argv = pingArgv(traffic, path.serverAddress, durationS);
@@ -52,7 +52,7 @@ async function runPing(
     tool: "ping",
     timeoutMs: (durationS + PING_LINGER_S + 10) * 1000,
     signal,
-    pids,
+    processes,
     onLine: (line) => parser.push(line),
   });
   for (const line of run.stderr.split("\n")) parser.push(line);

@@ -4,11 +4,11 @@
 import { randomBytes } from "node:crypto";
 import type { Traffic } from "../../domain/traffic.js";
 import type { Endpoint } from "../../endpoints/endpoint.js";
-import type { Driver, DriverSession, TrafficPath, TrialOptions } from "../driver.js";
+import type { Driver, DriverSession, GeneratorProcess, TrafficPath, TrialOptions } from "../driver.js";
 import {
   type BinarySpec,
   checkPath,
-  hostPid,
+  localProcess,
   oneWayOnly,
   runTool,
   type StartedServer,
@@ -53,19 +53,19 @@ export function sockperfDriver(): Driver {
         await close();
         throw error;
       }
-      const pids = new Set<number>();
+      const processes = new Set<GeneratorProcess>();
       return {
         async runTrial(traffic: Traffic, options: TrialOptions = {}) {
           oneWayOnly("sockperf", options);
           const port = servers[traffic.protocol as "tcp" | "udp"]!.port;
           const run = (durationS: number, measured: boolean) =>
-            runClient(path, traffic, port, durationS, measured, pids, options.signal);
+            runClient(path, traffic, port, durationS, measured, processes, options.signal);
           if (traffic.warmupS > 0) await run(traffic.warmupS, false);
           return [await run(traffic.durationS, true)];
         },
-        generatorPids: () => [
-          ...Object.values(servers).flatMap((server) => hostPid(path.server, server.process) ?? []),
-          ...pids,
+        generatorProcesses: () => [
+          ...Object.values(servers).flatMap((server) => localProcess(path.server, server.process) ?? []),
+          ...processes,
         ],
         close,
       };
@@ -79,7 +79,7 @@ async function runClient(
   port: number,
   durationS: number,
   measured: boolean,
-  pids: Set<number>,
+  processes: Set<GeneratorProcess>,
   signal?: AbortSignal,
 ) {
   const latency = traffic.pattern !== "stream";
@@ -91,7 +91,7 @@ async function runClient(
       tool: "sockperf",
       timeoutMs: (wholeSeconds(durationS) + 15) * 1000,
       signal,
-      pids,
+      processes,
     });
     const summary = parseSockperf(`${run.stdout}\n${run.stderr}`);
     if (!latency) return sockperfThroughputSample(summary, traffic);

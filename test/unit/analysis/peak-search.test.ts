@@ -6,6 +6,7 @@ import {
   type Measure,
   type PeakLimits,
   type PointResult,
+  rateVerdict,
   roundRate,
   searchPeak,
   type TrialKind,
@@ -50,10 +51,10 @@ function link(capacity: number, baseUs = 100): Measure {
   };
 }
 
-/** Trials a search may take on a deterministic system: unloaded, sweep, bisection, both bounds confirmed; bad rates twice. */
+/** Trials a search may take on a deterministic system: unloaded, sweep, bisection, both bounds confirmed; every rate 1 + retries times. */
 function trialBound(sweepSteps: number, precision = 0.02, growth = 2, retries = 1): number {
   const bisect = Math.ceil(Math.log2(Math.log(growth) / Math.log(1 + precision)));
-  return 1 + (sweepSteps + bisect + 1) * (1 + retries) + 1;
+  return 1 + (sweepSteps + bisect + 2) * (1 + retries);
 }
 
 describe("judge", () => {
@@ -134,8 +135,9 @@ describe("searchPeak on a link of known capacity", () => {
       return measure(rate, kind);
     });
     assert.equal(kinds[0], "unloaded");
-    assert.deepEqual(kinds.slice(-2), ["confirm", "confirm"]);
-    assert.ok(kinds.slice(1, -2).every((kind) => kind === "search"));
+    // Two that agree at the peak, two at the upper bound.
+    assert.deepEqual(kinds.slice(-4), ["confirm", "confirm", "confirm", "confirm"]);
+    assert.ok(kinds.slice(1, -4).every((kind) => kind === "search"));
   });
 
   it("reaches a finer precision when asked, in more trials", async () => {
@@ -245,17 +247,109 @@ describe("searchPeak when a trial disagrees", () => {
       const errors: number[] = [];
       for (let seed = 1; seed <= 200; seed++) {
         const peak = await searchPeak(noisy(3000, seed), { retries });
-        assert.ok(peak.trials <= 25 + 10 * retries, `seed ${seed}: ${peak.trials} trials`);
-        assert.ok(peak.messagesPerSecond !== null, `seed ${seed}: ${peak.criterion}`);
+        assert.ok(
+          peak.messagesPerSecond !== null,
+          `seed ${seed}: ${peak.criterion} after ${peak.trials} trials`,
+        );
         errors.push(peak.messagesPerSecond / 3000 - 1);
       }
       // Interference only adds latency, so it can only pull the peak down, and only when it hits
-      // every trial at a rate: within the precision plus the capacity's own ±1 % nearly always.
+      // most trials at a rate: within the precision plus the capacity's own ±1 % nearly always.
       assert.ok(Math.max(...errors) <= 0.01, `highest ${Math.max(...errors)}`);
       const within = errors.filter((e) => e >= -0.03).length;
       assert.ok(within >= (retries === 1 ? 190 : 198), `${within}/200 within [-3 %, +1 %]`);
     });
   }
+});
+
+describe("rateVerdict", () => {
+  it("calls a rate good only when most of its trials are: one good trial among bad ones is not enough", () => {
+    // "Any one good" would call both of these good.
+    assert.equal(rateVerdict(["bad", "good", "bad"], 1), "bad");
+    assert.equal(rateVerdict(["bad", "good", "bad", "good", "bad"], 2), "bad");
+    assert.equal(rateVerdict(["good", "bad", "good"], 1), "good");
+    assert.equal(rateVerdict(["good", "good"], 1), "good");
+  });
+
+  it("asks for another trial while the trials disagree", () => {
+    assert.equal(rateVerdict(["bad", "good"], 1), null);
+    assert.equal(rateVerdict(["good"], 1), null);
+    assert.equal(rateVerdict(["bad"], 0), "bad");
+  });
+
+  it("lets a trial the generator may have failed vote neither way", () => {
+    assert.equal(rateVerdict(["generator-limited", "bad", "good"], 1), null);
+    assert.equal(rateVerdict(["generator-limited", "bad", "good", "good"], 1), "good");
+    assert.equal(rateVerdict(["generator-limited", "good", "generator-limited"], 1), "generator-limited");
+  });
+});
+
+describe("searchPeak on a link that passes one trial in two above its capacity", () => {
+  it("does not climb past the capacity on the lucky trials", async () => {
+    // Above 1 000 msg/s every rate's trials go bad, good, bad, ...: the best of two would call
+    // each of them good and run to the ceiling.
+    const tries = new Map<number, number>();
+    const peak = await searchPeak(async (rate, kind) => {
+      const n = (tries.get(rate) ?? 0) + 1;
+      tries.set(rate, n);
+      return link(n % 2 === 0 ? 1e6 : 1000)(rate, kind);
+    });
+    assert.ok(
+      peak.messagesPerSecond !== null &&
+        peak.messagesPerSecond <= 1000 &&
+        peak.messagesPerSecond >= 1000 / 1.02,
+      `${peak.messagesPerSecond} (${peak.criterion})`,
+    );
+  });
+});
+
+describe("searchPeak on a system whose capacity varies from trial to trial", () => {
+  // Each trial sees its own capacity, uniform within ±5 % of 3 000 msg/s: above 3 000 most trials
+  // fail. The best of several trials would call such rates good (best of 2: up to +2 %; of 3:
+  // +2.6 %); the majority does not.
+  const wobbly = (seed: number): Measure => {
+    const random = mulberry32(seed);
+    return async (rate, kind) => link(3000 * (1 + (random() - 0.5) * 0.1))(rate, kind);
+  };
+
+  for (const retries of [1, 2]) {
+    it(`reports no rate most of whose trials fail as the peak (${retries} retries)`, async () => {
+      const errors: number[] = [];
+      for (let seed = 1; seed <= 200; seed++) {
+        const peak = await searchPeak(wobbly(seed), { retries });
+        assert.ok(
+          peak.messagesPerSecond !== null,
+          `seed ${seed}: ${peak.criterion} after ${peak.trials} trials`,
+        );
+        errors.push(peak.messagesPerSecond / 3000 - 1);
+      }
+      errors.sort((a, b) => a - b);
+      assert.ok(errors[100]! <= 0, `median ${(errors[100]! * 100).toFixed(2)} % above the median capacity`);
+      const above = errors.filter((e) => e > 0.01).length;
+      assert.ok(above <= 15, `${above}/200 searches more than 1 % above the median capacity`);
+    });
+  }
+});
+
+describe("searchPeak with a generator that is sometimes held up", () => {
+  it("does not count a trial the generator may have failed as a vote against the rate", async () => {
+    // At every rate the first trial is held up (flagged by the generator) and the second hit by
+    // unflagged interference; the rest show the link as it is. Counting the held-up trial against
+    // the rate would join the unlucky one and call every rate bad.
+    const tries = new Map<number, number>();
+    const peak = await searchPeak(async (rate, kind) => {
+      const measured = await link(960)(rate, kind);
+      const n = (tries.get(rate) ?? 0) + 1;
+      tries.set(rate, n);
+      if (kind === "unloaded") return measured;
+      if (n === 1) return { ...measured, generatorLimited: true, latenessP99Us: 3000, latencyUs: p99(3000) };
+      return n === 2 ? { ...measured, latencyUs: p99(5000) } : measured;
+    });
+    assert.ok(
+      peak.messagesPerSecond! <= 960 * 1.0003 && peak.messagesPerSecond! >= 960 / 1.02,
+      `${peak.messagesPerSecond} (${peak.criterion})`,
+    );
+  });
 });
 
 describe("searchPeak with a generator that cannot keep up", () => {

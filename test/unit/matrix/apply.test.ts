@@ -78,7 +78,7 @@ function setupsOver(
   );
 }
 
-const context = { generatorPids: [] };
+const context = { generator: [] };
 const cellOf = (cells: MatrixCell[], hypervisor: string) =>
   cells.find((c) => c.setup.hypervisor === hypervisor)!;
 

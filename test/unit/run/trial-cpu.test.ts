@@ -65,7 +65,7 @@ test("CPU is that of the measured window: an open-loop trial's drain does not di
   const sample = { durationS: traffic.durationS, messagesReceived: 1000 } as Sample;
   const result = await measureWithCpu(
     traffic,
-    { host: new LocalEndpoint() },
+    { host: new LocalEndpoint(), perf: false },
     () =>
       new Promise((resolve) =>
         setTimeout(() => resolve([sample]), (traffic.warmupS + traffic.durationS + drainS) * 1000),

@@ -60,6 +60,21 @@ test("the remote guest-to-guest path crosses both hosts' bridges and the wan lin
   );
 });
 
+test("a path names the hosts it crosses, each with its own namespaces and its guests'", () => {
+  const hostsOf = (name: string) =>
+    (resolveNetworkSetup(name, { lab }).hosts ?? []).map((h) => `${h.name}: ${h.namespaces.join(" ")}`);
+  assert.deepEqual(hostsOf("guest-to-guest-remote"), [
+    "host1: vnb-host1 vnb-g1 vnb-g2",
+    "host2: vnb-host2 vnb-g3",
+  ]);
+  assert.deepEqual(hostsOf("ext-to-guest"), ["host1: vnb-host1 vnb-g1 vnb-g2"]);
+  assert.deepEqual(hostsOf("loopback"), ["host1: vnb-host1 vnb-g1 vnb-g2"]);
+  assert.deepEqual(
+    resolveNetworkSetup("loopback").hosts?.map((h) => h.endpoint.kind),
+    ["local"],
+  );
+});
+
 test("user-defined endpoints resolve by role, pairing guests through their hosts", () => {
   const hv1 = new NetnsEndpoint("hv1", "a", "host", "192.0.2.1");
   const hv2 = new NetnsEndpoint("hv2", "b", "host", "192.0.2.2");
@@ -80,6 +95,11 @@ test("user-defined endpoints resolve by role, pairing guests through their hosts
   assert.equal(pair("ext-to-host"), "load -> hv1 192.0.2.1");
   assert.equal(pair("host-to-ext"), "hv1 -> load 192.0.2.100");
   assert.equal(pair("loopback"), "hv1 -> hv1 127.0.0.1");
+  // Each host a guest end runs on is on the path: both, across hosts.
+  const hostsOf = (name: string) => resolveNetworkSetup(name, set).hosts?.map((h) => h.name);
+  assert.deepEqual(hostsOf("guest-to-guest-remote"), ["hv2", "hv1"]);
+  assert.deepEqual(hostsOf("host-to-guest"), ["hv2"]);
+  assert.deepEqual(hostsOf("ext-to-host"), ["hv1"]);
 });
 
 test("a setup whose roles the endpoints lack says what it needs and what there is", () => {
