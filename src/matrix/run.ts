@@ -6,8 +6,10 @@ import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
 import { powerFromHistory } from "../compare/power-history.js";
 import { whyCellUnsupported } from "../drivers/registry.js";
+import type { Cell } from "../domain/cell.js";
 import { InputError } from "../errors.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
+import { type AdaptiveSettings, adaptiveNote, adaptiveRounds } from "../run/adaptive-run.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
@@ -23,6 +25,8 @@ export interface MatrixRunOptions {
   /** The guests of the lab the run brings up (overrides the matrix's endpoints.guests). */
   guests?: GuestKind;
   trials?: number;
+  /** A baseline's adaptive design for these cells and initial trials (checked before the run is stored), if any. */
+  adaptiveFor?: (cells: Cell[], trials: number) => AdaptiveSettings | undefined;
   tester: string;
   label: string;
   command: string[];
@@ -59,8 +63,10 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
       throw new InputError(
         `${file}: every cell is skipped on this machine (${[...skippedOptions.values()].join("; ")})`,
       );
+    const adaptive = options.adaptiveFor?.(plan.cells, plan.trials);
     const power = powerFromHistory(store, plan.cells, plan.trials, matrix.acceptance, hostname());
     for (const message of power.notes) options.onEvent?.({ type: "note", message });
+    if (adaptive) options.onEvent?.({ type: "note", message: adaptiveNote(adaptive) });
     const stored: StoredMatrix = {
       file: matrix.file,
       sha256: matrix.sha256,
@@ -87,6 +93,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
         acceptance: matrix.acceptance,
         where: place.provider.describe(),
         appliedSetups: [],
+        ...(adaptive ? { adaptive } : {}),
       },
     });
     await execute(store, run.id, matrix, stored, place, [], options);
@@ -175,5 +182,6 @@ async function execute(
     setups,
     failFast: options.failFast,
     cellUnsupported: whyCellUnsupported,
+    rounds: adaptiveRounds(store, runId),
   });
 }

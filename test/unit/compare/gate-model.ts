@@ -4,7 +4,7 @@
 // planted in chosen cells. Runs the fixed design and the adaptive one on the same draws.
 
 import { mulberry32, type Random } from "../../../src/analysis/random.js";
-import { adaptiveCompare } from "../../../src/compare/adaptive.js";
+import { replayLooks } from "../../../src/compare/adaptive.js";
 import { type CompareOptions, compareCells, type MetricComparison } from "../../../src/compare/compare.js";
 import { METRICS, type MetricInput, type MetricName } from "../../../src/compare/metrics.js";
 import { gaussian } from "./synthetic.js";
@@ -20,7 +20,7 @@ export interface GateShape {
   cells: number;
   /** Trials a side of the fixed design, and the baseline's in the adaptive one. */
   trials: number;
-  /** The adaptive design: the candidate's trials at the first look, and added to open cells. */
+  /** The adaptive design: the candidate's trials at the first look, and at most this many more (one a round) in open cells. */
   firstLook: number;
   added: number;
   /** Chance that a trial value is a 5× outlier. */
@@ -115,19 +115,20 @@ export function simulateComparison(
     inputs(() => true, shape.trials),
     quick,
   );
-  const adaptive = adaptiveCompare(
-    inputs(() => true, shape.firstLook),
-    (open) => inputs((cell) => open.has(cell.key), shape.firstLook + shape.added),
+  const most = shape.firstLook + shape.added;
+  const adaptive = replayLooks(
+    cells.map((cell) => cell.key),
+    {
+      ran: () => most,
+      inputs: (open, n) => inputs((cell) => open.has(cell.key), n),
+    },
+    { initial: shape.firstLook, max: most, mode: "regression" },
     quick,
   );
+  const spent = [...adaptive.trialsAt.values()].reduce((sum, n) => sum + n, 0);
   return {
     fixed: outcome(shape, cells, fixed.results, shape.trials),
-    adaptive: outcome(
-      shape,
-      cells,
-      adaptive.results,
-      shape.firstLook + (shape.added * adaptive.open.size) / shape.cells,
-    ),
+    adaptive: outcome(shape, cells, adaptive.results, spent / shape.cells),
   };
 }
 
