@@ -34,6 +34,13 @@ import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
+import {
+  type AdaptiveSettings,
+  adaptiveNote,
+  adaptiveRounds,
+  checkBaseline,
+  defaultMaxTrials,
+} from "./run/adaptive-run.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import { ownerAlive, type RunOwner } from "./run/owner.js";
@@ -46,13 +53,6 @@ import {
 } from "./run/paths.js";
 import { type PeakFlags, peakCellFromFlags, searchOptionsFromFlags } from "./run/peak-plan.js";
 import { executePeakRun } from "./run/peak-run.js";
-import {
-  type AdaptiveSettings,
-  adaptiveNote,
-  adaptiveRounds,
-  checkBaseline,
-  defaultMaxTrials,
-} from "./run/adaptive-run.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
 import { type RunRecord, Store } from "./storage/store.js";
 

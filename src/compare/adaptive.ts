@@ -11,8 +11,8 @@
 // Chromium Pinpoint's added repeats where a difference is suspected, and two-stage screening
 // designs: Satagopan et al., Biometrics 58, 2002).
 
-import { type CompareOptions, type Comparison, compareCells, type MetricComparison } from "./compare.js";
 import { isTrusted, type Trial } from "../domain/cell.js";
+import { type CompareOptions, type Comparison, compareCells, type MetricComparison } from "./compare.js";
 import { type MetricInput, matchTrials } from "./metrics.js";
 
 /**

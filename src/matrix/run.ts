@@ -5,8 +5,8 @@
 import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
 import { powerFromHistory } from "../compare/power-history.js";
-import { whyCellUnsupported } from "../drivers/registry.js";
 import type { Cell } from "../domain/cell.js";
+import { whyCellUnsupported } from "../drivers/registry.js";
 import { InputError } from "../errors.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
 import { type AdaptiveSettings, adaptiveNote, adaptiveRounds } from "../run/adaptive-run.js";

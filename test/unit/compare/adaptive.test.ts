@@ -69,7 +69,7 @@ function fakeMatrix(random: Random, cells: number, baselineTrials: number, facto
   /** Runs one trial of a cell: a value of every metric. */
   const runTrial = (key: string) => {
     const c = spec.find((s) => s.key === key)!;
-    candidate.get(key)!.forEach((values, k) => values.push(value(c, METRICS[k]!, c.factor)));
+    for (const [k, values] of candidate.get(key)!.entries()) values.push(value(c, METRICS[k]!, c.factor));
   };
   return { keys: spec.map((c) => c.key), source, runTrial };
 }
