@@ -12,8 +12,15 @@
 // designs: Satagopan et al., Biometrics 58, 2002).
 
 import { isTrusted, type Trial } from "../domain/cell.js";
-import { type CompareOptions, type Comparison, compareCells, type MetricComparison } from "./compare.js";
+import {
+  type CompareOptions,
+  type Comparison,
+  compareCells,
+  DEFAULT_THRESHOLDS,
+  type MetricComparison,
+} from "./compare.js";
 import { type MetricInput, matchTrials } from "./metrics.js";
+import { VERDICTS } from "./verdict.js";
 
 /**
  * What keeps a cell open: `regression` (`run --baseline`) a judged metric hinting at a regression
@@ -154,6 +161,31 @@ export function replayLooks(
   function state(next: SequentialState["next"]): SequentialState {
     return { looks, next, results: [...latest.values()].flat(), tests: tests ?? 0, trialsAt };
   }
+}
+
+/** The looks replayed as one comparison: every metric's verdict at its cell's latest look. */
+export function sequentialComparison(
+  cells: readonly string[],
+  source: TrialSource,
+  design: SequentialDesign,
+  options: CompareOptions = {},
+): Comparison & { looks: Look[] } {
+  const state = replayLooks(cells, source, design, options);
+  const given = options.thresholds ?? {};
+  return {
+    results: state.results,
+    tests: state.tests,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...given, metrics: given.metrics ?? {} },
+    counts: judgedCounts(state.results),
+    looks: state.looks,
+  };
+}
+
+/** Verdicts over the judged metrics. */
+export function judgedCounts(results: readonly MetricComparison[]): Comparison["counts"] {
+  const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Comparison["counts"];
+  for (const m of results) if (m.judged) counts[m.verdict]++;
+  return counts;
 }
 
 /**

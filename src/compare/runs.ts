@@ -5,6 +5,12 @@ import type { Cell } from "../domain/cell.js";
 import { ExitCode, InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
 import {
+  type AdaptiveMode,
+  type SequentialDesign,
+  sequentialComparison,
+  storedTrialSource,
+} from "./adaptive.js";
+import {
   type CompareOptions,
   type Comparison,
   compareCells,
@@ -141,10 +147,22 @@ export function compareMeasuredRuns(
         "(cells match on every parameter, durations included): run the same matrix on both",
     );
   }
-  const comparison = compareCells(matched.inputs, {
-    ...options,
-    thresholds: thresholdsFor(baseline, candidate, options.thresholds),
-  });
+  const thresholds = thresholdsFor(baseline, candidate, options.thresholds);
+  const design = sequentialDesign(baseline, candidate);
+  // A candidate that ran with `--baseline` this baseline is judged by its own looks: judging its
+  // trials all at once at full α would undo the α spent over them.
+  const comparison = design
+    ? sequentialComparison(
+        candidate.cells.map((cell) => cell.key),
+        storedTrialSource(
+          baseline.cells.flatMap((cell) => cell.trials),
+          candidate.cells.flatMap((cell) => cell.trials),
+          patterns,
+        ),
+        design,
+        { ...options, thresholds },
+      )
+    : compareCells(matched.inputs, { ...options, thresholds });
   const byCell = new Map<string, MetricComparison[]>();
   for (const result of comparison.results) {
     const list = byCell.get(result.cellKey);
@@ -182,6 +200,12 @@ export function compareMeasuredRuns(
     ...excludedWarnings(cells, pairs),
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
+    ...(design
+      ? [
+          `the candidate ran with --baseline ${baseline.id}: each cell is judged at its last look ` +
+            `(${design.initial} trials a cell, then one a round while open, up to ${design.max}; α spent over the looks)`,
+        ]
+      : []),
   ];
   const judgedInconclusive = comparison.results.filter((r) => r.judged && r.verdict === "inconclusive");
   const regression = comparison.counts.regression > 0;
@@ -203,6 +227,15 @@ export function compareMeasuredRuns(
     result: regression ? "regression" : inconclusive ? "inconclusive" : "no regression",
     trialsNeeded: trialsNeeded(judgedInconclusive),
   };
+}
+
+/** The adaptive design a candidate ran with against this baseline (`metadata.adaptive`), if it did. */
+function sequentialDesign(baseline: RunView, candidate: RunView): SequentialDesign | null {
+  const adaptive = candidate.metadata.adaptive as
+    | { baseline: string; mode: AdaptiveMode; initialTrials: number; maxTrials: number }
+    | undefined;
+  if (adaptive?.baseline !== baseline.id) return null;
+  return { initial: adaptive.initialTrials, max: adaptive.maxTrials, mode: adaptive.mode };
 }
 
 /**

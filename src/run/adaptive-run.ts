@@ -5,6 +5,7 @@
 
 import {
   type AdaptiveMode,
+  judgedCounts,
   replayLooks,
   type SequentialState,
   storedTrialSource,
@@ -99,8 +100,7 @@ function outcomeOf(
   cells: readonly Cell[],
   settings: AdaptiveSettings,
 ): AdaptiveOutcome {
-  const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
-  for (const m of state.results) if (m.judged) counts[m.verdict]++;
+  const counts = judgedCounts(state.results);
   const trialsPerCell = Object.fromEntries(
     cells.map((cell) => [cell.key, state.trialsAt.get(cell.key) ?? 0]),
   );

@@ -8,12 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
+import { compareRunViews } from "../../../src/compare/runs.js";
 import { type Cell, cellKey } from "../../../src/domain/cell.js";
 import { DEFAULT_SETUP } from "../../../src/domain/setup.js";
 import type { Traffic } from "../../../src/domain/traffic.js";
 import type { Driver } from "../../../src/drivers/driver.js";
 import { LocalEndpoint } from "../../../src/endpoints/local.js";
 import { InputError, InterruptedError } from "../../../src/errors.js";
+import { loadRunView } from "../../../src/report/run-view.js";
 import {
   type AdaptiveOutcome,
   type AdaptiveSettings,
@@ -110,7 +112,8 @@ function trialsPerCell(id: string): Record<number, number> {
 }
 
 test("settled cells stop after 3 trials, the cell hinting at a regression gets rounds, the 2× cell is called", async () => {
-  const id = candidateRun(await baselineRun());
+  const baseline = await baselineRun();
+  const id = candidateRun(baseline);
   const events: RunEvent[] = [];
   await executeRun(id, {
     store,
@@ -142,6 +145,14 @@ test("settled cells stop after 3 trials, the cell hinting at a regression gets r
   const notes = events.flatMap((e) => (e.type === "note" ? [e.message] : []));
   assert.match(notes.join("\n"), /REGRESSION/);
   assert.match(notes.join("\n"), new RegExp(`trials spent: ${outcome.trialsSpent} over 4 cell\\(s\\)`));
+
+  // compare judges the candidate by its own looks: the same verdicts as the run's.
+  const comparison = compareRunViews(loadRunView(store, baseline), loadRunView(store, id));
+  assert.equal(comparison.result, outcome.result);
+  assert.deepEqual(comparison.counts, outcome.counts);
+  assert.ok(
+    comparison.warnings.some((w) => /ran with --baseline .*: each cell is judged at its last look/.test(w)),
+  );
 });
 
 test("an interrupted adaptive run resumes into the same rounds its stored trials imply", async () => {
