@@ -9,7 +9,7 @@
 // Needs root. The trial window is shortened from the default 5 s to keep the bench to minutes;
 // trials, α, noise and the judged metrics are the defaults.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmark, showRun } from "../src/api.js";
@@ -35,6 +35,14 @@ const flags = {
   warmup: "0.2",
 };
 
+/** Regressions the adaptive runs called, with their change and interval. */
+const called: string[] = [];
+
+/** The machine's 1-minute load average: other work on a shared machine moves the figures. */
+function load(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
+}
+
 /** The run as its first `n` trials a cell: the fixed design's candidate. */
 function firstTrials(run: RunView, n: number): RunView {
   return {
@@ -45,8 +53,10 @@ function firstTrials(run: RunView, n: number): RunView {
 
 /** A baseline, then a candidate with `--baseline` (`between` runs in between: the change under test). */
 async function pair(name: string, between?: () => Promise<void>): Promise<string[]> {
+  const loadBefore = load();
   const baseline = await runBenchmark({ ...flags, label: `${name}-a` });
   await between?.();
+  const loadBetween = load();
   const candidate = await runBenchmark({ ...flags, label: `${name}-b`, baseline: baseline.id });
   const outcome = (candidate.metadata.adaptive as { outcome: AdaptiveOutcome }).outcome;
   const initial = baseline.trialsPerCell;
@@ -54,12 +64,24 @@ async function pair(name: string, between?: () => Promise<void>): Promise<string
     showRun(baseline.id, db, { histograms: false }),
     firstTrials(showRun(candidate.id, db, { histograms: false }), initial),
   );
+  const adaptive = compareRunViews(
+    showRun(baseline.id, db, { histograms: false }),
+    showRun(candidate.id, db, { histograms: false }),
+  );
+  for (const cell of adaptive.cells)
+    for (const m of cell.metrics)
+      if (m.verdict === "regression")
+        called.push(
+          `${name}: ${cell.group} ${cell.name} ${m.metric} ${(m.estimate * 100).toFixed(1)} % ` +
+            `[${(m.low * 100).toFixed(1)} %, ${(m.high * 100).toFixed(1)} %] (${m.candidate.n} trials)`,
+        );
   return [
     name,
     `${fixed.result} (${fixed.counts.regression}/${fixed.tests})`,
     `${outcome.result} (${outcome.counts.regression}/${Object.values(outcome.counts).reduce((a, b) => a + b, 0)})`,
     `${outcome.trialsSpent} of ${outcome.fixedDesignTrials}`,
     Object.values(outcome.trialsPerCell).join("/"),
+    `${loadBefore} / ${loadBetween} / ${load()}`,
   ];
 }
 
@@ -76,7 +98,18 @@ try {
   await labDown(LAB);
 }
 process.stdout.write(
-  `${formatTable(["pair", "fixed 3 a side: result (regressions/judged)", "adaptive run: result", "candidate trials", "per cell"], rows, [0, 1, 2])}\n`,
+  `${formatTable(
+    [
+      "pair",
+      "fixed 3 a side: result (regressions/judged)",
+      "adaptive run: result",
+      "candidate trials",
+      "per cell",
+      "load avg before / between / after",
+    ],
+    rows,
+    [0, 1, 2],
+  )}\n${called.join("\n")}\n`,
 );
 process.stdout.write(`${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 rmSync(dir, { recursive: true, force: true });
