@@ -80,10 +80,11 @@ export function checkBaseline(
     );
 }
 
+/** The looks so far, from the stored trials (read without histograms: a look needs none). */
 function replay(store: Store, runId: string) {
-  const candidate = store.getRun(runId);
+  const candidate = store.getRun(runId, { histograms: false });
   const settings = candidate.metadata.adaptive as AdaptiveSettings;
-  const baseline = store.getRun(settings.baseline);
+  const baseline = store.getRun(settings.baseline, { histograms: false });
   const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
   const state = replayLooks(
     candidate.cells.map((cell) => cell.key),
