@@ -102,7 +102,7 @@ test("a slowed guest link is a latency regression: verdict and exit code say so"
   assert.match(adaptive.stderr, /REGRESSION/);
   assert.match(
     adaptive.stderr,
-    /trials spent: 3 over 1 cell\(s\), 50 % of the fixed design's 6[^]*3 trials: host-to-guest/,
+    /trials spent: 3 over 1 cell\(s\), 50 % of the fixed design's 6[\s\S]*3 trials: host-to-guest/,
   );
 
   const result = await runCli(["compare", baseline.id, candidate.id, "--db", db, "--json"]);

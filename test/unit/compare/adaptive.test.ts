@@ -125,6 +125,13 @@ test("precision mode grows cells whose intervals are wider than the noise thresh
       `${m.cellKey} ${m.metric} stopped imprecise`,
     );
   assert.equal(regressed(state).size, 0);
+  // The same matrix judged for regressions only stops the cells that hint at none at 3.
+  const plain = drive(
+    fakeMatrix(mulberry32(7), 4, 3, () => 1),
+    { initial: 3, max: 8, mode: "regression" },
+  );
+  const spent = (s: SequentialState) => [...s.trialsAt.values()].reduce((a, b) => a + b, 0);
+  assert.ok(spent(plain.state) < spent(state), `${spent(plain.state)} vs ${spent(state)} trials`);
 });
 
 test("A/A matrices: the sequential looks keep the false-regression rate per comparison within α", (t) => {
