@@ -8,7 +8,7 @@ import {
   type AdaptiveMode,
   type SequentialDesign,
   sequentialComparison,
-  storedTrialSource,
+  type TrialSource,
 } from "./adaptive.js";
 import {
   type CompareOptions,
@@ -19,7 +19,13 @@ import {
 } from "./compare.js";
 import { describeSetup, describeTraffic } from "./describe.js";
 import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
-import { type CellMeasurements, matchValues, measureCell, type OneSidedMetric } from "./metrics.js";
+import {
+  type CellMeasurements,
+  type CellValues,
+  matchValues,
+  measureCell,
+  type OneSidedMetric,
+} from "./metrics.js";
 import type { Verdict } from "./verdict.js";
 
 /** What a comparison says about each run it compared. */
@@ -154,11 +160,7 @@ export function compareMeasuredRuns(
   const comparison = design
     ? sequentialComparison(
         candidate.cells.map((cell) => cell.key),
-        storedTrialSource(
-          baseline.cells.flatMap((cell) => cell.trials),
-          candidate.cells.flatMap((cell) => cell.trials),
-          patterns,
-        ),
+        measuredTrialSource(trusted(baseline), candidate, patterns),
         design,
         { ...options, thresholds },
       )
@@ -229,8 +231,40 @@ export function compareMeasuredRuns(
   };
 }
 
+/**
+ * The candidate's stored measurements as the looks' source: a cell has run as many trials as it
+ * stored, and a look at n takes its first n trusted values (the run's own looks count failed
+ * trials by number, so the two differ only where a trial failed or was flagged).
+ */
+function measuredTrialSource(
+  baseline: ReadonlyMap<string, CellValues>,
+  candidate: MeasuredRun,
+  patterns: ReadonlyMap<string, string>,
+): TrialSource {
+  const cells = new Map(candidate.cells.map((cell) => [cell.key, cell.measurements]));
+  return {
+    ran: (key) => {
+      const m = cells.get(key);
+      return m ? m.trusted + m.excluded : 0;
+    },
+    inputs(open, n) {
+      const sliced = new Map(
+        [...open].flatMap((key) => {
+          const values = cells.get(key)?.values;
+          if (!values) return [];
+          return [[key, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v?.slice(0, n)]))]];
+        }),
+      );
+      const base = new Map([...baseline].filter(([key]) => open.has(key)));
+      const matched = matchValues(base, sliced as Map<string, CellValues>);
+      for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
+      return matched.inputs;
+    },
+  };
+}
+
 /** The adaptive design a candidate ran with against this baseline (`metadata.adaptive`), if it did. */
-function sequentialDesign(baseline: RunView, candidate: RunView): SequentialDesign | null {
+function sequentialDesign(baseline: MeasuredRun, candidate: MeasuredRun): SequentialDesign | null {
   const adaptive = candidate.metadata.adaptive as
     | { baseline: string; mode: AdaptiveMode; initialTrials: number; maxTrials: number }
     | undefined;
