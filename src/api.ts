@@ -36,6 +36,13 @@ import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
+import {
+  type AdaptiveSettings,
+  adaptiveNote,
+  adaptiveRounds,
+  checkBaseline,
+  defaultMaxTrials,
+} from "./run/adaptive-run.js";
 import { collectFingerprint } from "./run/fingerprint.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import { ownerAlive, type RunOwner } from "./run/owner.js";
@@ -73,6 +80,14 @@ export interface RunOptions extends TrafficFlags {
   signal?: AbortSignal;
   /** Stop at the first failed trial instead of recording it and going on (`--fail-fast`). */
   failFast?: boolean;
+  /**
+   * A baseline run the candidate knows (`--baseline`): settled cells stop after their initial
+   * trials, open ones get one more trial a round up to `maxTrials`; `trials: "auto"` grows each
+   * cell until its judged metrics' intervals are narrower than the noise threshold.
+   */
+  baseline?: string;
+  /** The most trials a cell gets in a run with a baseline (default twice the initial trials). */
+  maxTrials?: string | number;
 }
 
 export interface PlannedRun {
@@ -83,13 +98,50 @@ export interface PlannedRun {
   warnings: string[];
 }
 
-function parseTrials(value: string | number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+function parseTrials(value: string | number | undefined, fallback: number, flag = "--trials"): number {
+  if (value === undefined || value === AUTO_TRIALS) return fallback;
   const trials = Number(value);
   if (!Number.isInteger(trials) || trials < 1 || trials > 1000) {
-    throw new InputError(`--trials: '${value}' is not a whole number of trials between 1 and 1000`);
+    throw new InputError(`${flag}: '${value}' is not a whole number of trials between 1 and 1000`);
   }
   return trials;
+}
+
+/** `--trials auto`: grow each cell against the baseline until its intervals are narrow enough. */
+const AUTO_TRIALS = "auto";
+
+/** `--baseline`, `--max-trials` and `--trials auto` checked together before the store changes. */
+function checkAdaptiveFlags(options: RunOptions): void {
+  if (options.baseline !== undefined) return;
+  if (options.trials === AUTO_TRIALS)
+    throw new InputError(
+      "--trials auto needs --baseline RUN: the intervals it narrows are those of the comparison with it",
+    );
+  if (options.maxTrials !== undefined)
+    throw new InputError("--max-trials needs --baseline RUN: only a run that knows its baseline adds trials");
+}
+
+/**
+ * The adaptive design of a run with `--baseline`: the baseline found in the store and checked
+ * against the run's cells (the same keys), the initial trials and the cap. Undefined without one.
+ */
+function adaptiveFor(
+  store: Store,
+  options: RunOptions,
+  cells: readonly Cell[],
+  initialTrials: number,
+): AdaptiveSettings | undefined {
+  if (options.baseline === undefined) return undefined;
+  const baseline = store.getRun(resolveReference(store, options.baseline));
+  const maxTrials = parseTrials(options.maxTrials, defaultMaxTrials(initialTrials), "--max-trials");
+  const settings: AdaptiveSettings = {
+    baseline: baseline.id,
+    mode: options.trials === AUTO_TRIALS ? "precision" : "regression",
+    initialTrials,
+    maxTrials,
+  };
+  checkBaseline(baseline, cells, settings);
+  return settings;
 }
 
 /** Flags that choose the traffic; without any, a run measures the quick matrix. */
@@ -191,6 +243,7 @@ async function executeOnPaths(
       signal: options.signal,
       failFast: options.failFast,
       cellUnsupported: whyCellUnsupported,
+      rounds: adaptiveRounds(store, runId),
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -221,7 +274,17 @@ function matrixConflicts(options: RunOptions): void {
 }
 
 /** Run flags a resume cannot honour: the stored run fixes its matrix, traffic, label, tester and trials. */
-const RESUME_KEEPS = [...MATRIX_REPLACES, "matrix", "trials", "lab", "tester", "label", "dryRun"] as const;
+const RESUME_KEEPS = [
+  ...MATRIX_REPLACES,
+  "matrix",
+  "trials",
+  "lab",
+  "tester",
+  "label",
+  "dryRun",
+  "baseline",
+  "maxTrials",
+] as const;
 
 /** Refuses flags given with `--resume`, naming the first: the stored run decides what they would. */
 export function resumeConflicts(options: RunOptions & { dryRun?: boolean }): void {
@@ -275,7 +338,11 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
     const runId = await runMatrixFile(store, options.matrix, {
       lab: options.lab,
       guests: parseGuestKind(options.guests),
-      trials: options.trials === undefined ? undefined : parseTrials(options.trials, 1),
+      trials:
+        options.trials === undefined || options.trials === AUTO_TRIALS
+          ? undefined
+          : parseTrials(options.trials, 1),
+      adaptiveFor: (cells, trials) => adaptiveFor(store, options, cells, trials),
       tester: options.tester ?? defaultTester(),
       label: options.label ?? "",
       command: options.command ?? [],
@@ -298,6 +365,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   if (options.lab !== undefined) validateLabName(options.lab);
   if (options.endpoints !== undefined && options.matrix === undefined)
     await loadEndpointsFile(options.endpoints);
+  checkAdaptiveFlags(options);
   if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
   const plan = planRun(options);
   const paths: PathOptions = {
@@ -311,15 +379,17 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
     for (const item of plan.skipped)
       options.onEvent?.({ type: "warning", message: `skipped ${item.combination}: ${item.reason}` });
     for (const message of plan.warnings) options.onEvent?.({ type: "warning", message });
+    const adaptive = adaptiveFor(store, options, plan.cells, plan.trials);
     for (const message of powerFromHistory(store, plan.cells, plan.trials, {}, hostname()).notes)
       options.onEvent?.({ type: "note", message });
+    if (adaptive) options.onEvent?.({ type: "note", message: adaptiveNote(adaptive) });
     const run = createRun(store, {
       cells: plan.cells,
       trials: plan.trials,
       label: options.label ?? "",
       tester: options.tester ?? defaultTester(),
       command: options.command ?? [],
-      metadata: { ...localHostMetadata(), paths },
+      metadata: { ...localHostMetadata(), paths, ...(adaptive ? { adaptive } : {}) },
     });
     return await executeOnPaths(store, run.id, paths, options);
   } finally {

@@ -14,6 +14,7 @@ import {
 import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, InterruptedError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
+import { adaptiveExitCode } from "../run/adaptive-run.js";
 import { vnetbenchVersion } from "../run/metadata.js";
 import { registerCompareCommands } from "./compare-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
@@ -64,7 +65,18 @@ program
   .option("--rate <list>", "offered load in messages/s for paced traffic, or max")
   .option("--duration <seconds>", "measured seconds per trial")
   .option("--warmup <seconds>", "warm-up seconds before each measured window")
-  .option("--trials <n>", "trials (repetitions) per cell")
+  .option(
+    "--trials <n>",
+    "trials (repetitions) per cell; with --baseline, auto grows each cell until its intervals are narrower than the noise threshold",
+  )
+  .option(
+    "--baseline <run>",
+    "the baseline this candidate is judged against: cells whose verdict is settled stop, open ones get more trials; exit 1 on a regression",
+  )
+  .option(
+    "--max-trials <n>",
+    "with --baseline: the most trials a cell gets (default twice the initial trials)",
+  )
   .option(
     "--driver <list>",
     "traffic generator: builtin (default), sockperf, iperf3, ping, netperf, or auto (paced traffic through sockperf where installed)",
@@ -103,6 +115,7 @@ program
       : await runBenchmark({ ...options, matrix, onEvent, signal, command: process.argv.slice(2) });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
+    process.exitCode = adaptiveExitCode(view.metadata);
   });
 
 program

@@ -1,5 +1,6 @@
 // Progress of a run on stderr: a live line on a terminal, nothing otherwise (data goes to stdout).
 
+import { describeCells } from "../compare/describe.js";
 import type { RunEvent } from "../run/runner.js";
 
 function clock(seconds: number): string {
@@ -41,6 +42,14 @@ export function progressReporter(stream: NodeJS.WriteStream): (event: RunEvent) 
         ].join(" ");
         const line = `cell ${event.cellIndex + 1}/${cells} trial ${event.trial} ${bar(event.done, event.total)} ${event.done}/${event.total} ${what}  ETA ${clock(event.etaS)}`;
         stream.write(`\r\x1b[2K${line.slice(0, Math.max(40, (stream.columns ?? 200) - 1))}`);
+        break;
+      }
+      case "round": {
+        const names = describeCells(event.open);
+        const shown = [...names.values()].slice(0, 6).join(", ");
+        stream.write(
+          `${live ? "\r\x1b[2K" : ""}round ${event.round}: ${event.open.length} of ${event.cells} cells open: ${shown}${event.open.length > 6 ? ", …" : ""}\n`,
+        );
         break;
       }
       case "trial-end":

@@ -1,19 +1,66 @@
 // Adaptive trials with honest sequential testing, for a candidate that knows its baseline: a first
-// look at every cell, then more trials only for the cells that hint at a regression, and a second
-// look at those. α is split between the looks, a fifth on the first (which mostly screens: only
-// large changes are called there) and the rest on the second (Bonferroni over the looks). At the second look the
-// Benjamini–Hochberg family still counts every judged test of the matrix, the stopped cells' as
-// p = 1: raising a p never adds a rejection, so the second look rejects no more than BH over every
-// cell continued would, and when nothing changed the chance of any false regression over both
-// looks stays ≤ α/5 + 4α/5 = α (after Chromium Pinpoint's added repeats where a difference is suspected,
-// and two-stage screening designs: Satagopan et al., Biometrics 58, 2002).
+// look at every cell after its initial trials, then rounds of one more trial for the cells still
+// open, each followed by a look at them, up to a cap. α is spent over the looks: a fifth on the
+// first (which mostly screens: only large changes are called there), the rest over the later ones
+// by the information fraction cubed (O'Brien–Fleming-like: little early, most at the cap; Lan &
+// DeMets, Biometrika 70, 1983; Kim & DeMets' ρ family). The looks' αs sum to α (Bonferroni over
+// the looks), and at every look the Benjamini–Hochberg family still counts every judged test of
+// the matrix, the stopped cells' as p = 1. Raising a p never adds a rejection, so a look rejects no
+// more than BH over every cell run on to that look would; when nothing changed each look's chance
+// of a false regression is ≤ its α, and over all looks ≤ α, whatever rule keeps cells open (after
+// Chromium Pinpoint's added repeats where a difference is suspected, and two-stage screening
+// designs: Satagopan et al., Biometrics 58, 2002).
 
-import { type CompareOptions, type Comparison, compareCells, type MetricComparison } from "./compare.js";
-import type { MetricInput } from "./metrics.js";
+import { isTrusted, type Trial } from "../domain/cell.js";
+import {
+  type CompareOptions,
+  type Comparison,
+  compareCells,
+  DEFAULT_THRESHOLDS,
+  type MetricComparison,
+} from "./compare.js";
+import { type MetricInput, matchTrials } from "./metrics.js";
+import { VERDICTS } from "./verdict.js";
 
-export interface LookOptions extends CompareOptions {
+/**
+ * What keeps a cell open: `regression` (`run --baseline`) a judged metric hinting at a regression
+ * not yet called; `precision` (`run --trials auto`) also a judged metric left inconclusive with an
+ * interval wider than its noise threshold.
+ */
+export type AdaptiveMode = "regression" | "precision";
+
+export interface SequentialDesign {
+  /** Candidate trials every cell has at the first look. */
+  initial: number;
+  /** The most trials a cell gets (`--max-trials`). */
+  max: number;
+  mode: AdaptiveMode;
   /** One-sided p towards "worse" below which a judged metric keeps its cell open (default 0.02). */
   hint?: number;
+}
+
+/** The share of α the first look spends. */
+export const FIRST_LOOK_ALPHA = 0.2;
+
+/** The candidate trial counts of the looks: the initial count, then one more per round up to the cap. */
+export function lookCounts(design: Pick<SequentialDesign, "initial" | "max">): number[] {
+  const counts = [design.initial];
+  for (let n = design.initial + 1; n <= design.max; n++) counts.push(n);
+  return counts;
+}
+
+/**
+ * α of each look: with one look all of it; else α/5 at the first and 4α/5 over the later ones,
+ * look k getting 4α/5 · (t_k³ − t_{k−1}³), t the share of the added trials run by then.
+ */
+export function lookAlphas(alpha: number, counts: readonly number[]): number[] {
+  if (counts.length === 1) return [alpha];
+  const first = counts[0]!;
+  const span = counts[counts.length - 1]! - first;
+  const spent = (n: number) => ((n - first) / span) ** 3;
+  return counts.map((n, k) =>
+    k === 0 ? alpha * FIRST_LOOK_ALPHA : alpha * (1 - FIRST_LOOK_ALPHA) * (spent(n) - spent(counts[k - 1]!)),
+  );
 }
 
 /** Whether a judged metric leans towards a regression: its t points the bad way with one-sided p < hint. */
@@ -22,57 +69,157 @@ function hintsRegression(m: MetricComparison, hint: number): boolean {
   return m.judged && worse && m.p / 2 < hint;
 }
 
+/** A judged metric the precision mode keeps growing: undecided, and its interval wider than the noise. */
+function imprecise(m: MetricComparison): boolean {
+  return m.judged && m.verdict === "inconclusive" && !(m.high - m.low <= m.noise);
+}
+
 /**
- * The cells a first look leaves open: those with a judged metric hinting at a regression that the
- * look did not already call one. Cells called a regression are settled; cells without a hint stop
- * with the first look's verdicts.
+ * The cells a look leaves open. A cell called a regression is settled; otherwise it stays open
+ * while a judged metric hints at a regression (and, in precision mode, while one is imprecise).
  */
-export function openCells(first: Comparison, hint = 0.02): Set<string> {
+export function openAfter(look: Comparison, mode: AdaptiveMode, hint = 0.02): Set<string> {
   const settled = new Set(
-    first.results.filter((m) => m.judged && m.verdict === "regression").map((m) => m.cellKey),
+    look.results.filter((m) => m.judged && m.verdict === "regression").map((m) => m.cellKey),
   );
   const open = new Set<string>();
-  for (const m of first.results) if (!settled.has(m.cellKey) && hintsRegression(m, hint)) open.add(m.cellKey);
+  for (const m of look.results)
+    if (!settled.has(m.cellKey) && (hintsRegression(m, hint) || (mode === "precision" && imprecise(m))))
+      open.add(m.cellKey);
   return open;
 }
 
-/** The share of α the first look spends. */
-export const FIRST_LOOK_ALPHA = 0.2;
-
-function lookOptions(options: LookOptions, look: 1 | 2, judgedFamily?: number): CompareOptions {
-  const alpha = (options.thresholds?.alpha ?? 0.05) * (look === 1 ? FIRST_LOOK_ALPHA : 1 - FIRST_LOOK_ALPHA);
-  return { ...options, thresholds: { ...options.thresholds, alpha }, judgedFamily };
+/** The trials in hand, per cell: how far each has run, and the metric inputs up to a trial number. */
+export interface TrialSource {
+  /** The highest trial number n such that trials 1..n of the cell have run (whatever their status). */
+  ran(cellKey: string): number;
+  /** The metric inputs of these cells: the baseline's trials and the candidate's numbered ≤ n. */
+  inputs(cells: ReadonlySet<string>, n: number): MetricInput[];
 }
 
-export interface AdaptiveResult {
-  /** The first look over every cell, at α/5. */
-  first: Comparison;
-  /** Cells given more trials. */
-  open: Set<string>;
-  /** The second look at the open cells' trials so far (first look's and the added ones), at 4α/5. */
-  second: Comparison | null;
-  /** Every metric's final verdict: the second look's for open cells, the first's otherwise. */
+export interface Look {
+  /** Candidate trials a cell has at this look. */
+  n: number;
+  alpha: number;
+  /** Cells looked at, and those left open for the next round. */
+  looked: number;
+  open: string[];
+}
+
+export interface SequentialState {
+  looks: Look[];
+  /** The round to run next: the next trial of each open cell short of the look's count; null when every cell is settled or capped. */
+  next: Array<{ cellKey: string; trial: number }> | null;
+  /** Every metric's verdict at its cell's latest look. */
   results: MetricComparison[];
-}
-
-/** The first look: every cell, at α/5; and which cells stay open. */
-export function firstLook(inputs: readonly MetricInput[], options: LookOptions = {}) {
-  const first = compareCells(inputs, lookOptions(options, 1));
-  return { first, open: openCells(first, options.hint) };
+  /** Judged tests of the first look: the Benjamini–Hochberg family of every look. */
+  tests: number;
+  /** Candidate trials each cell had at its latest look. */
+  trialsAt: Map<string, number>;
 }
 
 /**
- * Both looks: `more(open)` gives the open cells' inputs with every trial so far (the first look's
- * and the added ones); their verdicts replace the first look's.
+ * Replays the design's looks on the trials in hand, from the first: pure, so a resumed run derives
+ * the same looks and the same next round from its stored trials. A look happens once every open
+ * cell has run its trials; otherwise the state names the round that is missing.
  */
-export function adaptiveCompare(
-  inputs: readonly MetricInput[],
-  more: (open: ReadonlySet<string>) => readonly MetricInput[],
-  options: LookOptions = {},
-): AdaptiveResult {
-  const { first, open } = firstLook(inputs, options);
-  const second = open.size > 0 ? compareCells(more(open), lookOptions(options, 2, first.tests)) : null;
-  const later = new Map((second?.results ?? []).map((m) => [`${m.cellKey}\u0000${m.metric}`, m]));
-  const results = first.results.map((m) => later.get(`${m.cellKey}\u0000${m.metric}`) ?? m);
-  return { first, open, second, results };
+export function replayLooks(
+  cells: readonly string[],
+  source: TrialSource,
+  design: SequentialDesign,
+  options: CompareOptions = {},
+): SequentialState {
+  const counts = lookCounts(design);
+  const alphas = lookAlphas(options.thresholds?.alpha ?? 0.05, counts);
+  const latest = new Map<string, MetricComparison[]>();
+  const trialsAt = new Map<string, number>();
+  const looks: Look[] = [];
+  let open = new Set(cells);
+  let tests: number | undefined;
+  for (const [k, n] of counts.entries()) {
+    const lacking = [...open].filter((cell) => source.ran(cell) < n);
+    if (lacking.length > 0)
+      return state(lacking.map((cellKey) => ({ cellKey, trial: source.ran(cellKey) + 1 })));
+    const look = compareCells(source.inputs(open, n), {
+      ...options,
+      thresholds: { ...options.thresholds, alpha: alphas[k]! },
+      judgedFamily: tests,
+    });
+    tests ??= look.tests;
+    const looked = open.size;
+    for (const cell of open) {
+      latest.set(cell, []);
+      trialsAt.set(cell, n);
+    }
+    for (const m of look.results) latest.get(m.cellKey)!.push(m);
+    open = k === counts.length - 1 ? new Set() : openAfter(look, design.mode, design.hint);
+    looks.push({ n, alpha: alphas[k]!, looked, open: [...open] });
+    if (open.size === 0) break;
+  }
+  return state(null);
+
+  function state(next: SequentialState["next"]): SequentialState {
+    return { looks, next, results: [...latest.values()].flat(), tests: tests ?? 0, trialsAt };
+  }
+}
+
+/** The looks replayed as one comparison: every metric's verdict at its cell's latest look. */
+export function sequentialComparison(
+  cells: readonly string[],
+  source: TrialSource,
+  design: SequentialDesign,
+  options: CompareOptions = {},
+): Comparison & { looks: Look[] } {
+  const state = replayLooks(cells, source, design, options);
+  const given = options.thresholds ?? {};
+  return {
+    results: state.results,
+    tests: state.tests,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...given, metrics: given.metrics ?? {} },
+    counts: judgedCounts(state.results),
+    looks: state.looks,
+  };
+}
+
+/** Verdicts over the judged metrics. */
+export function judgedCounts(results: readonly MetricComparison[]): Comparison["counts"] {
+  const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Comparison["counts"];
+  for (const m of results) if (m.judged) counts[m.verdict]++;
+  return counts;
+}
+
+/**
+ * The trials of two stored runs as a source: trusted trials only (failed and flagged ones never
+ * count), the candidate's by trial number; `patterns` (cell key → traffic pattern) picks each
+ * cell's judged rate metric.
+ */
+export function storedTrialSource(
+  baseline: readonly Trial[],
+  candidate: readonly Trial[],
+  patterns: ReadonlyMap<string, string>,
+): TrialSource {
+  const numbers = new Map<string, Set<number>>();
+  for (const trial of candidate) {
+    const seen = numbers.get(trial.cellKey) ?? new Set<number>();
+    seen.add(trial.trial);
+    numbers.set(trial.cellKey, seen);
+  }
+  const trustedBase = baseline.filter(isTrusted);
+  const trustedCand = candidate.filter(isTrusted);
+  return {
+    ran(cellKey) {
+      const seen = numbers.get(cellKey);
+      let n = 0;
+      while (seen?.has(n + 1)) n++;
+      return n;
+    },
+    inputs(cells, n) {
+      const matched = matchTrials(
+        trustedBase.filter((t) => cells.has(t.cellKey)),
+        trustedCand.filter((t) => cells.has(t.cellKey) && t.trial <= n),
+      );
+      for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
+      return matched.inputs;
+    },
+  };
 }

@@ -317,7 +317,7 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
       confidence,
       p: m.p,
       pAdjusted,
-      tests: m.judged ? tests : measured.length - tests,
+      tests: family(m),
       noise,
       alpha: thresholds.alpha,
       rankP: m.rankDecides ? m.rankP : null,

@@ -5,6 +5,12 @@ import type { Cell } from "../domain/cell.js";
 import { ExitCode, InputError } from "../errors.js";
 import type { RunView } from "../report/run-view.js";
 import {
+  type AdaptiveMode,
+  type SequentialDesign,
+  sequentialComparison,
+  type TrialSource,
+} from "./adaptive.js";
+import {
   type CompareOptions,
   type Comparison,
   compareCells,
@@ -13,7 +19,13 @@ import {
 } from "./compare.js";
 import { describeSetup, describeTraffic } from "./describe.js";
 import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
-import { type CellMeasurements, matchValues, measureCell, type OneSidedMetric } from "./metrics.js";
+import {
+  type CellMeasurements,
+  type CellValues,
+  matchValues,
+  measureCell,
+  type OneSidedMetric,
+} from "./metrics.js";
 import type { Verdict } from "./verdict.js";
 
 /** What a comparison says about each run it compared. */
@@ -141,10 +153,18 @@ export function compareMeasuredRuns(
         "(cells match on every parameter, durations included): run the same matrix on both",
     );
   }
-  const comparison = compareCells(matched.inputs, {
-    ...options,
-    thresholds: thresholdsFor(baseline, candidate, options.thresholds),
-  });
+  const thresholds = thresholdsFor(baseline, candidate, options.thresholds);
+  const design = sequentialDesign(baseline, candidate);
+  // A candidate that ran with `--baseline` this baseline is judged by its own looks: judging its
+  // trials all at once at full α would undo the α spent over them.
+  const comparison = design
+    ? sequentialComparison(
+        candidate.cells.map((cell) => cell.key),
+        measuredTrialSource(trusted(baseline), candidate, patterns),
+        design,
+        { ...options, thresholds },
+      )
+    : compareCells(matched.inputs, { ...options, thresholds });
   const byCell = new Map<string, MetricComparison[]>();
   for (const result of comparison.results) {
     const list = byCell.get(result.cellKey);
@@ -182,6 +202,12 @@ export function compareMeasuredRuns(
     ...excludedWarnings(cells, pairs),
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
+    ...(design
+      ? [
+          `the candidate ran with --baseline ${baseline.id}: each cell is judged at its last look ` +
+            `(${design.initial} trials a cell, then one a round while open, up to ${design.max}; α spent over the looks)`,
+        ]
+      : []),
   ];
   const judgedInconclusive = comparison.results.filter((r) => r.judged && r.verdict === "inconclusive");
   const regression = comparison.counts.regression > 0;
@@ -203,6 +229,47 @@ export function compareMeasuredRuns(
     result: regression ? "regression" : inconclusive ? "inconclusive" : "no regression",
     trialsNeeded: trialsNeeded(judgedInconclusive),
   };
+}
+
+/**
+ * The candidate's stored measurements as the looks' source: a cell has run as many trials as it
+ * stored, and a look at n takes its first n trusted values (the run's own looks count failed
+ * trials by number, so the two differ only where a trial failed or was flagged).
+ */
+function measuredTrialSource(
+  baseline: ReadonlyMap<string, CellValues>,
+  candidate: MeasuredRun,
+  patterns: ReadonlyMap<string, string>,
+): TrialSource {
+  const cells = new Map(candidate.cells.map((cell) => [cell.key, cell.measurements]));
+  return {
+    ran: (key) => {
+      const m = cells.get(key);
+      return m ? m.trusted + m.excluded : 0;
+    },
+    inputs(open, n) {
+      const sliced = new Map(
+        [...open].flatMap((key) => {
+          const values = cells.get(key)?.values;
+          if (!values) return [];
+          return [[key, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v?.slice(0, n)]))]];
+        }),
+      );
+      const base = new Map([...baseline].filter(([key]) => open.has(key)));
+      const matched = matchValues(base, sliced as Map<string, CellValues>);
+      for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
+      return matched.inputs;
+    },
+  };
+}
+
+/** The adaptive design a candidate ran with against this baseline (`metadata.adaptive`), if it did. */
+function sequentialDesign(baseline: MeasuredRun, candidate: MeasuredRun): SequentialDesign | null {
+  const adaptive = candidate.metadata.adaptive as
+    | { baseline: string; mode: AdaptiveMode; initialTrials: number; maxTrials: number }
+    | undefined;
+  if (adaptive?.baseline !== baseline.id) return null;
+  return { initial: adaptive.initialTrials, max: adaptive.maxTrials, mode: adaptive.mode };
 }
 
 /**

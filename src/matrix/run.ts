@@ -5,9 +5,11 @@
 import { randomInt } from "node:crypto";
 import { hostname } from "node:os";
 import { powerFromHistory } from "../compare/power-history.js";
+import type { Cell } from "../domain/cell.js";
 import { whyCellUnsupported } from "../drivers/registry.js";
 import { InputError } from "../errors.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
+import { type AdaptiveSettings, adaptiveNote, adaptiveRounds } from "../run/adaptive-run.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import { localHostMetadata } from "../run/metadata.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
@@ -32,6 +34,8 @@ export interface MatrixRunOptions {
   /** The guests of the lab the run brings up (overrides the matrix's endpoints.guests). */
   guests?: GuestKind;
   trials?: number;
+  /** A baseline's adaptive design for these cells and initial trials (checked before the run is stored), if any. */
+  adaptiveFor?: (cells: Cell[], trials: number) => AdaptiveSettings | undefined;
   tester: string;
   label: string;
   command: string[];
@@ -69,8 +73,10 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
       throw new InputError(
         `${file}: every cell is skipped on this machine (${[...skippedOptions.values()].join("; ")})`,
       );
+    const adaptive = options.adaptiveFor?.(plan.cells, plan.trials);
     const power = powerFromHistory(store, plan.cells, plan.trials, matrix.acceptance, hostname());
     for (const message of power.notes) options.onEvent?.({ type: "note", message });
+    if (adaptive) options.onEvent?.({ type: "note", message: adaptiveNote(adaptive) });
     const stored: StoredMatrix = {
       file: matrix.file,
       sha256: matrix.sha256,
@@ -97,6 +103,7 @@ export async function runMatrixFile(store: Store, file: string, options: MatrixR
         acceptance: matrix.acceptance,
         where: place.provider.describe(),
         appliedSetups: [],
+        ...(adaptive ? { adaptive } : {}),
       },
     });
     await execute(store, run.id, matrix, stored, place, [], options);
@@ -208,5 +215,6 @@ async function execute(
     setups,
     failFast: options.failFast,
     cellUnsupported: whyCellUnsupported,
+    rounds: adaptiveRounds(store, runId),
   });
 }

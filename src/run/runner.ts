@@ -16,7 +16,7 @@ import {
 } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { InputError, InterruptedError, RunError } from "../errors.js";
-import { scheduleTrials, type TrialOrder } from "../plan/order.js";
+import { type ScheduledTrial, scheduleTrials, type TrialOrder } from "../plan/order.js";
 import { refreshCellSummary } from "../report/run-view.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
 import { currentOwner, ownerAlive, type RunOwner } from "./owner.js";
@@ -45,6 +45,8 @@ export type RunEvent =
       done: number;
       total: number;
     }
+  /** An adaptive run's next round: the cells still open (of `cells`), given one more trial each. */
+  | { type: "round"; runId: string; round: number; open: Cell[]; cells: number }
   | { type: "warning"; message: string }
   /** Something the user should know before the trials start (e.g. the design's power). */
   | { type: "note"; message: string }
@@ -60,6 +62,14 @@ export interface TrialSetupState {
   cpuSetup?: CpuSetupState;
   hypervisorSetup?: HypervisorSetupState;
   guestSetup?: GuestSetupState;
+}
+
+/** More trials after the scheduled ones, round by round (an adaptive run; src/run/adaptive-run.ts). */
+export interface RoundSource {
+  /** The next round: its number, the cells still open, and the trials to run; null when none is due. */
+  next(): { round: number; open: readonly string[]; trials: ScheduledTrial[] } | null;
+  /** Once every round has run: the closing notes. */
+  finish(): string[];
 }
 
 /** Puts a cell's setup options in place before each of its trials, and undoes them at the end. */
@@ -95,6 +105,8 @@ export interface RunDependencies {
   failFast?: boolean;
   /** Why a cell cannot run at all (checked before the first trial), or null. */
   cellUnsupported?(cell: Cell): string | null;
+  /** Rounds of trials after the scheduled ones (an adaptive run). */
+  rounds?: RoundSource;
 }
 
 /** Sortable, readable and unique: 20261126-151203-3f9a. */
@@ -165,10 +177,30 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
   )
     .map(({ cellIndex, trial }) => ({ cell: stored.cells[cellIndex]!, cellIndex, trial }))
     .filter((item) => !completed.has(`${item.cell.key}#${item.trial}`));
-  const total = stored.cells.length * stored.trials;
+  let total = stored.cells.length * stored.trials;
   const emit = (event: RunEvent) => deps.onEvent?.(event);
+  /** Appends the next round of an adaptive run to the trials to do; false when none is due. */
+  const nextRound = (): boolean => {
+    const round = deps.rounds?.next();
+    if (!round || round.trials.length === 0) return false;
+    const open = new Set(round.open);
+    emit({
+      type: "round",
+      runId,
+      round: round.round,
+      open: stored.cells.filter((cell) => open.has(cell.key)),
+      cells: stored.cells.length,
+    });
+    todo.push(
+      ...round.trials.map(({ cellIndex, trial }) => ({ cell: stored.cells[cellIndex]!, cellIndex, trial })),
+    );
+    total += round.trials.length;
+    return true;
+  };
   emit({ type: "run-start", runId, cells: stored.cells.length, trials: total, alreadyDone: completed.size });
   store.setRunStatus(runId, "running", null);
+  // A resumed adaptive run may have only rounds left.
+  if (todo.length === 0) nextRound();
 
   const sessions = new Map<string, DriverSession>();
   let done = completed.size;
@@ -179,7 +211,8 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
     const unrunnable = await preflight(todo, deps);
     for (const [key, reason] of unrunnable)
       emit({ type: "warning", message: `cell ${key} cannot run, its trials are stored failed: ${reason}` });
-    for (const [position, item] of todo.entries()) {
+    for (let position = 0; position < todo.length || nextRound(); position++) {
+      const item = todo[position]!;
       if (deps.signal?.aborted) throw new InterruptedError(runId);
       const refused = unrunnable.get(item.cell.key);
       const previous = todo[position - 1];
@@ -227,6 +260,7 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
         `every trial failed (${trials.length}); the first: ${failures[0] ?? trials[0]!.error}`,
       );
     store.setRunStatus(runId, "completed", new Date().toISOString());
+    for (const message of deps.rounds?.finish() ?? []) emit({ type: "note", message });
     if (failures.length > 0)
       emit({
         type: "warning",

@@ -1,6 +1,6 @@
 // End to end on a real netns lab at the default trial count: identical runs compared pairwise call
 // no regression, and a candidate whose guest link is slowed regresses — the verdict says so and
-// the exit code is non-zero.
+// the exit code is non-zero, and a candidate run with --baseline stops the slowed cell at its first look.
 // The issue asks for `tc netem delay`; this kernel has no sch_netem, so a token-bucket rate limit
 // (tbf) on the guest link adds the delay instead: at 2 Mbit/s a 1000-byte message waits ~4 ms.
 
@@ -78,7 +78,32 @@ test("a slowed guest link is a latency regression: verdict and exit code say so"
   const baseline = await runBenchmark({ ...matrix, label: "baseline" });
   await setLinkOptions(lab, "g1", { shaping: { rateMbit: 2 } });
   const candidate = await runBenchmark({ ...matrix, label: "candidate" });
+  // The candidate that knows its baseline: the slowed cell is settled at its first look.
+  const flags = [
+    "--lab",
+    LAB,
+    "--setup",
+    "host-to-guest",
+    "--protocol",
+    "tcp",
+    "--pattern",
+    "rr",
+    "--size",
+    "1000",
+  ];
+  const adaptive = await runCli([
+    "run",
+    ...flags,
+    ...["--duration", "0.4", "--warmup", "0.1", "--db", db, "--baseline", baseline.id, "--json"],
+  ]);
   await setLinkOptions(lab, "g1", { shaping: null });
+  assert.equal(adaptive.code, 1, `run --baseline exits 1 on a regression\n${adaptive.stderr}`);
+  assert.equal(JSON.parse(adaptive.stdout).cells[0].trials.length, 3, "stopped at the first look");
+  assert.match(adaptive.stderr, /REGRESSION/);
+  assert.match(
+    adaptive.stderr,
+    /trials spent: 3 over 1 cell\(s\), 50 % of the fixed design's 6[\s\S]*3 trials: host-to-guest/,
+  );
 
   const result = await runCli(["compare", baseline.id, candidate.id, "--db", db, "--json"]);
   assert.equal(result.code, 1, `exit code 1 on a regression\n${result.stderr}`);

@@ -4,7 +4,7 @@
 // planted in chosen cells. Runs the fixed design and the adaptive one on the same draws.
 
 import { mulberry32, type Random } from "../../../src/analysis/random.js";
-import { adaptiveCompare } from "../../../src/compare/adaptive.js";
+import { replayLooks } from "../../../src/compare/adaptive.js";
 import { type CompareOptions, compareCells, type MetricComparison } from "../../../src/compare/compare.js";
 import { METRICS, type MetricInput, type MetricName } from "../../../src/compare/metrics.js";
 import { gaussian } from "./synthetic.js";
@@ -20,9 +20,8 @@ export interface GateShape {
   cells: number;
   /** Trials a side of the fixed design, and the baseline's in the adaptive one. */
   trials: number;
-  /** The adaptive design: the candidate's trials at the first look, and added to open cells. */
-  firstLook: number;
-  added: number;
+  /** Adaptive designs: the candidate's trials at the first look, and the most a cell gets (one more a round while open). */
+  adaptive: ReadonlyArray<{ initial: number; max: number }>;
   /** Chance that a trial value is a 5× outlier. */
   outlierRate: number;
   /** Cell index → planted regression (0.1 = 10 % worse on every judged metric). */
@@ -84,7 +83,7 @@ export function simulateComparison(
   shape: GateShape,
   seed: number,
   options: CompareOptions = {},
-): { fixed: DesignOutcome; adaptive: DesignOutcome } {
+): { fixed: DesignOutcome; adaptive: DesignOutcome[] } {
   const random = mulberry32(seed);
   const cells: SimCell[] = Array.from({ length: shape.cells }, (_, i) => ({
     key: `cell-${i}`,
@@ -98,7 +97,7 @@ export function simulateComparison(
   for (const cell of cells)
     for (const metric of JUDGED) {
       baseline.set(id(cell, metric), draw(random, cell, metric, shape.trials, 1, shape.outlierRate));
-      const most = Math.max(shape.trials, shape.firstLook + shape.added);
+      const most = Math.max(shape.trials, ...shape.adaptive.map((design) => design.max));
       candidate.set(id(cell, metric), draw(random, cell, metric, most, cell.factor, shape.outlierRate));
     }
   const inputs = (keep: (cell: SimCell) => boolean, n: number): MetricInput[] =>
@@ -115,20 +114,17 @@ export function simulateComparison(
     inputs(() => true, shape.trials),
     quick,
   );
-  const adaptive = adaptiveCompare(
-    inputs(() => true, shape.firstLook),
-    (open) => inputs((cell) => open.has(cell.key), shape.firstLook + shape.added),
-    quick,
-  );
-  return {
-    fixed: outcome(shape, cells, fixed.results, shape.trials),
-    adaptive: outcome(
-      shape,
-      cells,
-      adaptive.results,
-      shape.firstLook + (shape.added * adaptive.open.size) / shape.cells,
-    ),
-  };
+  const adaptive = shape.adaptive.map((design) => {
+    const looks = replayLooks(
+      cells.map((cell) => cell.key),
+      { ran: () => design.max, inputs: (open, n) => inputs((cell) => open.has(cell.key), n) },
+      { ...design, mode: "regression" },
+      quick,
+    );
+    const spent = [...looks.trialsAt.values()].reduce((sum, n) => sum + n, 0);
+    return outcome(shape, cells, looks.results, spent / shape.cells);
+  });
+  return { fixed: outcome(shape, cells, fixed.results, shape.trials), adaptive };
 }
 
 export interface GateSummary {
@@ -146,7 +142,7 @@ export function simulateGate(
   shape: GateShape,
   comparisons: number,
   firstSeed = 1,
-): { fixed: GateSummary; adaptive: GateSummary } {
+): { fixed: GateSummary; adaptive: GateSummary[] } {
   const runs = Array.from({ length: comparisons }, (_, k) => simulateComparison(shape, firstSeed + k));
   const summary = (pick: (r: (typeof runs)[number]) => DesignOutcome): GateSummary => ({
     comparisons,
@@ -159,5 +155,8 @@ export function simulateGate(
     falseRegressionRate: runs.filter((r) => pick(r).falseRegression).length / comparisons,
     candidateTrials: runs.reduce((sum, r) => sum + pick(r).candidateTrials, 0) / comparisons,
   });
-  return { fixed: summary((r) => r.fixed), adaptive: summary((r) => r.adaptive) };
+  return {
+    fixed: summary((r) => r.fixed),
+    adaptive: shape.adaptive.map((_, k) => summary((r) => r.adaptive[k]!)),
+  };
 }
