@@ -37,6 +37,7 @@ import { detailCells } from "./report/detail.js";
 import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
 import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { collectFingerprint } from "./run/fingerprint.js";
+import { parseDuration, type RunCap, runCap } from "./run/max-time.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import { ownerAlive, type RunOwner } from "./run/owner.js";
 import {
@@ -73,6 +74,8 @@ export interface RunOptions extends TrafficFlags {
   signal?: AbortSignal;
   /** Stop at the first failed trial instead of recording it and going on (`--fail-fast`). */
   failFast?: boolean;
+  /** `--max-time`: a duration (90s, 10m, 2h) the run ends within, cut short and resumable. */
+  maxTime?: string;
 }
 
 export interface PlannedRun {
@@ -156,7 +159,7 @@ async function executeOnPaths(
   store: Store,
   runId: string,
   paths: PathOptions,
-  options: Pick<RunOptions, "onEvent" | "signal" | "failFast">,
+  options: Pick<RunOptions, "onEvent" | "signal" | "failFast"> & { cap?: RunCap },
 ): Promise<RunView> {
   const provider = await openPaths(paths);
   try {
@@ -191,6 +194,7 @@ async function executeOnPaths(
       signal: options.signal,
       failFast: options.failFast,
       cellUnsupported: whyCellUnsupported,
+      cap: options.cap,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -222,6 +226,11 @@ function matrixConflicts(options: RunOptions): void {
 
 /** Run flags a resume cannot honour: the stored run fixes its matrix, traffic, label, tester and trials. */
 const RESUME_KEEPS = [...MATRIX_REPLACES, "matrix", "trials", "lab", "tester", "label", "dryRun"] as const;
+
+/** The run's cap from `--max-time`, counted from now (before the lab is brought up). */
+function capOf(maxTime: string | undefined): RunCap | undefined {
+  return maxTime === undefined ? undefined : runCap(parseDuration(maxTime), performance.now());
+}
 
 /** Refuses flags given with `--resume`, naming the first: the stored run decides what they would. */
 export function resumeConflicts(options: RunOptions & { dryRun?: boolean }): void {
@@ -268,7 +277,7 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
   }
 }
 
-async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunView> {
+async function runMatrix(options: RunOptions & { matrix: string }, cap?: RunCap): Promise<RunView> {
   matrixConflicts(options);
   const store = openStore(options.db, { forRun: true });
   try {
@@ -283,6 +292,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
       onEvent: options.onEvent,
       signal: options.signal,
       failFast: options.failFast,
+      cap,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -296,9 +306,10 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   checkName("--label", options.label ?? "");
   checkName("--tester", options.tester ?? defaultTester());
   if (options.lab !== undefined) validateLabName(options.lab);
+  const cap = capOf(options.maxTime);
   if (options.endpoints !== undefined && options.matrix === undefined)
     await loadEndpointsFile(options.endpoints);
-  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
+  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix }, cap);
   const plan = planRun(options);
   const paths: PathOptions = {
     setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
@@ -321,7 +332,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
       command: options.command ?? [],
       metadata: { ...localHostMetadata(), paths },
     });
-    return await executeOnPaths(store, run.id, paths, options);
+    return await executeOnPaths(store, run.id, paths, { ...options, cap });
   } finally {
     store.close();
   }
@@ -332,10 +343,13 @@ export interface ResumeOptions {
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
   failFast?: boolean;
+  /** `--max-time` for this part of the run. */
+  maxTime?: string;
 }
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
+  const cap = capOf(options.maxTime);
   const store = openExistingStore(options.db, { forRun: true });
   try {
     const run = store.getRun(reference);
@@ -345,11 +359,12 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
         onEvent: options.onEvent,
         signal: options.signal,
         failFast: options.failFast,
+        cap,
       });
       return loadRunView(store, run.id, { histograms: true });
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
-    return await executeOnPaths(store, run.id, paths, options);
+    return await executeOnPaths(store, run.id, paths, { ...options, cap });
   } finally {
     store.close();
   }

@@ -83,6 +83,10 @@ program
   .option("--json", "print the run as JSON on stdout")
   .option("--keep-going", "record a failed trial with its reason and go on (the default)")
   .option("--fail-fast", "stop the run at the first failed trial")
+  .option(
+    "--max-time <duration>",
+    "end the run within this long (90s, 10m, 2h): no trial starts that would end later; the run is stored cut short (exit 5), --resume continues it",
+  )
   .addOption(dbOption())
   .action(async (matrix: string | undefined, options) => {
     if (options.keepGoing && options.failFast)
@@ -99,10 +103,22 @@ program
     const onEvent = progressReporter(process.stderr);
     const signal = withInterrupt();
     const view = options.resume
-      ? await resumeBenchmark(options.resume, { db: options.db, onEvent, signal, failFast: options.failFast })
+      ? await resumeBenchmark(options.resume, {
+          db: options.db,
+          onEvent,
+          signal,
+          failFast: options.failFast,
+          maxTime: options.maxTime,
+        })
       : await runBenchmark({ ...options, matrix, onEvent, signal, command: process.argv.slice(2) });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
+    if (view.status === "cut-short") {
+      process.stderr.write(
+        `vnetbench: cut short by --max-time — resume with \`vnetbench run --resume ${view.id}\`\n`,
+      );
+      process.exitCode = ExitCode.cutShort;
+    }
   });
 
 program

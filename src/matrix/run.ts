@@ -9,6 +9,7 @@ import { whyCellUnsupported } from "../drivers/registry.js";
 import { InputError } from "../errors.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
 import { collectFingerprint } from "../run/fingerprint.js";
+import type { RunCap } from "../run/max-time.js";
 import { localHostMetadata } from "../run/metadata.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
 import type { Store, StoredRun } from "../storage/store.js";
@@ -39,6 +40,8 @@ export interface MatrixRunOptions {
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
   failFast?: boolean;
+  /** `--max-time`: the run is cut short before a trial that would end after it. */
+  cap?: RunCap;
 }
 
 /** What a matrix run stores about its matrix (metadata.matrix): enough to resume it. */
@@ -149,7 +152,7 @@ async function recoverAbandoned(
 export async function resumeMatrixRun(
   store: Store,
   run: StoredRun,
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap">,
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
@@ -169,7 +172,7 @@ async function execute(
   stored: StoredMatrix,
   place: MatrixPlace,
   stale: readonly AppliedSetup[],
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap">,
 ): Promise<void> {
   const restarts = (store.getRun(runId).metadata.guestRestarts ?? []) as GuestRestart[];
   const setups = new MatrixSetups(
@@ -208,5 +211,6 @@ async function execute(
     setups,
     failFast: options.failFast,
     cellUnsupported: whyCellUnsupported,
+    cap: options.cap,
   });
 }

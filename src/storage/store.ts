@@ -15,7 +15,8 @@ export const SCHEMA_VERSION = 2;
 /** Free space a run wants on the store's filesystem before it starts (trials with histograms add up). */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
-export type RunStatus = "running" | "completed" | "failed" | "interrupted";
+/** `cut-short`: stopped by `run --max-time`, whole trials stored, resumable. */
+export type RunStatus = "running" | "completed" | "failed" | "interrupted" | "cut-short";
 
 /** What a run records about itself so it can be reproduced and compared. */
 export interface RunRecord {

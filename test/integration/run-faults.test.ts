@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -133,4 +133,38 @@ test("SIGKILL: the run whose process is gone reads `interrupted`, not `running` 
   const resumed = await runCli(["run", "--resume", "latest", "--db", path]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(completedTrials(path), 6);
+});
+
+test("--max-time: the run stops before a trial that would end after the cap, reads cut-short (exit 5), and --resume completes it", async () => {
+  const path = db("capped.db");
+  // Six trials of a second each (plus the agents' start) cannot fit in 6 s.
+  const cells = [...SHORT, "--duration", "1", "--pattern", "rr", "--size", "64,128,256", "--trials", "2"];
+  const began = Date.now();
+  const capped = await runCli(["run", ...cells, "--max-time", "6s", "--json", "--db", path]);
+  const tookMs = Date.now() - began;
+  assert.equal(capped.code, 5, capped.stderr);
+  assert.match(capped.stderr, /--max-time 6 s reached: run cut short with \d+ trial\(s\) left/);
+  const view = JSON.parse(capped.stdout) as { id: string; status: string; metadata: { cutShort: unknown } };
+  assert.equal(view.status, "cut-short");
+  assert.match(capped.stderr, new RegExp(`resume with \`vnetbench run --resume ${view.id}\``));
+  const done = completedTrials(path);
+  assert.ok(done < 6, `the cap stopped the run (${done} of 6 trials done, ${tookMs} ms)`);
+  assert.equal((view.metadata.cutShort as { trialsLeft: number }).trialsLeft, 6 - done);
+  const runs = JSON.parse((await runCli(["runs", "--json", "--db", path])).stdout);
+  assert.equal(runs[0].status, "cut-short");
+  const shown = await runCli(["show", view.id, "--db", path]);
+  assert.match(shown.stdout, new RegExp(`run ${view.id}\\s+cut-short`));
+
+  const resumed = await runCli(["run", "--resume", view.id, "--db", path, "--json"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout).status, "completed");
+  assert.equal(completedTrials(path), 6);
+});
+
+test("--max-time that is not a duration is bad input before anything is stored", async () => {
+  const path = db("bad-cap.db");
+  const run = await runCli(["run", ...SHORT, "--max-time", "soon", "--db", path]);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /bad input: --max-time: 'soon' is not a duration/);
+  assert.equal(existsSync(path), false);
 });
