@@ -11,6 +11,8 @@ import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./dri
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import { assertLabFree, dropAbandonedLock } from "./labs/lab-lock.js";
+import { labDown } from "./labs/netns-lab.js";
 import { parseGuestKind, readQemuLabState } from "./labs/qemu-lab.js";
 import { validateLabName } from "./labs/topology.js";
 import {
@@ -22,7 +24,7 @@ import {
   probeCpuOptions,
   probeGuestOptions,
 } from "./matrix/plan.js";
-import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
+import { resumeMatrixRun, revertLabLeftovers, runMatrixFile } from "./matrix/run.js";
 import {
   cellsFromFlags,
   flagName,
@@ -368,6 +370,27 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
   } finally {
     store.close();
   }
+}
+
+/**
+ * `lab down`: first restores what a run killed on the lab left applied (CPU pins, IRQ affinities,
+ * sysctls, options' revert steps, from the store its lock names), then removes the lab. When a
+ * setting cannot be restored the lab is still removed, and the error names what was left.
+ */
+export async function labDownRestoring(name: string): Promise<{ removed: string[]; restored: string[] }> {
+  validateLabName(name);
+  assertLabFree(name);
+  let restored: string[] = [];
+  let failure: Error | null = null;
+  try {
+    restored = await revertLabLeftovers(name);
+  } catch (error) {
+    failure = error as Error;
+  }
+  const { removed } = await labDown(name);
+  if (failure) throw failure;
+  dropAbandonedLock(name);
+  return { removed, restored };
 }
 
 export function listRuns(db?: string): RunRecord[] {
