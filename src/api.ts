@@ -52,7 +52,7 @@ import {
 import { type PeakFlags, peakCellFromFlags, searchOptionsFromFlags } from "./run/peak-plan.js";
 import { executePeakRun } from "./run/peak-run.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
-import { type RunRecord, Store } from "./storage/store.js";
+import { assertRoom, type RunRecord, Store } from "./storage/store.js";
 
 export const DEFAULT_DB = "vnetbench.db";
 
@@ -129,6 +129,8 @@ export function planRun(options: RunOptions): PlannedRun {
 
 /** Opens the store; `forRun`: one a run will write to, checked writable with room to spare first. */
 function openStore(db: string | undefined, { forRun = false } = {}): Store {
+  // No room for a run: refused before a new store file is even made.
+  if (forRun) assertRoom(db ?? DEFAULT_DB);
   const store = new Store(db ?? DEFAULT_DB);
   if (forRun) {
     try {

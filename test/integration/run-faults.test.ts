@@ -3,8 +3,9 @@
 // Ctrl-C exits 130 with the resume hint, and a SIGKILLed run reads `interrupted` afterwards.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -167,4 +168,67 @@ test("--max-time that is not a duration is bad input before anything is stored",
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /bad input: --max-time: 'soon' is not a duration/);
   assert.equal(existsSync(path), false);
+});
+
+/** A tmpfs of `size` mounted at a new directory for the test's body, unmounted after. */
+async function withTmpfs(name: string, size: string, body: (mount: string) => Promise<void>): Promise<void> {
+  const mount = join(dir, name);
+  mkdirSync(mount);
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mount]);
+  try {
+    await body(mount);
+  } finally {
+    execFileSync("umount", [mount]);
+  }
+}
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+test("a store on a full or read-only filesystem, or from a newer vnetbench, is refused before the first trial (exit 2), unchanged", {
+  skip: process.getuid?.() !== 0 && "needs root (tmpfs mounts)",
+}, async () => {
+  const run = (path: string) => runCli(["run", ...SHORT, "--pattern", "rr", "--trials", "1", "--db", path]);
+
+  const newer = db("newer.db");
+  const handle = new Database(newer);
+  handle.pragma("user_version = 99");
+  handle.close();
+  const before = sha256(newer);
+  const refusedNewer = await run(newer);
+  assert.equal(refusedNewer.code, 2, refusedNewer.stderr);
+  assert.match(
+    refusedNewer.stderr,
+    /bad input: store .*newer\.db has schema version 99, newer than this vnetbench's \d+: upgrade vnetbench/,
+  );
+  assert.equal(sha256(newer), before, "the newer store is left as it was");
+
+  await withTmpfs("full", "1m", async (mount) => {
+    const path = join(mount, "runs.db");
+    const full = await run(path);
+    assert.equal(full.code, 2, full.stderr);
+    assert.match(
+      full.stderr,
+      /bad input: store .*runs\.db: only \d+ KiB free on its filesystem \(a run needs at least 64 MiB\)/,
+    );
+    assert.equal(existsSync(path), false, "no store file was made");
+  });
+
+  await withTmpfs("ro", "80m", async (mount) => {
+    const path = join(mount, "runs.db");
+    const first = await run(path);
+    assert.equal(first.code, 0, first.stderr);
+    execFileSync("mount", ["-o", "remount,ro", mount]);
+    const stored = sha256(path);
+    const refused = await run(path);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /bad input: cannot open store .*runs\.db: .*\(its filesystem is mounted read-only: use --db on a writable one\)/,
+    );
+    assert.doesNotMatch(refused.stderr, /trial/);
+    const resume = await runCli(["run", "--resume", "latest", "--db", path]);
+    assert.equal(resume.code, 2, resume.stderr);
+    assert.match(resume.stderr, /mounted read-only/);
+    assert.equal(sha256(path), stored, "the read-only store is unchanged");
+  });
 });
