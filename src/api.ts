@@ -52,6 +52,7 @@ import {
 import { type PeakFlags, peakCellFromFlags, searchOptionsFromFlags } from "./run/peak-plan.js";
 import { executePeakRun } from "./run/peak-run.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
+import { parseLoadLimit } from "./run/trial-checks.js";
 import { assertRoom, type RunRecord, Store } from "./storage/store.js";
 
 export const DEFAULT_DB = "vnetbench.db";
@@ -78,6 +79,8 @@ export interface RunOptions extends TrafficFlags {
   failFast?: boolean;
   /** `--max-time`: a duration (90s, 10m, 2h) the run ends within, cut short and resumable. */
   maxTime?: string;
+  /** `--max-other-load`: flag trials whose other processes used more of the host's CPU (e.g. 20%). */
+  maxOtherLoad?: string;
 }
 
 export interface PlannedRun {
@@ -163,7 +166,7 @@ async function executeOnPaths(
   store: Store,
   runId: string,
   paths: PathOptions,
-  options: Pick<RunOptions, "onEvent" | "signal" | "failFast"> & { cap?: RunCap },
+  options: Pick<RunOptions, "onEvent" | "signal" | "failFast"> & { cap?: RunCap; maxOtherLoad?: number },
 ): Promise<RunView> {
   const provider = await openPaths(paths);
   try {
@@ -199,6 +202,7 @@ async function executeOnPaths(
       failFast: options.failFast,
       cellUnsupported: whyCellUnsupported,
       cap: options.cap,
+      maxOtherLoad: options.maxOtherLoad,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -234,6 +238,17 @@ const RESUME_KEEPS = [...MATRIX_REPLACES, "matrix", "trials", "lab", "tester", "
 /** The run's cap from `--max-time`, counted from now (before the lab is brought up). */
 function capOf(maxTime: string | undefined): RunCap | undefined {
   return maxTime === undefined ? undefined : runCap(parseDuration(maxTime), performance.now());
+}
+
+/** What bounds a run: `--max-time` and `--max-other-load`, checked before anything is touched. */
+function boundsOf(options: { maxTime?: string; maxOtherLoad?: string }): {
+  cap?: RunCap;
+  maxOtherLoad?: number;
+} {
+  return {
+    cap: capOf(options.maxTime),
+    maxOtherLoad: options.maxOtherLoad === undefined ? undefined : parseLoadLimit(options.maxOtherLoad),
+  };
 }
 
 /** Refuses flags given with `--resume`, naming the first: the stored run decides what they would. */
@@ -281,7 +296,10 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
   }
 }
 
-async function runMatrix(options: RunOptions & { matrix: string }, cap?: RunCap): Promise<RunView> {
+async function runMatrix(
+  options: RunOptions & { matrix: string },
+  bounds: ReturnType<typeof boundsOf>,
+): Promise<RunView> {
   matrixConflicts(options);
   const store = openStore(options.db, { forRun: true });
   try {
@@ -296,7 +314,7 @@ async function runMatrix(options: RunOptions & { matrix: string }, cap?: RunCap)
       onEvent: options.onEvent,
       signal: options.signal,
       failFast: options.failFast,
-      cap,
+      ...bounds,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -310,10 +328,10 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   checkName("--label", options.label ?? "");
   checkName("--tester", options.tester ?? defaultTester());
   if (options.lab !== undefined) validateLabName(options.lab);
-  const cap = capOf(options.maxTime);
+  const bounds = boundsOf(options);
   if (options.endpoints !== undefined && options.matrix === undefined)
     await loadEndpointsFile(options.endpoints);
-  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix }, cap);
+  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix }, bounds);
   const plan = planRun(options);
   const paths: PathOptions = {
     setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
@@ -336,7 +354,12 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
       command: options.command ?? [],
       metadata: { ...localHostMetadata(), paths },
     });
-    return await executeOnPaths(store, run.id, paths, { ...options, cap });
+    return await executeOnPaths(store, run.id, paths, {
+      onEvent: options.onEvent,
+      signal: options.signal,
+      failFast: options.failFast,
+      ...bounds,
+    });
   } finally {
     store.close();
   }
@@ -349,11 +372,13 @@ export interface ResumeOptions {
   failFast?: boolean;
   /** `--max-time` for this part of the run. */
   maxTime?: string;
+  /** `--max-other-load` for this part of the run. */
+  maxOtherLoad?: string;
 }
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
-  const cap = capOf(options.maxTime);
+  const bounds = boundsOf(options);
   const store = openExistingStore(options.db, { forRun: true });
   try {
     const run = store.getRun(reference);
@@ -363,12 +388,17 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
         onEvent: options.onEvent,
         signal: options.signal,
         failFast: options.failFast,
-        cap,
+        ...bounds,
       });
       return loadRunView(store, run.id, { histograms: true });
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
-    return await executeOnPaths(store, run.id, paths, { ...options, cap });
+    return await executeOnPaths(store, run.id, paths, {
+      onEvent: options.onEvent,
+      signal: options.signal,
+      failFast: options.failFast,
+      ...bounds,
+    });
   } finally {
     store.close();
   }

@@ -1,6 +1,7 @@
 // CPU reports → the JSON contract's summary.cpu, and the sum of a cell's trials.
 
 import { type CategorySeconds, CPU_CATEGORIES, type CpuReport } from "../monitors/cpu-report.js";
+import type { OtherLoad } from "../monitors/other-load.js";
 import { addByComponent, type CpuByComponent } from "./cpu-components.js";
 
 /** `summary.cpu` of the JSON contract. */
@@ -30,6 +31,8 @@ export interface CpuSummary {
   byComponent?: CpuByComponent;
   /** The vCPU thread ids byComponent.vcpu was read from (QMP). */
   vcpuThreads?: number[];
+  /** One trial's CPU used by processes other than the run's own, where the host is this machine. */
+  otherLoad?: OtherLoad;
 }
 
 /** The summary of one trial's report. */

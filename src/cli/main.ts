@@ -87,6 +87,10 @@ program
     "--max-time <duration>",
     "end the run within this long (90s, 10m, 2h): no trial starts that would end later; the run is stored cut short (exit 5), --resume continues it",
   )
+  .option(
+    "--max-other-load <percent>",
+    "flag (leave out of the statistics) a trial in which processes other than the run's used more than this share of the host's CPU, e.g. 20% (default: measured, warned about above 25 %, not flagged)",
+  )
   .addOption(dbOption())
   .action(async (matrix: string | undefined, options) => {
     if (options.keepGoing && options.failFast)
@@ -109,6 +113,7 @@ program
           signal,
           failFast: options.failFast,
           maxTime: options.maxTime,
+          maxOtherLoad: options.maxOtherLoad,
         })
       : await runBenchmark({ ...options, matrix, onEvent, signal, command: process.argv.slice(2) });
     if (options.json) printJson(view);

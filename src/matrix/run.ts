@@ -47,6 +47,8 @@ export interface MatrixRunOptions {
   failFast?: boolean;
   /** `--max-time`: the run is cut short before a trial that would end after it. */
   cap?: RunCap;
+  /** `--max-other-load`: the share of the host's CPU other processes may use before a trial is flagged. */
+  maxOtherLoad?: number;
 }
 
 /** What a matrix run stores about its matrix (metadata.matrix): enough to resume it. */
@@ -211,7 +213,7 @@ export async function revertLabLeftovers(name: string): Promise<string[]> {
 export async function resumeMatrixRun(
   store: Store,
   run: StoredRun,
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap" | "maxOtherLoad">,
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
@@ -231,7 +233,7 @@ async function execute(
   stored: StoredMatrix,
   place: MatrixPlace,
   stale: readonly AppliedSetup[],
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap" | "maxOtherLoad">,
 ): Promise<void> {
   // Before anything is applied: a run killed from here on is found by `lab down`.
   place.provider.noteRun?.(resolve(store.path), runId);
@@ -273,5 +275,6 @@ async function execute(
     failFast: options.failFast,
     cellUnsupported: whyCellUnsupported,
     cap: options.cap,
+    maxOtherLoad: options.maxOtherLoad,
   });
 }

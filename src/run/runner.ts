@@ -16,7 +16,7 @@ import type { RunRecord, RunStatus, Store } from "../storage/store.js";
 import { fitsBeforeCap, msLeft, type RunCap } from "./max-time.js";
 import { currentOwner, ownerAlive, type RunOwner } from "./owner.js";
 import { peakSearchSeconds, runPeakTrial } from "./peak.js";
-import { missingData, trialFlags } from "./trial-checks.js";
+import { describeOtherLoad, missingData, otherLoadVerdict, trialFlags } from "./trial-checks.js";
 import { measureWithCpu } from "./trial-cpu.js";
 
 export type RunEvent =
@@ -92,6 +92,8 @@ export interface RunDependencies {
   cellUnsupported?(cell: Cell): string | null;
   /** `--max-time`: no trial starts that would not end before it; the run is then cut short. */
   cap?: RunCap;
+  /** `--max-other-load`: flag a trial whose other processes used more than this share of the host's CPU. */
+  maxOtherLoad?: number;
 }
 
 /** Sortable, readable and unique: 20261126-151203-3f9a. */
@@ -442,7 +444,14 @@ async function runOneTrial(
       cpu: measured.cpu,
       wallMs: Date.now() - wallStart,
       monotonicMs: performance.now() - monotonicStart,
+      maxOtherLoad: deps.maxOtherLoad,
     });
+    const other = measured.cpu?.otherLoad;
+    if (other && otherLoadVerdict(other.fraction, deps.maxOtherLoad) === "warn")
+      deps.onEvent?.({
+        type: "warning",
+        message: `cell ${cell.key} trial ${trial}: ${describeOtherLoad(other)} (kept: --max-other-load flags such trials)`,
+      });
     return {
       cellKey: cell.key,
       trial,

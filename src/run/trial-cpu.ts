@@ -17,6 +17,7 @@ import { isTransactional, type Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
 import type { CpuReport } from "../monitors/cpu-report.js";
+import { otherLoadBetween, type ProcStat, readProcStats } from "../monitors/other-load.js";
 
 export interface TrialCpu {
   cpu: CpuSummary | null;
@@ -101,11 +102,17 @@ export async function measureWithCpu(
   if (!host) return { samples: await run(), cpu: null, serviceDemand: null, windowCpuSeconds: null };
   let monitor: Promise<CpuMonitor> | null = null;
   let stopped: Promise<CpuReport> | null = null;
+  // Other processes' CPU is read from this host's /proc, where the host is this machine.
+  const here = host.kind === "local" || host.kind === "netns";
+  let othersBefore: Map<number, ProcStat> | null = null;
+  let othersAfter: Map<number, ProcStat> | null = null;
   const stop = () => {
+    if (here && othersBefore && !othersAfter) othersAfter = readProcStats();
     stopped ??= monitor ? monitor.then((started) => started.stop()) : null;
     stopped?.catch(() => {});
   };
   const opens = setTimeout(() => {
+    if (here) othersBefore = readProcStats();
     const qemuPids = options.hypervisor?.qemuPids ?? [];
     const processes = qemuPids.length
       ? [
@@ -140,6 +147,10 @@ export async function measureWithCpu(
   try {
     const report = await (stopped as Promise<CpuReport>);
     const cpu = summarizeCpu(report);
+    if (othersBefore && othersAfter) {
+      const ours = [process.pid, ...(options.generatorPids ?? []), ...(options.hypervisor?.qemuPids ?? [])];
+      cpu.otherLoad = otherLoadBetween(othersBefore, othersAfter, ours, cpu.wallSeconds * cpu.onlineCpus);
+    }
     if (options.hypervisor?.qemuPids.length) {
       cpu.byComponent = cpuByComponent(report, options.hypervisor);
       cpu.vcpuThreads = [...options.hypervisor.vcpuTids];

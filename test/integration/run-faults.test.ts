@@ -232,3 +232,40 @@ test("a store on a full or read-only filesystem, or from a newer vnetbench, is r
     assert.equal(sha256(path), stored, "the read-only store is unchanged");
   });
 });
+
+test("--max-other-load: a trial during which another process burns a CPU is flagged other-load, naming it", async () => {
+  // Not a child of the run: to the run it is another job on the machine.
+  const burner = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+  try {
+    const run = await runCli([
+      "run",
+      ...SHORT,
+      "--duration",
+      "1",
+      "--pattern",
+      "rr",
+      "--trials",
+      "1",
+      "--max-other-load",
+      "10%",
+      "--json",
+      "--db",
+      db("other-load.db"),
+    ]);
+    // Every trial flagged: none is left for the statistics, which is not a failed run.
+    assert.equal(run.code, 0, run.stderr);
+    const [trial] = JSON.parse(run.stdout).cells[0].trials;
+    assert.equal(trial.status, "completed");
+    const flag = trial.flags?.find((f: { reason: string }) => f.reason === "other-load");
+    assert.ok(flag, JSON.stringify(trial.flags));
+    assert.match(
+      flag.detail,
+      new RegExp(
+        `other processes used [\\d.]+ % of the host's CPU capacity: .*pid ${burner.pid}.* \\(limit 10 %\\)`,
+      ),
+    );
+    assert.ok(trial.cpu.otherLoad.fraction > 0.1);
+  } finally {
+    burner.kill("SIGKILL");
+  }
+});
