@@ -11,6 +11,8 @@ import { autoDriver, driverFor, whyCellUnsupported, whyUnsupported } from "./dri
 import { loadEndpointsFile } from "./endpoints/endpoints-file.js";
 import { LocalEndpoint } from "./endpoints/local.js";
 import { InputError } from "./errors.js";
+import { assertLabFree, dropAbandonedLock } from "./labs/lab-lock.js";
+import { labDown } from "./labs/netns-lab.js";
 import { parseGuestKind, readQemuLabState } from "./labs/qemu-lab.js";
 import { validateLabName } from "./labs/topology.js";
 import {
@@ -22,7 +24,7 @@ import {
   probeCpuOptions,
   probeGuestOptions,
 } from "./matrix/plan.js";
-import { resumeMatrixRun, runMatrixFile } from "./matrix/run.js";
+import { resumeMatrixRun, revertLabLeftovers, runMatrixFile } from "./matrix/run.js";
 import {
   cellsFromFlags,
   flagName,
@@ -44,6 +46,7 @@ import {
   defaultMaxTrials,
 } from "./run/adaptive-run.js";
 import { collectFingerprint } from "./run/fingerprint.js";
+import { parseDuration, type RunCap, runCap } from "./run/max-time.js";
 import { defaultTester, localHostMetadata, vnetbenchVersion } from "./run/metadata.js";
 import { ownerAlive, type RunOwner } from "./run/owner.js";
 import {
@@ -56,7 +59,8 @@ import {
 import { type PeakFlags, peakCellFromFlags, searchOptionsFromFlags } from "./run/peak-plan.js";
 import { executePeakRun } from "./run/peak-run.js";
 import { createRun, executeRun, type RunEvent } from "./run/runner.js";
-import { type RunRecord, Store } from "./storage/store.js";
+import { parseLoadLimit } from "./run/trial-checks.js";
+import { assertRoom, type RunRecord, Store } from "./storage/store.js";
 
 export const DEFAULT_DB = "vnetbench.db";
 
@@ -88,6 +92,10 @@ export interface RunOptions extends TrafficFlags {
   baseline?: string;
   /** The most trials a cell gets in a run with a baseline (default twice the initial trials). */
   maxTrials?: string | number;
+  /** `--max-time`: a duration (90s, 10m, 2h) the run ends within, cut short and resumable. */
+  maxTime?: string;
+  /** `--max-other-load`: flag trials whose other processes used more of the host's CPU (e.g. 20%). */
+  maxOtherLoad?: string;
 }
 
 export interface PlannedRun {
@@ -176,6 +184,8 @@ export function planRun(options: RunOptions): PlannedRun {
 
 /** Opens the store; `forRun`: one a run will write to, checked writable with room to spare first. */
 function openStore(db: string | undefined, { forRun = false } = {}): Store {
+  // No room for a run: refused before a new store file is even made.
+  if (forRun) assertRoom(db ?? DEFAULT_DB);
   const store = new Store(db ?? DEFAULT_DB);
   if (forRun) {
     try {
@@ -208,7 +218,7 @@ async function executeOnPaths(
   store: Store,
   runId: string,
   paths: PathOptions,
-  options: Pick<RunOptions, "onEvent" | "signal" | "failFast">,
+  options: Pick<RunOptions, "onEvent" | "signal" | "failFast"> & { cap?: RunCap; maxOtherLoad?: number },
 ): Promise<RunView> {
   const provider = await openPaths(paths);
   try {
@@ -244,6 +254,8 @@ async function executeOnPaths(
       failFast: options.failFast,
       cellUnsupported: whyCellUnsupported,
       rounds: adaptiveRounds(store, runId),
+      cap: options.cap,
+      maxOtherLoad: options.maxOtherLoad,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -285,6 +297,22 @@ const RESUME_KEEPS = [
   "baseline",
   "maxTrials",
 ] as const;
+
+/** The run's cap from `--max-time`, counted from now (before the lab is brought up). */
+function capOf(maxTime: string | undefined): RunCap | undefined {
+  return maxTime === undefined ? undefined : runCap(parseDuration(maxTime), performance.now());
+}
+
+/** What bounds a run: `--max-time` and `--max-other-load`, checked before anything is touched. */
+function boundsOf(options: { maxTime?: string; maxOtherLoad?: string }): {
+  cap?: RunCap;
+  maxOtherLoad?: number;
+} {
+  return {
+    cap: capOf(options.maxTime),
+    maxOtherLoad: options.maxOtherLoad === undefined ? undefined : parseLoadLimit(options.maxOtherLoad),
+  };
+}
 
 /** Refuses flags given with `--resume`, naming the first: the stored run decides what they would. */
 export function resumeConflicts(options: RunOptions & { dryRun?: boolean }): void {
@@ -331,7 +359,10 @@ export async function planMatrixFile(file: string, options: MatrixPlanOptions = 
   }
 }
 
-async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunView> {
+async function runMatrix(
+  options: RunOptions & { matrix: string },
+  bounds: ReturnType<typeof boundsOf>,
+): Promise<RunView> {
   matrixConflicts(options);
   const store = openStore(options.db, { forRun: true });
   try {
@@ -350,6 +381,7 @@ async function runMatrix(options: RunOptions & { matrix: string }): Promise<RunV
       onEvent: options.onEvent,
       signal: options.signal,
       failFast: options.failFast,
+      ...bounds,
     });
     return loadRunView(store, runId, { histograms: true });
   } finally {
@@ -363,10 +395,11 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
   checkName("--label", options.label ?? "");
   checkName("--tester", options.tester ?? defaultTester());
   if (options.lab !== undefined) validateLabName(options.lab);
+  const bounds = boundsOf(options);
   if (options.endpoints !== undefined && options.matrix === undefined)
     await loadEndpointsFile(options.endpoints);
   checkAdaptiveFlags(options);
-  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix });
+  if (options.matrix !== undefined) return runMatrix({ ...options, matrix: options.matrix }, bounds);
   const plan = planRun(options);
   const paths: PathOptions = {
     setups: [...new Set(plan.cells.map((cell) => cell.setup.network))],
@@ -391,7 +424,12 @@ export async function runBenchmark(options: RunOptions): Promise<RunView> {
       command: options.command ?? [],
       metadata: { ...localHostMetadata(), paths, ...(adaptive ? { adaptive } : {}) },
     });
-    return await executeOnPaths(store, run.id, paths, options);
+    return await executeOnPaths(store, run.id, paths, {
+      onEvent: options.onEvent,
+      signal: options.signal,
+      failFast: options.failFast,
+      ...bounds,
+    });
   } finally {
     store.close();
   }
@@ -402,10 +440,15 @@ export interface ResumeOptions {
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
   failFast?: boolean;
+  /** `--max-time` for this part of the run. */
+  maxTime?: string;
+  /** `--max-other-load` for this part of the run. */
+  maxOtherLoad?: string;
 }
 
 /** Continues a run from its first unfinished trial, on the same paths; completed trials are kept. */
 export async function resumeBenchmark(reference: string, options: ResumeOptions): Promise<RunView> {
+  const bounds = boundsOf(options);
   const store = openExistingStore(options.db, { forRun: true });
   try {
     const run = store.getRun(reference);
@@ -415,14 +458,41 @@ export async function resumeBenchmark(reference: string, options: ResumeOptions)
         onEvent: options.onEvent,
         signal: options.signal,
         failFast: options.failFast,
+        ...bounds,
       });
       return loadRunView(store, run.id, { histograms: true });
     }
     const paths = (run.metadata.paths as PathOptions | undefined) ?? { setups: [LOOPBACK_SETUP] };
-    return await executeOnPaths(store, run.id, paths, options);
+    return await executeOnPaths(store, run.id, paths, {
+      onEvent: options.onEvent,
+      signal: options.signal,
+      failFast: options.failFast,
+      ...bounds,
+    });
   } finally {
     store.close();
   }
+}
+
+/**
+ * `lab down`: first restores what a run killed on the lab left applied (CPU pins, IRQ affinities,
+ * sysctls, options' revert steps, from the store its lock names), then removes the lab. When a
+ * setting cannot be restored the lab is still removed, and the error names what was left.
+ */
+export async function labDownRestoring(name: string): Promise<{ removed: string[]; restored: string[] }> {
+  validateLabName(name);
+  assertLabFree(name);
+  let restored: string[] = [];
+  let failure: Error | null = null;
+  try {
+    restored = await revertLabLeftovers(name);
+  } catch (error) {
+    failure = error as Error;
+  }
+  const { removed } = await labDown(name);
+  if (failure) throw failure;
+  dropAbandonedLock(name);
+  return { removed, restored };
 }
 
 export function listRuns(db?: string): RunRecord[] {

@@ -8,6 +8,8 @@ export const ExitCode = {
   runFailed: 3,
   /** A comparison left a judged metric undecided, under `compare --strict` or `acceptance.inconclusive: fail`. */
   inconclusive: 4,
+  /** `run --max-time` was reached: the whole trials done are stored and `run --resume` continues. */
+  cutShort: 5,
   /** Stopped by Ctrl-C or SIGTERM (128 + SIGINT, the shell's convention). */
   interrupted: 130,
 } as const;

@@ -1,6 +1,7 @@
 // CPU reports → the JSON contract's summary.cpu, and the sum of a cell's trials.
 
 import { type CategorySeconds, CPU_CATEGORIES, type CpuReport } from "../monitors/cpu-report.js";
+import type { OtherLoad } from "../monitors/other-load.js";
 import { addByComponent, type CpuByComponent } from "./cpu-components.js";
 import { type HostCpu, type MhzSource, mergeHosts } from "./cpu-hosts.js";
 
@@ -35,6 +36,8 @@ export interface CpuSummary {
   vcpuThreads?: number[];
   /** hostSeconds split over the hypervisor hosts the path crosses (they add up to it), by host name. */
   byHost?: Record<string, HostCpu>;
+  /** One trial's CPU used by processes other than the run's own, where the host is this machine. */
+  otherLoad?: OtherLoad;
 }
 
 /** The summary of one trial's report. */

@@ -1,10 +1,11 @@
 // `vnetbench lab up|down|status|link`: the netns lab by hand (run brings one up by itself).
 
 import type { Command } from "commander";
+import { labDownRestoring } from "../api.js";
 import type { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError } from "../errors.js";
 import type { LinkOptions, LinkShaping } from "../labs/link-options.js";
-import { labDown, labStatus, labUp, openLab, setLinkOptions } from "../labs/netns-lab.js";
+import { labStatus, labUp, openLab, setLinkOptions } from "../labs/netns-lab.js";
 import { type LabGuest, parseGuestKind } from "../labs/qemu-lab.js";
 import { DEFAULT_LAB_NAME, LAB_LINKS, LAB_NODES, type LabLinkName, type LabNode } from "../labs/topology.js";
 import { formatTable } from "../report/table.js";
@@ -110,16 +111,18 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command("down")
-    .description("remove everything the lab made (idempotent; also cleans a lab left by a killed run)")
+    .description(
+      "remove everything the lab made (idempotent; also cleans a lab left by a killed run, restoring the settings it changed)",
+    )
     .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
-    .option("--json", "print what was removed as JSON")
+    .option("--json", "print what was removed (and restored) as JSON")
     .action(async (options) => {
-      const { removed } = await labDown(options.name);
-      print(
-        options.json,
-        { removed },
+      const { removed, restored } = await labDownRestoring(options.name);
+      const lines = [
+        ...(restored.length ? [`restored ${restored.join(", ")}`] : []),
         removed.length ? `removed ${removed.join(", ")}` : `lab ${options.name} was not up`,
-      );
+      ];
+      print(options.json, { removed, restored }, lines.join("\n"));
     });
 
   lab

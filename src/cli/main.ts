@@ -95,6 +95,14 @@ program
   .option("--json", "print the run as JSON on stdout")
   .option("--keep-going", "record a failed trial with its reason and go on (the default)")
   .option("--fail-fast", "stop the run at the first failed trial")
+  .option(
+    "--max-time <duration>",
+    "end the run within this long (90s, 10m, 2h): no trial starts that would end later; the run is stored cut short (exit 5), --resume continues it",
+  )
+  .option(
+    "--max-other-load <percent>",
+    "flag (leave out of the statistics) a trial in which processes other than the run's used more than this share of the host's CPU, e.g. 20% (default: measured, warned about above 25 %, not flagged)",
+  )
   .addOption(dbOption())
   .action(async (matrix: string | undefined, options) => {
     if (options.keepGoing && options.failFast)
@@ -111,11 +119,25 @@ program
     const onEvent = progressReporter(process.stderr);
     const signal = withInterrupt();
     const view = options.resume
-      ? await resumeBenchmark(options.resume, { db: options.db, onEvent, signal, failFast: options.failFast })
+      ? await resumeBenchmark(options.resume, {
+          db: options.db,
+          onEvent,
+          signal,
+          failFast: options.failFast,
+          maxTime: options.maxTime,
+          maxOtherLoad: options.maxOtherLoad,
+        })
       : await runBenchmark({ ...options, matrix, onEvent, signal, command: process.argv.slice(2) });
     if (options.json) printJson(view);
     else process.stdout.write(`${formatRun(view)}\n`);
     process.exitCode = adaptiveExitCode(view.metadata);
+    if (view.status === "cut-short") {
+      process.stderr.write(
+        `vnetbench: cut short by --max-time — resume with \`vnetbench run --resume ${view.id}\`\n`,
+      );
+      // A regression found before the cap still fails the gate as one.
+      if (process.exitCode === 0) process.exitCode = ExitCode.cutShort;
+    }
   });
 
 program

@@ -18,7 +18,7 @@ export interface Cell {
 export type TrialStatus = "completed" | "failed";
 
 /** Why a completed trial's figures are not trusted: it is kept and shown, but left out of statistics. */
-export type FlagReason = "generator-limited" | "steal" | "clock-jump";
+export type FlagReason = "generator-limited" | "steal" | "clock-jump" | "other-load";
 
 export interface TrialFlag {
   reason: FlagReason;

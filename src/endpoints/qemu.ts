@@ -39,12 +39,28 @@ export class QemuGuestEndpoint implements Endpoint {
       options.input === undefined
         ? `exec ${shellJoin(argv)}`
         : `printf %s ${shellQuote(options.input)} | ${shellJoin(argv)}`;
-    const command = await this.channel.run(line);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Waiting for a free control port counts towards the timeout; a command started after it is ended.
+    const starting = this.channel.run(line);
+    let waited: NodeJS.Timeout | undefined;
+    const command = await Promise.race([
+      starting,
+      new Promise<never>((_, reject) => {
+        waited = setTimeout(() => {
+          starting.then((late) => this.kill(late.pid, "KILL")).catch(() => {});
+          reject(
+            new CommandError(
+              `on guest ${this.name}: ${shellJoin(argv)}: no free control port within ${timeoutMs} ms`,
+              argv,
+            ),
+          );
+        }, timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(waited));
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     command.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     command.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -10,7 +10,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { InputError, RunError } from "../errors.js";
-import { type CommandError, execCommand } from "../util/process.js";
+import { type CommandError, describeArgv, execCommand } from "../util/process.js";
 import { type CpioEntry, cpioArchive } from "./cpio.js";
 import { GUEST_MODULES, INIT_SCRIPT } from "./init-script.js";
 
@@ -86,11 +86,20 @@ async function installedVersion(pkg: string): Promise<string> {
   return match[1]!;
 }
 
-/** Runs `producer | consumer`, failing with the first one's error. */
-function pipeline(producer: string[], consumer: string[], cwd: string): Promise<void> {
+/** Runs `producer | consumer`, failing with the first one's error; both are killed past the timeout. */
+function pipeline(producer: string[], consumer: string[], cwd: string, timeoutMs = 600_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const a = spawn(producer[0]!, producer.slice(1), { cwd, stdio: ["ignore", "pipe", "pipe"] });
     const b = spawn(consumer[0]!, consumer.slice(1), { cwd, stdio: ["pipe", "ignore", "pipe"] });
+    const timer = setTimeout(() => {
+      a.kill("SIGKILL");
+      b.kill("SIGKILL");
+      reject(
+        new RunError(
+          `image build: ${describeArgv(producer)} | ${describeArgv(consumer)} did not end within ${timeoutMs / 1000} s`,
+        ),
+      );
+    }, timeoutMs);
     a.stdout.pipe(b.stdin);
     b.stdin.on("error", () => {});
     const errors: string[] = [];
@@ -100,6 +109,7 @@ function pipeline(producer: string[], consumer: string[], cwd: string): Promise<
     const done = (name: string) => (code: number | null) => {
       if (code !== 0) errors.unshift(`${name} exited ${code}`);
       if (--pending === 0) {
+        clearTimeout(timer);
         if (errors.length) reject(new RunError(`image build: ${errors.join(" | ").trim()}`));
         else resolve();
       }

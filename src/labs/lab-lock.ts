@@ -2,7 +2,7 @@
 // time). A second run on a lab in use, or `lab down`/`lab up --force` of it, is refused at once,
 // naming the first; a file left by a killed process is taken over.
 
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { currentOwner, ownerAlive, type RunOwner } from "../run/owner.js";
@@ -13,6 +13,8 @@ export interface LabHolder extends RunOwner {
   /** The holder's command line. */
   command: string[];
   since: string;
+  /** The run it executes on the lab, and its store: where `lab down` finds what a killed run left applied. */
+  run?: { store: string; id: string };
 }
 
 function lockPath(name: string, dir: string): string {
@@ -80,6 +82,31 @@ export function claimLab(name: string, dir = LAB_LOCK_DIR): void {
   }
   const holder = readHolder(path);
   throw holder ? inUse(name, holder) : new InputError(`lab ${name}: could not take its lock ${path}`);
+}
+
+/** Records in this process's lock which run it executes, and in which store. */
+export function noteLabRun(name: string, run: { store: string; id: string }, dir = LAB_LOCK_DIR): void {
+  const path = lockPath(name, dir);
+  const holder = readHolder(path);
+  if (holder?.pid !== process.pid) return;
+  writeFileSync(`${path}.tmp`, JSON.stringify({ ...holder, run }), { mode: 0o644 });
+  renameSync(`${path}.tmp`, path); // atomic: a reader sees the old lock or the new, never half
+}
+
+/** The lock of a process that is gone (killed while it held the lab), or null. */
+export function abandonedHolder(name: string, dir = LAB_LOCK_DIR): LabHolder | null {
+  const holder = readHolder(lockPath(name, dir));
+  return holder && holder.pid !== process.pid && ownerAlive(holder) === false ? holder : null;
+}
+
+/** Removes the lock a gone process left, once what it left applied is dealt with. */
+export function dropAbandonedLock(name: string, dir = LAB_LOCK_DIR): void {
+  if (!abandonedHolder(name, dir)) return;
+  try {
+    unlinkSync(lockPath(name, dir));
+  } catch {
+    // already gone
+  }
 }
 
 /** Gives the lab back, if this process holds it. */

@@ -41,7 +41,8 @@ function directoryOf(endpoints: Endpoint[], host: Endpoint): EndpointDirectory {
   return { byName, host, local };
 }
 
-function onLab(lab: Lab, owned: boolean): MatrixPlace {
+/** A lab as a place: its nodes and `local` (this host, whose CPUs and IRQs the lab shares) by name. */
+export function onLab(lab: Lab, owned: boolean): MatrixPlace {
   const provider = labPaths(lab, owned);
   // The lab's namespaces share this host's CPUs, IRQs and /proc: CPU setups act here, directly.
   const local = provider.host!;

@@ -3,20 +3,26 @@
 // resumes from the matrix text stored with it, with the same cells, order and seed.
 
 import { randomInt } from "node:crypto";
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { powerFromHistory } from "../compare/power-history.js";
 import type { Cell } from "../domain/cell.js";
 import { whyCellUnsupported } from "../drivers/registry.js";
-import { InputError } from "../errors.js";
+import { InputError, RunError } from "../errors.js";
+import { abandonedHolder } from "../labs/lab-lock.js";
+import { openLab } from "../labs/netns-lab.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
 import { type AdaptiveSettings, adaptiveNote, adaptiveRounds } from "../run/adaptive-run.js";
 import { collectFingerprint } from "../run/fingerprint.js";
+import type { RunCap } from "../run/max-time.js";
 import { localHostMetadata } from "../run/metadata.js";
+import { isRoot, RUN_LAB_NAME } from "../run/paths.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
-import type { Store, StoredRun } from "../storage/store.js";
+import { Store, type StoredRun } from "../storage/store.js";
 import { type AppliedSetup, type GuestRestart, MatrixSetups } from "./apply.js";
 import type { Matrix } from "./matrix.js";
-import { type MatrixPlace, openMatrixPlace } from "./place.js";
+import { type MatrixPlace, onLab, openMatrixPlace } from "./place.js";
 import {
   guestFacts,
   loadMatrix,
@@ -43,6 +49,10 @@ export interface MatrixRunOptions {
   onEvent?: (event: RunEvent) => void;
   signal?: AbortSignal;
   failFast?: boolean;
+  /** `--max-time`: the run is cut short before a trial that would end after it. */
+  cap?: RunCap;
+  /** `--max-other-load`: the share of the host's CPU other processes may use before a trial is flagged. */
+  maxOtherLoad?: number;
 }
 
 /** What a matrix run stores about its matrix (metadata.matrix): enough to resume it. */
@@ -62,6 +72,15 @@ export interface StoredMatrix {
 /** Plans, stores and executes a matrix file's run; returns its id. */
 export async function runMatrixFile(store: Store, file: string, options: MatrixRunOptions): Promise<string> {
   const matrix = loadMatrix(file);
+  // A run killed on the same lab, recorded in another store, left its settings to this run.
+  const labName = options.lab ?? (matrix.endpoints.kind === "default" && isRoot() ? RUN_LAB_NAME : undefined);
+  if (labName !== undefined)
+    await revertLabLeftovers(labName).then(
+      (restored) =>
+        restored.length > 0 &&
+        options.onEvent?.({ type: "warning", message: `restored ${restored.join(", ")} on lab ${labName}` }),
+      (error: Error) => options.onEvent?.({ type: "warning", message: error.message }),
+    );
   const place = await openMatrixPlace(matrix, options.lab, options.guests);
   try {
     await recoverAbandoned(store, matrix, place, options);
@@ -138,13 +157,7 @@ async function recoverAbandoned(
       });
       continue;
     }
-    const setups = new MatrixSetups(
-      theirs,
-      place.directory,
-      (applied) => store.setMetadataField(record.id, "appliedSetups", applied),
-      place.guests && { control: place.guests.control, restoreMachine: false },
-    );
-    await setups.recover(stale);
+    await revertLeftovers(store, record.id, theirs, place, stale);
     options.onEvent?.({
       type: "warning",
       message: `reverted ${what}, left applied by killed run ${record.id}`,
@@ -152,11 +165,62 @@ async function recoverAbandoned(
   }
 }
 
+/** Undoes a run's recorded leftovers (last applied first), keeping its journal current as it goes. */
+function revertLeftovers(
+  store: Store,
+  runId: string,
+  matrix: Matrix,
+  place: MatrixPlace,
+  stale: readonly AppliedSetup[],
+): Promise<void> {
+  const setups = new MatrixSetups(
+    matrix,
+    place.directory,
+    (applied) => store.setMetadataField(runId, "appliedSetups", applied),
+    place.guests && { control: place.guests.control, restoreMachine: false },
+  );
+  return setups.recover(stale);
+}
+
+/**
+ * Before `lab down`: undoes what a run killed on the lab left applied — CPU pins, IRQ affinities,
+ * sysctls, options' revert steps — found through the lab's lock (the store and run it names).
+ * Returns what was reverted (empty when nothing was left); throws naming what could not be.
+ */
+export async function revertLabLeftovers(name: string): Promise<string[]> {
+  const holder = abandonedHolder(name);
+  if (!holder?.run) return [];
+  if (!existsSync(holder.run.store))
+    throw new RunError(
+      `lab ${name}: killed run ${holder.run.id} recorded what it applied in ${holder.run.store}, which is gone: ` +
+        "its settings cannot be restored from it",
+    );
+  const store = new Store(holder.run.store);
+  try {
+    const record = store.getRun(holder.run.id);
+    const stale = (record.metadata.appliedSetups ?? []) as AppliedSetup[];
+    const stored = record.metadata.matrix as StoredMatrix | undefined;
+    if (stale.length === 0 || !stored) return [];
+    const what = stale.map((entry) => `${entry.category} option ${entry.option}`);
+    try {
+      const place = onLab(await openLab(name), false);
+      await revertLeftovers(store, record.id, matrixFromText(stored.text, stored.file), place, stale);
+    } catch (error) {
+      throw new RunError(
+        `lab ${name}: restoring ${what.join(", ")} left applied by killed run ${record.id}: ${(error as Error).message}`,
+      );
+    }
+    return what.map((entry) => `${entry} (run ${record.id})`);
+  } finally {
+    store.close();
+  }
+}
+
 /** Continues a stored matrix run: undoes what a crash left applied, then runs the remaining trials. */
 export async function resumeMatrixRun(
   store: Store,
   run: StoredRun,
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap" | "maxOtherLoad">,
 ): Promise<void> {
   const stored = run.metadata.matrix as StoredMatrix;
   const matrix = matrixFromText(stored.text, stored.file);
@@ -176,8 +240,10 @@ async function execute(
   stored: StoredMatrix,
   place: MatrixPlace,
   stale: readonly AppliedSetup[],
-  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast">,
+  options: Pick<MatrixRunOptions, "driverFor" | "onEvent" | "signal" | "failFast" | "cap" | "maxOtherLoad">,
 ): Promise<void> {
+  // Before anything is applied: a run killed from here on is found by `lab down`.
+  place.provider.noteRun?.(resolve(store.path), runId);
   const restarts = (store.getRun(runId).metadata.guestRestarts ?? []) as GuestRestart[];
   const setups = new MatrixSetups(
     matrix,
@@ -216,5 +282,7 @@ async function execute(
     failFast: options.failFast,
     cellUnsupported: whyCellUnsupported,
     rounds: adaptiveRounds(store, runId),
+    cap: options.cap,
+    maxOtherLoad: options.maxOtherLoad,
   });
 }

@@ -8,7 +8,7 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
-import { claimLab, releaseLab } from "../labs/lab-lock.js";
+import { claimLab, noteLabRun, releaseLab } from "../labs/lab-lock.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
 import { type GuestKind, labHypervisorTasks } from "../labs/qemu-lab.js";
 import {
@@ -30,6 +30,8 @@ export interface PathProvider {
   describe(): Record<string, unknown>;
   /** The qemu processes and vCPU threads on the host, where there are guests. */
   hypervisorTasks?(): Promise<HypervisorTasks | null>;
+  /** Tells the lab's lock which run executes on it (so `lab down` can undo what it leaves applied). */
+  noteRun?(store: string, runId: string): void;
   close(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export function labPaths(lab: Lab, owned: boolean): PathProvider {
       ...(lab.qemu ? { qemu: lab.qemu.records, image: lab.qemu.image } : {}),
     }),
     hypervisorTasks: lab.qemu ? () => labHypervisorTasks(lab.name) : undefined,
+    noteRun: (store, id) => noteLabRun(lab.name, { store, id }),
     close: async () => {
       try {
         if (owned) await labDown(lab.name);

@@ -19,9 +19,10 @@ import { InputError, InterruptedError, RunError } from "../errors.js";
 import { type ScheduledTrial, scheduleTrials, type TrialOrder } from "../plan/order.js";
 import { refreshCellSummary } from "../report/run-view.js";
 import type { RunRecord, RunStatus, Store } from "../storage/store.js";
+import { fitsBeforeCap, msLeft, type RunCap } from "./max-time.js";
 import { currentOwner, ownerAlive, type RunOwner } from "./owner.js";
 import { peakSearchSeconds, runPeakTrial } from "./peak.js";
-import { missingData, trialFlags } from "./trial-checks.js";
+import { describeOtherLoad, missingData, otherLoadVerdict, trialFlags } from "./trial-checks.js";
 import { measureWithCpu } from "./trial-cpu.js";
 
 export type RunEvent =
@@ -107,6 +108,10 @@ export interface RunDependencies {
   cellUnsupported?(cell: Cell): string | null;
   /** Rounds of trials after the scheduled ones (an adaptive run). */
   rounds?: RoundSource;
+  /** `--max-time`: no trial starts that would not end before it; the run is then cut short. */
+  cap?: RunCap;
+  /** `--max-other-load`: flag a trial whose other processes used more than this share of the host's CPU. */
+  maxOtherLoad?: number;
 }
 
 /** Sortable, readable and unique: 20261126-151203-3f9a. */
@@ -147,10 +152,19 @@ function expectedTrialS(cell: Cell): number {
 }
 
 /**
+ * How long a trial's measurement may take before the runner stops it, whatever its driver: twice
+ * what it should take plus two minutes. Drivers bound their own waits more tightly (an agent's
+ * answer, a tool's run); this catches any that does not.
+ */
+export function trialTimeLimitMs(cell: Cell): number {
+  return Math.round(expectedTrialS(cell) * 2000) + 120_000;
+}
+
+/**
  * Runs every trial of the stored run that has not completed yet (all of them for a new run; the
  * rest for a resumed one). Each cell is checked against its driver before the first trial; a cell
  * that cannot run, and any trial that fails, is stored failed with its reason and the run goes on
- * (unless `failFast`). Resolves with the final status; rejects with a RunError when every trial
+ * (unless `failFast`). A run that reaches its `cap` resolves `cut-short`. Resolves with the final status; rejects with a RunError when every trial
  * failed or `failFast` stopped it, and with an InterruptedError when the signal aborted it.
  */
 export async function executeRun(runId: string, deps: RunDependencies): Promise<RunStatus> {
@@ -163,6 +177,8 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
     );
   // Who runs it now: a run whose process vanishes (SIGKILL) reads `interrupted` afterwards.
   store.setMetadataField(runId, "owner", currentOwner());
+  // A run cut short before and resumed now is no longer cut short (unless it is again).
+  if (stored.metadata.cutShort) store.setMetadataField(runId, "cutShort", null);
   const completed = new Set(
     stored.results
       .filter((trial) => trial.status === "completed")
@@ -216,9 +232,15 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
       if (deps.signal?.aborted) throw new InterruptedError(runId);
       const refused = unrunnable.get(item.cell.key);
       const previous = todo[position - 1];
+      const remaining = todo.slice(position);
+      const nextMs =
+        ((previous && !refused ? pauseBefore(previous.cellIndex !== item.cellIndex, deps) : 0) +
+          (timed > 0 ? spentS / timed : expectedTrialS(item.cell))) *
+        1000;
+      if (!refused && !fitsBeforeCap(deps.cap, performance.now(), nextMs))
+        return cutShort(runId, remaining.length, deps);
       if (previous && !refused)
         await pause(pauseBefore(previous.cellIndex !== item.cellIndex, deps), deps.signal);
-      const remaining = todo.slice(position);
       const pausesS = (remaining.length - 1) * (deps.pauses?.betweenTrialsS ?? 0);
       const etaS =
         pausesS +
@@ -240,6 +262,9 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
         ? failedTrial(item.cell, item.trial, new Date().toISOString(), `cannot run: ${refused}`)
         : await runOneTrial(item.cell, item.trial, sessions, deps);
       if (deps.signal?.aborted && result.status === "failed") throw new InterruptedError(runId);
+      // A trial the cap stopped midway measured nothing whole: not stored, the resume runs it.
+      if (result.status === "failed" && deps.cap && msLeft(deps.cap, performance.now()) === 0)
+        return cutShort(runId, remaining.length, deps);
       store.recordTrial(runId, result);
       refreshCellSummary(store, runId, item.cell);
       if (!refused) {
@@ -287,6 +312,24 @@ export async function executeRun(runId: string, deps: RunDependencies): Promise<
     await deps.setups?.finish().catch((error: Error) => emit({ type: "warning", message: error.message }));
     await Promise.allSettled([...sessions.values()].map((session) => session.close()));
   }
+}
+
+/**
+ * Ends the run at its `--max-time` cap: the trials finished are stored, the run reads `cut-short`
+ * (with `metadata.cutShort`), and `run --resume` continues from the first trial left.
+ */
+function cutShort(runId: string, trialsLeft: number, deps: RunDependencies): RunStatus {
+  const at = new Date().toISOString();
+  deps.store.setMetadataField(runId, "cutShort", { maxTimeS: deps.cap?.maxTimeS, at, trialsLeft });
+  deps.store.setRunStatus(runId, "cut-short", at);
+  deps.onEvent?.({
+    type: "warning",
+    message:
+      `--max-time ${deps.cap?.maxTimeS} s reached: run cut short with ${trialsLeft} trial(s) left ` +
+      `(\`vnetbench run --resume ${runId}\` continues it)`,
+  });
+  deps.onEvent?.({ type: "run-end", runId, status: "cut-short" });
+  return "cut-short";
 }
 
 /**
@@ -358,6 +401,42 @@ function pause(seconds: number, signal: AbortSignal | undefined): Promise<void> 
   });
 }
 
+/**
+ * Runs a trial's measurement under its time limit and the run's cap: past either, its driver is
+ * told to stop (the signal) and the trial fails with what timed out, whether or not the driver
+ * listens. The user's interrupt reaches the driver through the same signal.
+ */
+async function bounded<T>(
+  cell: Cell,
+  deps: RunDependencies,
+  measure: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const limitMs = trialTimeLimitMs(cell);
+  const capMs = msLeft(deps.cap, performance.now());
+  const controller = new AbortController();
+  const expired = new Promise<never>((_, reject) =>
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+  );
+  expired.catch(() => {});
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new RunError(
+          capMs < limitMs
+            ? `stopped at the run's --max-time cap (${deps.cap?.maxTimeS} s)`
+            : `the trial did not end within ${Math.round(limitMs / 1000)} s (twice its expected time plus 120 s): stopped`,
+        ),
+      ),
+    Math.min(limitMs, capMs),
+  );
+  const signal = deps.signal ? AbortSignal.any([deps.signal, controller.signal]) : controller.signal;
+  try {
+    return await Promise.race([measure(signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runOneTrial(
   cell: Cell,
   trial: number,
@@ -381,27 +460,29 @@ async function runOneTrial(
     const { hosts } = await deps.pathFor(cell.setup);
     const generator = running.generatorProcesses?.() ?? [];
     const setupState = (await deps.setups?.enter(cell, { generator })) ?? {};
+    const hypervisor = (await deps.hypervisorTasks?.()) ?? null;
     const wallStart = Date.now();
     const monotonicStart = performance.now();
-    // A cell at rate `peak` is one search: its trial carries the latency–load curve and the peak.
-    const measured =
+    const measured = await bounded(cell, deps, (signal) =>
+      // A cell at rate `peak` is one search: its trial carries the latency–load curve and the peak.
       cell.traffic.rate === "peak"
-        ? await runPeakTrial(running, cell.traffic, {
+        ? runPeakTrial(running, cell.traffic, {
             host: deps.host ?? null,
             hosts,
             direction: cell.setup.direction,
-            signal: deps.signal,
+            signal,
           })
-        : await measureWithCpu(
+        : measureWithCpu(
             cell.traffic,
             {
               host: deps.host ?? null,
               generatorPids: deps.host ? generatorPidsOn(generator, deps.host) : [],
-              hypervisor: (await deps.hypervisorTasks?.()) ?? null,
+              hypervisor,
               hosts,
             },
-            () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal: deps.signal }),
-          );
+            () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal }),
+          ),
+    );
     const empty = missingData(measured.samples);
     if (empty) throw new RunError(empty);
     const flags = trialFlags({
@@ -410,7 +491,14 @@ async function runOneTrial(
       cpu: measured.cpu,
       wallMs: Date.now() - wallStart,
       monotonicMs: performance.now() - monotonicStart,
+      maxOtherLoad: deps.maxOtherLoad,
     });
+    const other = measured.cpu?.otherLoad;
+    if (other && otherLoadVerdict(other.fraction, deps.maxOtherLoad) === "warn")
+      deps.onEvent?.({
+        type: "warning",
+        message: `cell ${cell.key} trial ${trial}: ${describeOtherLoad(other)} (kept: --max-other-load flags such trials)`,
+      });
     return {
       cellKey: cell.key,
       trial,

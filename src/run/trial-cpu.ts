@@ -21,6 +21,7 @@ import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
 import type { CpuReport } from "../monitors/cpu-report.js";
 import { type HostShareWindow, hostGroup, openHostShare } from "../monitors/host-share.js";
 import { probePerf } from "../monitors/perf-probe.js";
+import { otherLoadBetween, type ProcStat, readProcStats } from "../monitors/other-load.js";
 
 export interface TrialCpu {
   cpu: CpuSummary | null;
@@ -113,13 +114,19 @@ export async function measureWithCpu(
   const shared = (options.hosts ?? []).length > 1 && options.hosts!.every((h) => h.namespaces.length > 0);
   let monitor: Promise<{ monitor: CpuMonitor; share: HostShareWindow | null }> | null = null;
   let stopped: Promise<{ report: CpuReport; share: HostShareWindow | null }> | null = null;
+  // Other processes' CPU is read from this host's /proc, where the host is this machine.
+  const here = host.kind === "local" || host.kind === "netns";
+  let othersBefore: Map<number, ProcStat> | null = null;
+  let othersAfter: Map<number, ProcStat> | null = null;
   const stop = () => {
+    if (here && othersBefore && !othersAfter) othersAfter = readProcStats();
     stopped ??= monitor
       ? monitor.then(async ({ monitor, share }) => ({ report: await monitor.stop(), share }))
       : null;
     stopped?.catch(() => {});
   };
   const opens = setTimeout(() => {
+    if (here) othersBefore = readProcStats();
     const qemuPids = options.hypervisor?.qemuPids ?? [];
     const processes = qemuPids.length
       ? [
@@ -165,6 +172,10 @@ export async function measureWithCpu(
     if (unmonitored.length > 0)
       cpu.warnings.push(`the path also crosses ${unmonitored.join(", ")}, whose CPU is not monitored`);
     for (const group of Object.keys(cpu.byHost)) delete cpu.processes[hostGroup(group)];
+    if (othersBefore && othersAfter) {
+      const ours = [process.pid, ...(options.generatorPids ?? []), ...(options.hypervisor?.qemuPids ?? [])];
+      cpu.otherLoad = otherLoadBetween(othersBefore, othersAfter, ours, cpu.wallSeconds * cpu.onlineCpus);
+    }
     if (options.hypervisor?.qemuPids.length) {
       cpu.byComponent = cpuByComponent(report, options.hypervisor);
       cpu.vcpuThreads = [...options.hypervisor.vcpuTids];

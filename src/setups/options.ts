@@ -7,6 +7,7 @@ import type { Step, SysctlSetting } from "../matrix/matrix.js";
 import { describeArgv } from "../util/process.js";
 
 const DEFAULT_STEP_TIMEOUT_S = 120;
+const SYSCTL_TIMEOUT_MS = 15_000;
 
 /** Runs steps one after the other; the first failure stops them and names the option and step. */
 export async function runSteps(
@@ -36,7 +37,9 @@ export async function readSysctls(
   const before: SysctlSetting[] = [];
   for (const setting of settings) {
     try {
-      const { stdout } = await endpointOf(setting.on).exec(["sysctl", "-n", setting.name]);
+      const { stdout } = await endpointOf(setting.on).exec(["sysctl", "-n", setting.name], {
+        timeoutMs: SYSCTL_TIMEOUT_MS,
+      });
       before.push({ ...setting, value: stdout.replace(/\n$/, "") });
     } catch (error) {
       throw new RunError(
@@ -55,7 +58,7 @@ export async function writeSysctls(
 ): Promise<void> {
   for (const { on, name, value } of settings) {
     try {
-      await endpointOf(on).exec(["sysctl", "-qw", `${name}=${value}`]);
+      await endpointOf(on).exec(["sysctl", "-qw", `${name}=${value}`], { timeoutMs: SYSCTL_TIMEOUT_MS });
     } catch (error) {
       throw new RunError(`${what}: setting sysctl ${name}=${value} on ${on}: ${(error as Error).message}`);
     }

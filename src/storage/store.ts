@@ -3,7 +3,7 @@
 // kept apart from the samples, and each cell's summary is stored once computed, so views of a large
 // run read neither unless they need them.
 
-import { statfsSync } from "node:fs";
+import { accessSync, constants, statfsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Cell, Trial } from "../domain/cell.js";
@@ -15,7 +15,8 @@ export const SCHEMA_VERSION = 2;
 /** Free space a run wants on the store's filesystem before it starts (trials with histograms add up). */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
-export type RunStatus = "running" | "completed" | "failed" | "interrupted";
+/** `cut-short`: stopped by `run --max-time`, whole trials stored, resumable. */
+export type RunStatus = "running" | "completed" | "failed" | "interrupted" | "cut-short";
 
 /** What a run records about itself so it can be reproduced and compared. */
 export interface RunRecord {
@@ -173,6 +174,30 @@ function runFromRow(row: RunRow): RunRecord {
 
 const TRIAL_COLUMNS = "cell_key, trial, status, started_at, finished_at, samples, error, extra";
 
+/** Refuses a store whose filesystem has less than `minFreeBytes` left (checked before a new file is made). */
+export function assertRoom(path: string, minFreeBytes = MIN_FREE_BYTES): void {
+  const fs = statfsSync(dirname(resolve(path)));
+  const free = fs.bavail * fs.bsize;
+  if (free < minFreeBytes)
+    throw new InputError(
+      `store ${path}: only ${Math.round(free / 1024)} KiB free on its filesystem ` +
+        `(a run needs at least ${minFreeBytes / 1024 / 1024} MiB): free some space or use --db elsewhere`,
+    );
+}
+
+/** Why the store's directory cannot be written, as a clause for an error message ("" when it can). */
+function unwritableBecause(path: string): string {
+  try {
+    accessSync(dirname(resolve(path)), constants.W_OK);
+    return "";
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EROFS") return " (its filesystem is mounted read-only: use --db on a writable one)";
+    if (code === "EACCES") return " (its directory cannot be written by this user: use --db elsewhere)";
+    return "";
+  }
+}
+
 export class Store {
   private readonly db: Database.Database;
   /** Trials read without histograms, by rowid; a trial's finishing time tells a replaced row (see trialsWithoutHistograms). */
@@ -184,20 +209,34 @@ export class Store {
     } catch (error) {
       throw new InputError(`cannot open store ${path}: ${(error as Error).message}`);
     }
-    // WAL + synchronous=NORMAL: each committed trial survives a killed process.
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("busy_timeout = 5000");
-    this.migrate();
+    try {
+      // Before anything is written (even the journal mode): a newer vnetbench's store stays as it is.
+      this.assertNotNewer();
+      // WAL + synchronous=NORMAL: each committed trial survives a killed process.
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = NORMAL");
+      this.db.pragma("busy_timeout = 5000");
+      this.migrate();
+    } catch (error) {
+      this.db.close();
+      if (error instanceof InputError) throw error;
+      throw new InputError(
+        `cannot open store ${path}: ${(error as Error).message}${unwritableBecause(path)}`,
+      );
+    }
   }
 
-  private migrate(): void {
+  private assertNotNewer(): void {
     const current = this.db.pragma("user_version", { simple: true }) as number;
     if (current > SCHEMA_VERSION) {
       throw new InputError(
         `store ${this.path} has schema version ${current}, newer than this vnetbench's ${SCHEMA_VERSION}: upgrade vnetbench`,
       );
     }
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma("user_version", { simple: true }) as number;
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
       try {
         this.db.transaction(() => {
@@ -228,13 +267,7 @@ export class Store {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
       throw new InputError(`store ${this.path} cannot be written: ${(error as Error).message}`);
     }
-    const fs = statfsSync(dirname(resolve(this.path)));
-    const free = fs.bavail * fs.bsize;
-    if (free < minFreeBytes)
-      throw new InputError(
-        `store ${this.path}: only ${Math.round(free / 1024)} KiB free on its filesystem ` +
-          `(a run needs at least ${minFreeBytes / 1024 / 1024} MiB): free some space or use --db elsewhere`,
-      );
+    assertRoom(this.path, minFreeBytes);
   }
 
   createRun(run: RunRecord, cells: readonly Cell[]): void {

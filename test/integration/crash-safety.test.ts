@@ -169,3 +169,89 @@ test(`SIGKILL ${KILLS} times at random offsets: nothing lost, nothing twice, eve
   assert.equal(sysctl(), originalSysctl, "sysctl restored after the resume");
   if (irq) assert.equal(irqAffinity(irq.irq), originalIrq, "IRQ affinity restored after the resume");
 });
+
+/** The run's journal of options in place, as a reader sees it mid-run. */
+function applied(db: string): Array<{ category: string; sysctl?: unknown[]; cpu?: { irqs: unknown[] } }> {
+  try {
+    const reader = new Database(db, { readonly: true, fileMustExist: true });
+    try {
+      const metadata = reader.prepare("SELECT metadata FROM runs LIMIT 1").pluck().get() as
+        | string
+        | undefined;
+      return metadata ? (JSON.parse(metadata).appliedSetups ?? []) : [];
+    } finally {
+      reader.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
+test("lab down after a SIGKILL mid-run restores the sysctl and IRQ affinity the run changed, then removes the lab", {
+  skip: !root && "needs root (the netns lab, IRQ affinity, sysctl)",
+  timeout: 180_000,
+}, async () => {
+  // Not namespaced: set inside host1's namespace it changes this host, so only a restore undoes it.
+  const global = "kernel.printk_ratelimit_burst";
+  const readGlobal = () => execFileSync("sysctl", ["-n", global], { encoding: "utf8" }).trim();
+  const irq = movableIrq();
+  const before = { sysctl: readGlobal(), irq: irq ? irqAffinity(irq.irq) : null };
+  const target = irq && before.irq === "0" ? "1" : "0";
+  const irqLine = irq ? `\n      irqAffinity: [{ irq: ${irq.irq}, cpus: ${target} }]` : "";
+  const file = join(dir, "left.yaml");
+  writeFileSync(
+    file,
+    `endpoints: { lab: ${LAB} }
+categories:
+  network: [host-to-guest]
+  cpu:
+    - name: pinned
+      pin: [{ generator: true, cpus: 0 }]${irqLine}
+  hypervisor:
+    - name: burst
+      sysctl: [{ on: host1, name: ${global}, value: ${Number(before.sysctl) + 7} }]
+  traffic:
+    - { name: rr, protocol: tcp, pattern: rr, sizes: [64], duration: 0.5, warmup: 0 }
+trials: 50
+`,
+  );
+  const db = join(dir, "left.db");
+  const child = spawn(process.execPath, [CLI, "run", file, "--db", db], { stdio: "ignore" });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  // Killed once the sysctl and the CPU option are in place and a trial has been committed.
+  const deadline = Date.now() + 90_000;
+  const ready = () => {
+    const entries = applied(db);
+    const cpu = entries.find((entry) => entry.category === "cpu");
+    return (
+      entries.some((entry) => entry.category === "hypervisor" && entry.sysctl) &&
+      cpu !== undefined &&
+      (!irq || (cpu.cpu?.irqs.length ?? 0) > 0) &&
+      completed(db).length > 0
+    );
+  };
+  while (!ready() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  child.kill("SIGKILL");
+  await exited;
+  assert.ok(ready(), "the run applied its options and committed a trial before the kill");
+  assert.notEqual(readGlobal(), before.sysctl, "the killed run left the sysctl changed");
+  if (irq) assert.equal(irqAffinity(irq.irq), target, "the killed run left the IRQ moved");
+
+  const down = await runCli(["lab", "down", "--name", LAB, "--json"]);
+  assert.equal(down.code, 0, down.stderr);
+  const result = JSON.parse(down.stdout) as { removed: string[]; restored: string[] };
+  assert.deepEqual(result.restored.map((entry) => entry.replace(/ \(run .*\)$/, "")).sort(), [
+    "cpu option pinned",
+    "guest option default",
+    "hypervisor option burst",
+    "network option host-to-guest",
+  ]);
+  assert.ok(result.removed.length > 0, "the lab was removed");
+  const after = { sysctl: readGlobal(), irq: irq ? irqAffinity(irq.irq) : null };
+  assert.deepEqual(after, before, "every setting read before the run reads the same after lab down");
+  assert.deepEqual(applied(db), [], "the killed run's journal is empty: nothing is left to undo");
+  console.log(
+    `lab down restored ${result.restored.join(", ")}; ${global} ${before.sysctl} → ${Number(before.sysctl) + 7} → ${after.sysctl}; ` +
+      `IRQ ${irq ? `${irq.irq} ${before.irq} → ${target} → ${after.irq}` : "none movable"}`,
+  );
+});

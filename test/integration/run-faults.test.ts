@@ -3,8 +3,9 @@
 // Ctrl-C exits 130 with the resume hint, and a SIGKILLed run reads `interrupted` afterwards.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -133,4 +134,138 @@ test("SIGKILL: the run whose process is gone reads `interrupted`, not `running` 
   const resumed = await runCli(["run", "--resume", "latest", "--db", path]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(completedTrials(path), 6);
+});
+
+test("--max-time: the run stops before a trial that would end after the cap, reads cut-short (exit 5), and --resume completes it", async () => {
+  const path = db("capped.db");
+  // Six trials of a second each (plus the agents' start) cannot fit in 6 s.
+  const cells = [...SHORT, "--duration", "1", "--pattern", "rr", "--size", "64,128,256", "--trials", "2"];
+  const began = Date.now();
+  const capped = await runCli(["run", ...cells, "--max-time", "6s", "--json", "--db", path]);
+  const tookMs = Date.now() - began;
+  assert.equal(capped.code, 5, capped.stderr);
+  assert.match(capped.stderr, /--max-time 6 s reached: run cut short with \d+ trial\(s\) left/);
+  const view = JSON.parse(capped.stdout) as { id: string; status: string; metadata: { cutShort: unknown } };
+  assert.equal(view.status, "cut-short");
+  assert.match(capped.stderr, new RegExp(`resume with \`vnetbench run --resume ${view.id}\``));
+  const done = completedTrials(path);
+  assert.ok(done < 6, `the cap stopped the run (${done} of 6 trials done, ${tookMs} ms)`);
+  assert.equal((view.metadata.cutShort as { trialsLeft: number }).trialsLeft, 6 - done);
+  const runs = JSON.parse((await runCli(["runs", "--json", "--db", path])).stdout);
+  assert.equal(runs[0].status, "cut-short");
+  const shown = await runCli(["show", view.id, "--db", path]);
+  assert.match(shown.stdout, new RegExp(`run ${view.id}\\s+cut-short`));
+
+  const resumed = await runCli(["run", "--resume", view.id, "--db", path, "--json"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout).status, "completed");
+  assert.equal(completedTrials(path), 6);
+});
+
+test("--max-time that is not a duration is bad input before anything is stored", async () => {
+  const path = db("bad-cap.db");
+  const run = await runCli(["run", ...SHORT, "--max-time", "soon", "--db", path]);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /bad input: --max-time: 'soon' is not a duration/);
+  assert.equal(existsSync(path), false);
+});
+
+/** A tmpfs of `size` mounted at a new directory for the test's body, unmounted after. */
+async function withTmpfs(name: string, size: string, body: (mount: string) => Promise<void>): Promise<void> {
+  const mount = join(dir, name);
+  mkdirSync(mount);
+  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mount]);
+  try {
+    await body(mount);
+  } finally {
+    execFileSync("umount", [mount]);
+  }
+}
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+test("a store on a full or read-only filesystem, or from a newer vnetbench, is refused before the first trial (exit 2), unchanged", {
+  skip: process.getuid?.() !== 0 && "needs root (tmpfs mounts)",
+}, async () => {
+  const run = (path: string) => runCli(["run", ...SHORT, "--pattern", "rr", "--trials", "1", "--db", path]);
+
+  const newer = db("newer.db");
+  const handle = new Database(newer);
+  handle.pragma("user_version = 99");
+  handle.close();
+  const before = sha256(newer);
+  const refusedNewer = await run(newer);
+  assert.equal(refusedNewer.code, 2, refusedNewer.stderr);
+  assert.match(
+    refusedNewer.stderr,
+    /bad input: store .*newer\.db has schema version 99, newer than this vnetbench's \d+: upgrade vnetbench/,
+  );
+  assert.equal(sha256(newer), before, "the newer store is left as it was");
+
+  await withTmpfs("full", "1m", async (mount) => {
+    const path = join(mount, "runs.db");
+    const full = await run(path);
+    assert.equal(full.code, 2, full.stderr);
+    assert.match(
+      full.stderr,
+      /bad input: store .*runs\.db: only \d+ KiB free on its filesystem \(a run needs at least 64 MiB\)/,
+    );
+    assert.equal(existsSync(path), false, "no store file was made");
+  });
+
+  await withTmpfs("ro", "80m", async (mount) => {
+    const path = join(mount, "runs.db");
+    const first = await run(path);
+    assert.equal(first.code, 0, first.stderr);
+    execFileSync("mount", ["-o", "remount,ro", mount]);
+    const stored = sha256(path);
+    const refused = await run(path);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /bad input: cannot open store .*runs\.db: .*\(its filesystem is mounted read-only: use --db on a writable one\)/,
+    );
+    assert.doesNotMatch(refused.stderr, /trial/);
+    const resume = await runCli(["run", "--resume", "latest", "--db", path]);
+    assert.equal(resume.code, 2, resume.stderr);
+    assert.match(resume.stderr, /mounted read-only/);
+    assert.equal(sha256(path), stored, "the read-only store is unchanged");
+  });
+});
+
+test("--max-other-load: a trial during which another process burns a CPU is flagged other-load, naming it", async () => {
+  // Not a child of the run: to the run it is another job on the machine.
+  const burner = spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" });
+  try {
+    const run = await runCli([
+      "run",
+      ...SHORT,
+      "--duration",
+      "1",
+      "--pattern",
+      "rr",
+      "--trials",
+      "1",
+      "--max-other-load",
+      "10%",
+      "--json",
+      "--db",
+      db("other-load.db"),
+    ]);
+    // Every trial flagged: none is left for the statistics, which is not a failed run.
+    assert.equal(run.code, 0, run.stderr);
+    const [trial] = JSON.parse(run.stdout).cells[0].trials;
+    assert.equal(trial.status, "completed");
+    const flag = trial.flags?.find((f: { reason: string }) => f.reason === "other-load");
+    assert.ok(flag, JSON.stringify(trial.flags));
+    assert.match(
+      flag.detail,
+      new RegExp(
+        `other processes used [\\d.]+ % of the host's CPU capacity: .*pid ${burner.pid}.* \\(limit 10 %\\)`,
+      ),
+    );
+    assert.ok(trial.cpu.otherLoad.fraction > 0.1);
+  } finally {
+    burner.kill("SIGKILL");
+  }
 });

@@ -5,7 +5,8 @@ import dgram from "node:dgram";
 import net from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { SequenceTracker } from "../../analysis/sequence.js";
-import { AgentConnection } from "./control-client.js";
+import type { Sample } from "../../domain/sample.js";
+import { AgentConnection, DRIVE_SLACK_MS } from "./control-client.js";
 import {
   checkRequest,
   IDLE_TIMEOUT_MS,
@@ -353,7 +354,20 @@ export class Agent {
     }
     const agent = await peer;
     const before = await Promise.all([readNetCounters(), agent.counters()]);
-    const sample = await runPattern({ agent, host, traffic: request.traffic });
+    // Stopped here before the client gives up on the answer, so its error says what hung.
+    const { warmupS, durationS } = request.traffic;
+    const limitMs = (warmupS + durationS) * 1000 + DRIVE_SLACK_MS / 2;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new Error(`the trial did not end within ${limitMs} ms on the agent: stopped`)),
+      limitMs,
+    );
+    let sample: Sample;
+    try {
+      sample = await runPattern({ agent, host, traffic: request.traffic, signal: deadline.signal });
+    } finally {
+      clearTimeout(timer);
+    }
     const after = await Promise.all([readNetCounters(), agent.counters()]);
     if (request.traffic.protocol === "udp") {
       const socketDrops = socketDropsBetween([before[0], after[0]], [before[1], after[1]]);

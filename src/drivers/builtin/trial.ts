@@ -151,10 +151,15 @@ export function directWriter(socket: net.Socket | dgram.Socket): (message: Buffe
   };
 }
 
-/** Rejects when the abort signal fires, so a cancelled run stops at once. */
+/** Rejects when the abort signal fires, so a cancelled run stops at once; with the reason it was given, if any. */
 export function abortable(signal: AbortSignal | undefined, onAbort: (reason: Error) => void): () => void {
   if (!signal) return () => {};
-  const listener = () => onAbort(new Error("trial aborted"));
+  const listener = () =>
+    onAbort(
+      signal.reason instanceof Error && signal.reason.name === "Error"
+        ? signal.reason
+        : new Error("trial aborted"),
+    );
   if (signal.aborted) listener();
   signal.addEventListener("abort", listener, { once: true });
   return () => signal.removeEventListener("abort", listener);

@@ -13,6 +13,7 @@ import type { DriverName, Traffic } from "../../../src/domain/traffic.js";
 import type { Driver } from "../../../src/drivers/driver.js";
 import { LocalEndpoint } from "../../../src/endpoints/local.js";
 import { InterruptedError, RunError } from "../../../src/errors.js";
+import { runCap } from "../../../src/run/max-time.js";
 import { createRun, executeRun, type RunEvent } from "../../../src/run/runner.js";
 import { Store } from "../../../src/storage/store.js";
 import { sampleOf, TRAFFIC } from "../report/run-fixture.js";
@@ -205,4 +206,73 @@ test("an interrupt ends the run interrupted, keeps the finished trials and drops
     run.results.map((t) => `${t.trial} ${t.status}`),
     ["1 completed"],
   );
+});
+
+test("--max-time: no trial starts that would end after the cap; the run is cut short, resumable", async () => {
+  const id = start([cell({ requestSize: 64 }), cell({ requestSize: 128 })], 2);
+  const events: RunEvent[] = [];
+  let ran = 0;
+  const driver = scripted(async () => {
+    ran++;
+    return good();
+  });
+  // The cap leaves room for nothing: a trial is expected to take its duration (1 s) and more.
+  const cap = runCap(0.5, performance.now());
+  const status = await executeRun(id, {
+    store,
+    driverFor: () => driver,
+    pathFor: path,
+    cap,
+    onEvent: (e) => events.push(e),
+  });
+  assert.equal(status, "cut-short");
+  assert.equal(ran, 0);
+  const run = store.getRun(id);
+  assert.equal(run.status, "cut-short");
+  assert.deepEqual(run.metadata.cutShort, { maxTimeS: 0.5, at: run.finishedAt, trialsLeft: 4 });
+  assert.ok(
+    events.some(
+      (e) => e.type === "warning" && /--max-time 0.5 s reached: .*4 trial\(s\) left/.test(e.message),
+    ),
+  );
+
+  // Resumed without a cap, it completes and no longer reads cut short.
+  assert.equal(await executeRun(id, { store, driverFor: () => driver, pathFor: path }), "completed");
+  const resumed = store.getRun(id);
+  assert.equal(resumed.results.filter((t) => t.status === "completed").length, 4);
+  assert.equal(resumed.metadata.cutShort, null);
+});
+
+test("--max-time: a trial still running at the cap is stopped (even if its driver ignores the signal) and not stored", async () => {
+  const id = start([cell({ durationS: 0.05, warmupS: 0 })], 3);
+  const seen: Array<boolean | undefined> = [];
+  const driver: Driver = {
+    name: "builtin",
+    unsupported: () => null,
+    async check() {},
+    async prepare() {
+      let n = 0;
+      return {
+        async runTrial(_traffic, options) {
+          n++;
+          if (n === 1) return good();
+          // The second trial hangs past the cap; it records whether it was told to stop.
+          options?.signal?.addEventListener("abort", () => seen.push(true), { once: true });
+          return new Promise<Sample[]>(() => {});
+        },
+        close: async () => {},
+      };
+    },
+  };
+  const cap = runCap(3, performance.now());
+  const status = await executeRun(id, { store, driverFor: () => driver, pathFor: path, cap });
+  assert.equal(status, "cut-short");
+  assert.deepEqual(seen, [true], "the hanging trial's driver was told to stop");
+  const run = store.getRun(id);
+  assert.deepEqual(
+    run.results.map((t) => `${t.trial} ${t.status}`),
+    ["1 completed"],
+    "the stopped trial is not stored: the resume runs it",
+  );
+  assert.equal((run.metadata.cutShort as { trialsLeft: number }).trialsLeft, 2);
 });

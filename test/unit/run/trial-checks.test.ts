@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CLOCK_JUMP_TOLERANCE_MS, missingData, trialFlags } from "../../../src/run/trial-checks.js";
+import {
+  CLOCK_JUMP_TOLERANCE_MS,
+  missingData,
+  otherLoadVerdict,
+  parseLoadLimit,
+  trialFlags,
+} from "../../../src/run/trial-checks.js";
 import { cpuSummary, sampleOf, TRAFFIC } from "../report/run-fixture.js";
 
 const good = sampleOf({ latencyUs: 50 });
@@ -53,4 +59,33 @@ test("a peak cell's search reports a limited generator itself: not flagged for i
     trialFlags({ traffic: { ...TRAFFIC, rate: "peak" }, samples: [limited], wallMs: 10, monotonicMs: 10 }),
     [],
   );
+});
+
+test("other processes' load: warned about above 25 % without a limit, flagged only above --max-other-load", () => {
+  assert.equal(otherLoadVerdict(0.2, undefined), null);
+  assert.equal(otherLoadVerdict(0.3, undefined), "warn");
+  assert.equal(otherLoadVerdict(0.3, 0.5), null);
+  assert.equal(otherLoadVerdict(0.06, 0.05), "flag");
+  const otherLoad = { seconds: 1.2, fraction: 0.3, top: [{ pid: 7, comm: "tsc", seconds: 1.1 }] };
+  const observed = {
+    traffic: TRAFFIC,
+    samples: [good],
+    cpu: { ...cpuSummary(1), otherLoad },
+    wallMs: 1000,
+    monotonicMs: 1000,
+  };
+  assert.deepEqual(trialFlags(observed), [], "no limit: not flagged (a busy CI machine keeps its trials)");
+  assert.deepEqual(trialFlags({ ...observed, maxOtherLoad: 0.2 }), [
+    {
+      reason: "other-load",
+      detail: "other processes used 30.0 % of the host's CPU capacity: tsc (pid 7) 1.10 s (limit 20 %)",
+    },
+  ]);
+});
+
+test("--max-other-load takes a percentage", () => {
+  assert.equal(parseLoadLimit("20%"), 0.2);
+  assert.equal(parseLoadLimit("5"), 0.05);
+  for (const bad of ["0%", "150%", "x", "-3%", ""])
+    assert.throws(() => parseLoadLimit(bad), /--max-other-load: '.*' is not a share of the host's CPU/);
 });

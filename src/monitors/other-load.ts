@@ -1,0 +1,108 @@
+// CPU that processes other than the run's own used on the host during a trial's window: another
+// job on the machine competes with the path, and its figures are then not the path's alone.
+// Parsing and accounting are pure; reading /proc is one small function at the edge.
+
+import { readdirSync, readFileSync } from "node:fs";
+
+/** One process's line of /proc/PID/stat, the fields this needs. */
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  ppid: number;
+  /** utime + stime, in clock ticks (USER_HZ). */
+  ticks: number;
+  /** A kernel thread (PF_KTHREAD): its work (softirqs, vhost before 6.4) is the path's, not another job's. */
+  kernel: boolean;
+}
+
+const PF_KTHREAD = 0x0020_0000;
+
+/** Parses /proc/PID/stat; null for a line that is not one (the process vanished mid-read). */
+export function parseProcStat(line: string): ProcStat | null {
+  // comm is in parentheses and may hold spaces and parentheses itself: split after the last ')'.
+  const open = line.indexOf("(");
+  const close = line.lastIndexOf(")");
+  if (open < 0 || close < open) return null;
+  const fields = line.slice(close + 2).split(" ");
+  // After comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime.
+  const ppid = Number(fields[1]);
+  const flags = Number(fields[6]);
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (![ppid, flags, utime, stime].every(Number.isFinite)) return null;
+  return {
+    pid: Number(line.slice(0, open).trim()),
+    comm: line.slice(open + 1, close),
+    ppid,
+    ticks: utime + stime,
+    kernel: (flags & PF_KTHREAD) !== 0,
+  };
+}
+
+/** Every process of this host now, by PID. */
+export function readProcStats(root = "/proc"): Map<number, ProcStat> {
+  const stats = new Map<number, ProcStat>();
+  for (const name of readdirSync(root)) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = parseProcStat(readFileSync(`${root}/${name}/stat`, "utf8"));
+      if (stat) stats.set(stat.pid, stat);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return stats;
+}
+
+export interface OtherLoad {
+  /** CPU-seconds used by processes other than the run's own (and not kernel threads). */
+  seconds: number;
+  /** Over the window's capacity (wall × online CPUs). */
+  fraction: number;
+  /** The largest users, for the flag's detail. */
+  top: Array<{ pid: number; comm: string; seconds: number }>;
+}
+
+/** `roots` and every process descending from one of them, in `stats`. */
+function descendants(stats: ReadonlyMap<number, ProcStat>, roots: Iterable<number>): Set<number> {
+  const ours = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const stat of stats.values())
+      if (!ours.has(stat.pid) && ours.has(stat.ppid)) {
+        ours.add(stat.pid);
+        grew = true;
+      }
+  }
+  return ours;
+}
+
+/**
+ * The other processes' CPU between two readings: their ticks' growth (all of them for a process
+ * started inside the window), leaving out the run's processes — `ours` and their descendants, at
+ * either reading — and kernel threads.
+ */
+export function otherLoadBetween(
+  before: ReadonlyMap<number, ProcStat>,
+  after: ReadonlyMap<number, ProcStat>,
+  ours: Iterable<number>,
+  capacitySeconds: number,
+  userHz = 100,
+): OtherLoad {
+  const roots = [...ours];
+  const excluded = new Set([...descendants(before, roots), ...descendants(after, roots)]);
+  const used: OtherLoad["top"] = [];
+  for (const stat of after.values()) {
+    if (stat.kernel || excluded.has(stat.pid)) continue;
+    const earlier = before.get(stat.pid);
+    // A PID reused by a new process reads fewer ticks than the old one had: count it whole.
+    const ticks = earlier && earlier.ticks <= stat.ticks ? stat.ticks - earlier.ticks : stat.ticks;
+    if (ticks > 0) used.push({ pid: stat.pid, comm: stat.comm, seconds: ticks / userHz });
+  }
+  const seconds = used.reduce((sum, entry) => sum + entry.seconds, 0);
+  return {
+    seconds,
+    fraction: capacitySeconds > 0 ? seconds / capacitySeconds : 0,
+    top: used.sort((a, b) => b.seconds - a.seconds).slice(0, 3),
+  };
+}
