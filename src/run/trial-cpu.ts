@@ -20,8 +20,8 @@ import type { Endpoint } from "../endpoints/endpoint.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
 import type { CpuReport } from "../monitors/cpu-report.js";
 import { type HostShareWindow, hostGroup, openHostShare } from "../monitors/host-share.js";
-import { probePerf } from "../monitors/perf-probe.js";
 import { otherLoadBetween, type ProcStat, readProcStats } from "../monitors/other-load.js";
+import { probePerf } from "../monitors/perf-probe.js";
 
 export interface TrialCpu {
   cpu: CpuSummary | null;
