@@ -153,7 +153,16 @@ function adaptiveFor(
 }
 
 /** Flags that choose the traffic; without any, a run measures the quick matrix. */
-const TRAFFIC_CHOICE = ["protocol", "pattern", "size", "responseSize", "rate", "driver"] as const;
+const TRAFFIC_CHOICE = [
+  "protocol",
+  "pattern",
+  "size",
+  "responseSize",
+  "rate",
+  "driver",
+  "flows",
+  "ip",
+] as const;
 
 function isQuick(options: RunOptions): boolean {
   const given = TRAFFIC_CHOICE.filter((flag) => options[flag] !== undefined);
@@ -277,6 +286,8 @@ const MATRIX_REPLACES = [
   "setup",
   "direction",
   "endpoints",
+  "flows",
+  "ip",
 ] as const;
 
 function matrixConflicts(options: RunOptions): void {

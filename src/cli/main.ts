@@ -89,6 +89,8 @@ program
   .option("--endpoints <file>", "run between the machines an endpoints file (YAML) describes")
   .option("--guests <kind>", "the lab's guests: netns (namespaces) or qemu (virtual machines on taps)")
   .option("--direction <list>", "one-way,bidirectional")
+  .option("--flows <list>", "parallel flows per cell (iperf3 -P), e.g. 1,4: per-flow and total figures")
+  .option("--ip <list>", "IP versions: 4 (default), 6, or 4,6 (every setup over both)")
   .option("--resume <run>", "continue an interrupted run from its first unfinished trial")
   .option("--tester <name>", "who ran it (default: the user name)")
   .option("--label <text>", "a label for the run, e.g. baseline or candidate")

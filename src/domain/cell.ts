@@ -4,9 +4,9 @@ import type { CpuSummary } from "../analysis/cpu.js";
 import type { PeakResult } from "../analysis/peak-search.js";
 import type { ServiceDemand } from "../analysis/service-demand.js";
 import type { CpuSetupState, GuestSetupState, HypervisorSetupState } from "./cpu-setup.js";
-import type { Sample } from "./sample.js";
+import type { CpuSeriesPoint, Sample } from "./sample.js";
 import type { SetupSelection } from "./setup.js";
-import type { Traffic } from "./traffic.js";
+import { flowsOf, ipOf, type Traffic } from "./traffic.js";
 
 export interface Cell {
   /** Stable string naming every parameter; baseline and candidate cells match on it. */
@@ -44,6 +44,8 @@ export interface Trial {
   /** The traffic generator's processes' share of windowCpuSeconds. */
   windowGeneratorSeconds?: number | null;
   cpuError?: string;
+  /** Host CPU per interval of the measured window (the samples carry the traffic's own series). */
+  cpuSeries?: CpuSeriesPoint[];
   /** The cell's CPU setup as read back from the machine before the trial (matrix runs). */
   cpuSetup?: CpuSetupState;
   /** The hypervisor option's qemu settings as read back before the trial (qemu labs). */
@@ -61,7 +63,10 @@ export function isTrusted(trial: Trial): boolean {
   return trial.status === "completed" && (trial.flags?.length ?? 0) === 0;
 }
 
-/** The cell key: every parameter that changes what is measured, in a fixed order. */
+/**
+ * The cell key: every parameter that changes what is measured, in a fixed order. Flows and the IP
+ * version appear only when not the default (1, 4), so keys stored before they existed still match.
+ */
 export function cellKey(setup: SetupSelection, traffic: Traffic): string {
   const sizes = `${traffic.requestSize}/${traffic.responseSize}`;
   return [
@@ -73,5 +78,7 @@ export function cellKey(setup: SetupSelection, traffic: Traffic): string {
     `size=${sizes}`,
     `rate=${traffic.rate}`,
     `t=${traffic.durationS}s+${traffic.warmupS}s`,
+    ...(flowsOf(traffic) > 1 ? [`flows=${flowsOf(traffic)}`] : []),
+    ...(ipOf(traffic) !== 4 ? [`ip=${ipOf(traffic)}`] : []),
   ].join(" ");
 }

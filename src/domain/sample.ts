@@ -29,6 +29,43 @@ export interface Lateness {
   maxUs: number;
 }
 
+/** One flow's own figures in a cell of parallel flows (the sample's figures are their total). */
+export interface FlowFigures {
+  /** 1-based flow number. */
+  flow: number;
+  messagesSent: number;
+  messagesReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  messagesPerSecond: number;
+  throughputMbps: number;
+  latencyUs: LatencySummary | null;
+}
+
+/** One interval of a trial's time series (flent's view): what happened in [tS − intervalS, tS). */
+export interface SeriesPoint {
+  /** End of the interval, seconds from the start of the measured window. */
+  tS: number;
+  /** Length of the interval, seconds (timers run late on a busy machine). */
+  intervalS: number;
+  messagesPerSecond: number;
+  throughputMbps: number;
+  /** Latency percentiles of the messages completed in the interval, µs (null: none completed). */
+  p50Us: number | null;
+  p99Us: number | null;
+}
+
+/** Host CPU in one interval of a trial, from the CPU monitor's samples. */
+export interface CpuSeriesPoint {
+  /** End of the interval, seconds since the measured window opened. */
+  tS: number;
+  intervalS: number;
+  /** Host busy CPU-seconds per second (CPUs busy) in the interval. */
+  hostCpus: number;
+  /** The traffic generator's share of it. */
+  generatorCpus: number;
+}
+
 export interface Sample {
   driver: string;
   /** `forward` is client → server (or the round trip); `reverse` the server → client half of a bidirectional cell. */
@@ -60,6 +97,10 @@ export interface Sample {
   warnings: string[];
   /** Figures a tool reports about itself (iperf3's CPU, netperf's service demand), kept apart from ours. */
   tool?: Record<string, unknown>;
+  /** Parallel flows: each flow's own figures (the fields above are their sum, histograms merged). */
+  flows?: FlowFigures[];
+  /** Per-interval figures inside the measured window (built-in engine), all flows together. */
+  series?: SeriesPoint[];
 }
 
 /** A loss summary from counts, with ratio 0 when nothing was sent. */

@@ -17,6 +17,13 @@ export type DriverName = (typeof DRIVERS)[number];
 export const DRIVER_CHOICES = [...DRIVERS, "auto"] as const;
 export type DriverChoice = (typeof DRIVER_CHOICES)[number];
 
+/** IP version a cell's traffic uses; 4 unless asked (cells of version 4 keep their keys). */
+export const IP_VERSIONS = [4, 6] as const;
+export type IpVersion = (typeof IP_VERSIONS)[number];
+
+/** The most parallel flows one cell may run (an agent holds at most 64 data sessions, two directions). */
+export const MAX_FLOWS = 32;
+
 /** Offered load in messages per second, `max` (as fast as the pattern goes) or `peak` (search). */
 export type Rate = number | "max" | "peak";
 
@@ -33,6 +40,20 @@ export interface Traffic {
   /** Traffic before the measured window starts, seconds (not recorded). */
   warmupS: number;
   driver: DriverName;
+  /** Parallel flows of this traffic at once (iperf3 -P; default 1); a rate applies to each flow. */
+  flows?: number;
+  /** IP version of the addresses used (default 4). */
+  ip?: IpVersion;
+}
+
+/** How many flows a cell runs at once. */
+export function flowsOf(traffic: Pick<Traffic, "flows">): number {
+  return traffic.flows ?? 1;
+}
+
+/** The IP version a cell runs over. */
+export function ipOf(traffic: Pick<Traffic, "ip">): IpVersion {
+  return traffic.ip ?? 4;
 }
 
 /** Patterns whose unit of work is a transaction (service demand per transaction) rather than a KB. */

@@ -3,7 +3,7 @@
 
 import type { Sample } from "../domain/sample.js";
 import type { Direction } from "../domain/setup.js";
-import type { DriverName, Traffic } from "../domain/traffic.js";
+import type { DriverName, IpVersion, Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { sameMachine } from "../endpoints/machine.js";
 
@@ -25,6 +25,7 @@ export interface PathHost {
   /** Network namespaces of this machine that are the host's own (its and its guests'), on a netns lab. */
   namespaces: string[];
 }
+import { InputError } from "../errors.js";
 
 /** Where a cell's traffic flows: the client endpoint sends to the server endpoint's address. */
 export interface TrafficPath {
@@ -34,6 +35,20 @@ export interface TrafficPath {
   serverAddress: string;
   /** The hosts the path crosses, in path order (unknown: the run's host alone). */
   hosts?: PathHost[];
+  /** The address the client is reached at (a bidirectional trial's reverse half); default client.address. */
+  clientAddress?: string;
+  /** The same path's addresses in IPv6, where its endpoints have them. */
+  ipv6?: { serverAddress: string; clientAddress: string };
+}
+
+/** The path with the addresses of an IP version; fails, naming the path, when it has none in IPv6. */
+export function pathOverIp<T extends TrafficPath>(path: T, ip: IpVersion): T {
+  if (ip === 4) return path;
+  if (!path.ipv6)
+    throw new InputError(
+      `ip 6: the path ${path.client.name} → ${path.server.name} has no IPv6 addresses (the netns lab and loopback have; qemu guests and endpoints files are IPv4 only for now)`,
+    );
+  return { ...path, ...path.ipv6 };
 }
 
 export interface TrialOptions {

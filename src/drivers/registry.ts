@@ -3,7 +3,7 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Cell } from "../domain/cell.js";
-import type { DriverName, Traffic } from "../domain/traffic.js";
+import { type DriverName, flowsOf, ipOf, type Traffic } from "../domain/traffic.js";
 import { peakUnsupported } from "../run/peak.js";
 import { builtinDriver } from "./builtin/driver.js";
 import type { Driver } from "./driver.js";
@@ -47,8 +47,26 @@ export function driverFor(name: DriverName): Driver {
   return DRIVERS[name];
 }
 
+/** Drivers that run parallel flows (the built-in engine's sessions, iperf3's -P). */
+const MULTI_FLOW: readonly DriverName[] = ["builtin", "iperf3"];
+/** Drivers that send over IPv6 (sockperf 3.7 and netperf's omni tests here are driven over IPv4 only). */
+const IPV6: readonly DriverName[] = ["builtin", "iperf3", "ping"];
+
+/** Why a driver cannot run the traffic's flows or IP version, or null. */
+function flowsOrIpUnsupported(traffic: Traffic): string | null {
+  if (flowsOf(traffic) > 1 && !MULTI_FLOW.includes(traffic.driver))
+    return `driver ${traffic.driver} runs one flow; parallel flows (${flowsOf(traffic)}) need driver ${MULTI_FLOW.join(" or ")}`;
+  if (flowsOf(traffic) > 1 && traffic.rate === "peak")
+    return "a peak search runs one flow (its offered rate is one flow's)";
+  if (ipOf(traffic) === 6 && !IPV6.includes(traffic.driver))
+    return `driver ${traffic.driver} is driven over IPv4 only; ip 6 needs driver ${IPV6.join(", ")}`;
+  return null;
+}
+
 /** The reason a driver cannot run the traffic, for planning; a `peak` rate is a search over paced rates. */
 export function whyUnsupported(traffic: Traffic): string | null {
+  const gap = flowsOrIpUnsupported(traffic);
+  if (gap) return gap;
   const unsupported = (t: Traffic) => DRIVERS[t.driver].unsupported(t);
   return traffic.rate === "peak" ? peakUnsupported(traffic, unsupported) : unsupported(traffic);
 }

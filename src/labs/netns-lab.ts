@@ -141,6 +141,20 @@ function namespaceNodes(guests: GuestKind): LabNode[] {
   return LAB_NODES.filter((node) => guests === "netns" || !isGuestNode(node));
 }
 
+const QUIET_IPV6 = [
+  "net.ipv6.conf.default.disable_ipv6=0",
+  "net.ipv6.conf.default.addr_gen_mode=1",
+  "net.ipv6.conf.default.accept_ra=0",
+  "net.ipv6.conf.default.autoconf=0",
+  "net.ipv6.conf.default.router_solicitations=0",
+  "net.ipv6.conf.default.dad_transmits=0",
+];
+
+/** `ip addr add` of an IPv6 address without duplicate detection, so it is usable at once. */
+function addIpv6(namespace: string, address: string, ifname: string): string[] {
+  return ["ip", "-n", namespace, "-6", "addr", "add", address, "dev", ifname, "nodad"];
+}
+
 /** The commands that build a lab, in order (each an argv); qemu guests get taps, not veths. */
 export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns", queues = 1): string[][] {
   const ns = topology.namespaces;
@@ -149,8 +163,9 @@ export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns"
   for (const node of nodes) commands.push(["ip", "netns", "add", ns[node]]);
   for (const node of nodes) {
     commands.push(["ip", "-n", ns[node], "link", "set", "lo", "up"]);
-    // IPv6 autoconfiguration chatter would move the byte counters the tests check.
-    commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+    // IPv6 on, but quiet: the lab's own ULA addresses only (no link-local, no router
+    // solicitations or autoconfiguration, no duplicate detection), so no chatter moves the counters.
+    commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", ...QUIET_IPV6]);
   }
   for (const bridge of topology.bridges) {
     const n = ns[bridge.node];
@@ -168,6 +183,7 @@ export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns"
       "0",
     ]);
     commands.push(["ip", "-n", n, "addr", "add", bridge.address, "dev", bridge.ifname]);
+    commands.push(addIpv6(n, bridge.address6, bridge.ifname));
     commands.push(["ip", "-n", n, "link", "set", bridge.ifname, "up"]);
   }
   // The lab records its base subnet on itself, so status and open need nothing but the name.
@@ -193,15 +209,33 @@ export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns"
     if (a.bridge) commands.push(["ip", "-n", na, "link", "set", a.ifname, "master", a.bridge]);
     if (a.address) commands.push(["ip", "-n", na, "addr", "add", a.address, "dev", a.ifname]);
     if (b.address) commands.push(["ip", "-n", nb, "addr", "add", b.address, "dev", b.ifname]);
+    if (a.address6) commands.push(addIpv6(na, a.address6, a.ifname));
+    if (b.address6) commands.push(addIpv6(nb, b.address6, b.ifname));
     commands.push(["ip", "-n", na, "link", "set", a.ifname, "up"]);
     commands.push(["ip", "-n", nb, "link", "set", b.ifname, "up"]);
   }
   for (const node of topology.routers) {
     commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"]);
   }
-  for (const route of topology.routes) {
-    if (!nodes.includes(route.node)) continue;
-    commands.push(["ip", "-n", ns[route.node], "route", "add", route.destination, "via", route.via]);
+  for (const [family, routes] of [
+    ["-4", topology.routes],
+    ["-6", topology.routes6],
+  ] as const) {
+    for (const route of routes) {
+      if (!nodes.includes(route.node)) continue;
+      commands.push([
+        "ip",
+        "-n",
+        ns[route.node],
+        family,
+        "route",
+        "add",
+        route.destination,
+        "via",
+        route.via,
+      ]);
+    }
   }
   return commands;
 }

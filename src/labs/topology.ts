@@ -31,13 +31,15 @@ export interface LabInterface {
 /** A veth pair; `a` is the host side (enslaved to a bridge for guest links). */
 export interface LabLink {
   name: LabLinkName;
-  a: LabInterface & { address?: string; bridge?: string };
-  b: LabInterface & { address?: string };
+  a: LabInterface & { address?: string; address6?: string; bridge?: string };
+  b: LabInterface & { address?: string; address6?: string };
 }
 
 export interface LabBridge extends LabInterface {
   /** Address with prefix length, e.g. 10.213.1.1/24. */
   address: string;
+  /** IPv6 address with prefix length, e.g. fd76:6e62:ad5:1::1/64. */
+  address6: string;
 }
 
 export interface LabRoute {
@@ -54,10 +56,14 @@ export interface LabTopology {
   addresses: Record<LabNode, string>;
   /** host1's address on the ext link, the one ext talks to for ext↔host. */
   hostExtAddress: string;
+  /** The same addresses in IPv6 (a ULA /48 derived from the base /16: every setup runs over both). */
+  addresses6: Record<LabNode, string>;
+  hostExtAddress6: string;
   bridges: LabBridge[];
   links: Record<LabLinkName, LabLink>;
   routes: LabRoute[];
-  /** Nodes that forward IPv4 (the hypervisors). */
+  routes6: LabRoute[];
+  /** Nodes that forward IPv4 and IPv6 (the hypervisors). */
   routers: LabNode[];
 }
 
@@ -82,6 +88,15 @@ export function parseBaseSubnet(subnet: string): string {
   return `${match[1]}.${match[2]}`;
 }
 
+/**
+ * The lab's IPv6 prefix: a unique-local /48 (RFC 4193) named after the base /16, so labs on
+ * different subnets differ in IPv6 too: 10.213.0.0/16 → fd76:6e62:ad5.
+ */
+export function ipv6Prefix(net: string): string {
+  const [a, b] = net.split(".").map(Number) as [number, number];
+  return `fd76:6e62:${((a << 8) | b).toString(16)}`;
+}
+
 /** Interface name within the lab: every name carries the lab's prefix (except the namespace's lo). */
 export function labIfname(name: string, local: string): string {
   return local === "lo" ? "lo" : `${name}-${local}`;
@@ -92,6 +107,9 @@ export function labTopology(name = DEFAULT_LAB_NAME, baseSubnet = DEFAULT_BASE_S
   const net = parseBaseSubnet(baseSubnet);
   const ip = (subnet: number, host: number) => `${net}.${subnet}.${host}`;
   const cidr = (subnet: number, host: number) => `${ip(subnet, host)}/24`;
+  // The same subnet and host numbers, written in IPv6 (decimal digits read as hex: still unique).
+  const ip6 = (subnet: number, host: number) => `${ipv6Prefix(net)}:${subnet}::${host}`;
+  const cidr6 = (subnet: number, host: number) => `${ip6(subnet, host)}/64`;
   const ifn = (local: string) => labIfname(name, local);
   // Subnets: 1 = host1's bridge, 2 = host2's bridge, 3 = ext link, 12 = host1↔host2.
   const namespaces = Object.fromEntries(LAB_NODES.map((node) => [node, `${name}-${node}`])) as Record<
@@ -106,24 +124,40 @@ export function labTopology(name = DEFAULT_LAB_NAME, baseSubnet = DEFAULT_BASE_S
   ) => ({
     name: guest,
     a: { node: host, ifname: ifn(guest), bridge: ifn("br0") },
-    b: { node: guest, ifname: ifn("eth0"), address: cidr(subnet, hostPart) },
+    b: {
+      node: guest,
+      ifname: ifn("eth0"),
+      address: cidr(subnet, hostPart),
+      address6: cidr6(subnet, hostPart),
+    },
   });
+  const addressesIn = (at: (subnet: number, host: number) => string) => ({
+    host1: at(1, 1),
+    g1: at(1, 11),
+    g2: at(1, 12),
+    host2: at(2, 1),
+    g3: at(2, 13),
+    ext: at(3, 2),
+  });
+  const routesIn = (at: (subnet: number, host: number) => string, remoteBridge: string): LabRoute[] => [
+    { node: "g1", destination: "default", via: at(1, 1) },
+    { node: "g2", destination: "default", via: at(1, 1) },
+    { node: "g3", destination: "default", via: at(2, 1) },
+    { node: "ext", destination: "default", via: at(3, 1) },
+    { node: "host1", destination: remoteBridge, via: at(12, 2) },
+    { node: "host2", destination: "default", via: at(12, 1) },
+  ];
   return {
     name,
     baseSubnet,
     namespaces,
-    addresses: {
-      host1: ip(1, 1),
-      g1: ip(1, 11),
-      g2: ip(1, 12),
-      host2: ip(2, 1),
-      g3: ip(2, 13),
-      ext: ip(3, 2),
-    },
+    addresses: addressesIn(ip),
     hostExtAddress: ip(3, 1),
+    addresses6: addressesIn(ip6),
+    hostExtAddress6: ip6(3, 1),
     bridges: [
-      { node: "host1", ifname: ifn("br0"), address: cidr(1, 1) },
-      { node: "host2", ifname: ifn("br0"), address: cidr(2, 1) },
+      { node: "host1", ifname: ifn("br0"), address: cidr(1, 1), address6: cidr6(1, 1) },
+      { node: "host2", ifname: ifn("br0"), address: cidr(2, 1), address6: cidr6(2, 1) },
     ],
     links: {
       g1: guestLink("g1", "host1", 1, 11),
@@ -131,23 +165,17 @@ export function labTopology(name = DEFAULT_LAB_NAME, baseSubnet = DEFAULT_BASE_S
       g3: guestLink("g3", "host2", 2, 13),
       wan: {
         name: "wan",
-        a: { node: "host1", ifname: ifn("wan"), address: cidr(12, 1) },
-        b: { node: "host2", ifname: ifn("wan"), address: cidr(12, 2) },
+        a: { node: "host1", ifname: ifn("wan"), address: cidr(12, 1), address6: cidr6(12, 1) },
+        b: { node: "host2", ifname: ifn("wan"), address: cidr(12, 2), address6: cidr6(12, 2) },
       },
       ext: {
         name: "ext",
-        a: { node: "host1", ifname: ifn("ext"), address: cidr(3, 1) },
-        b: { node: "ext", ifname: ifn("eth0"), address: cidr(3, 2) },
+        a: { node: "host1", ifname: ifn("ext"), address: cidr(3, 1), address6: cidr6(3, 1) },
+        b: { node: "ext", ifname: ifn("eth0"), address: cidr(3, 2), address6: cidr6(3, 2) },
       },
     },
-    routes: [
-      { node: "g1", destination: "default", via: ip(1, 1) },
-      { node: "g2", destination: "default", via: ip(1, 1) },
-      { node: "g3", destination: "default", via: ip(2, 1) },
-      { node: "ext", destination: "default", via: ip(3, 1) },
-      { node: "host1", destination: `${net}.2.0/24`, via: ip(12, 2) },
-      { node: "host2", destination: "default", via: ip(12, 1) },
-    ],
+    routes: routesIn(ip, `${net}.2.0/24`),
+    routes6: routesIn(ip6, `${ipv6Prefix(net)}:2::/64`),
     routers: ["host1", "host2"],
   };
 }

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { METRIC_NAMES } from "../compare/metrics.js";
 import { DIRECTIONS } from "../domain/setup.js";
-import { DRIVER_CHOICES, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
+import { DRIVER_CHOICES, MAX_FLOWS, PATTERNS, PROTOCOLS } from "../domain/traffic.js";
 import { GUEST_KINDS } from "../labs/qemu-lab.js";
 import { MAX_MESSAGE_BYTES, parseByteSize } from "../plan/flags.js";
 import { TRIAL_ORDERS } from "../plan/order.js";
@@ -202,6 +202,20 @@ export const trafficSchema = strict({
   ),
   duration: describe(seconds(3600).min(0.1).optional(), "measured seconds per trial (default 5)"),
   warmup: describe(seconds(3600).optional(), "seconds before each measured window (default 1)"),
+  flows: describe(
+    z
+      .array(z.number({ error: "expected a number of flows" }).int().min(1).max(MAX_FLOWS))
+      .min(1)
+      .optional(),
+    `parallel flows per cell (iperf3 -P; default [1]), up to ${MAX_FLOWS}: per-flow and total figures`,
+  ),
+  ip: describe(
+    z
+      .array(z.union([z.literal(4), z.literal(6)], { error: "expected IP version 4 or 6" }))
+      .min(1)
+      .optional(),
+    "IP versions each cell runs over (default [4]; [4, 6] for both)",
+  ),
   driver: describe(
     z.enum(DRIVER_CHOICES).optional(),
     "traffic driver (default builtin); auto sends paced traffic through sockperf where it is installed",

@@ -7,6 +7,9 @@ import {
   DRIVER_CHOICES,
   type DriverChoice,
   type DriverName,
+  IP_VERSIONS,
+  type IpVersion,
+  MAX_FLOWS,
   PATTERNS,
   type Pattern,
   PROTOCOLS,
@@ -27,6 +30,10 @@ export interface TrafficFlags {
   driver?: string;
   setup?: string;
   direction?: string;
+  /** Parallel flows per cell, e.g. `1,4`. */
+  flows?: string;
+  /** IP versions, e.g. `4,6`. */
+  ip?: string;
 }
 
 /** Biggest message of any protocol (a UDP datagram's own limit is the driver's to enforce). */
@@ -80,6 +87,33 @@ export function parseRates(value: string): Rate[] {
     }
     return rate;
   });
+}
+
+/** `--flows 1,4`: whole numbers of parallel flows, 1 to MAX_FLOWS. */
+export function parseFlows(value: string): number[] {
+  return list("flows", value).map((item) => {
+    const flows = Number(item);
+    if (!Number.isInteger(flows) || flows < 1 || flows > MAX_FLOWS)
+      throw new InputError(
+        `--flows: '${item}' is not a whole number of parallel flows between 1 and ${MAX_FLOWS}`,
+      );
+    return flows;
+  });
+}
+
+/** `--ip 4,6`: the IP versions each cell runs over. */
+export function parseIpVersions(value: string): IpVersion[] {
+  return list("ip", value).map((item) => {
+    const version = Number(item);
+    if (!(IP_VERSIONS as readonly number[]).includes(version) || !/^\d$/.test(item))
+      throw new InputError(`--ip: '${item}' is not an IP version (4 or 6; both: --ip 4,6)`);
+    return version as IpVersion;
+  });
+}
+
+/** A traffic's non-default flows and IP version (left out at their defaults, so keys stay as before). */
+export function withFlowsAndIp(traffic: Traffic, flows: number, ip: IpVersion): Traffic {
+  return { ...traffic, ...(flows > 1 ? { flows } : {}), ...(ip !== 4 ? { ip } : {}) };
 }
 
 export function parseSeconds(flag: string, value: string, minimum: number): number {
@@ -174,6 +208,8 @@ export function cellsFromFlags(
   const drivers = flags.driver
     ? oneOf("driver", flags.driver, DRIVER_CHOICES)
     : (["builtin"] as DriverChoice[]);
+  const flowCounts = flags.flows ? parseFlows(flags.flows) : [1];
+  const ipVersions = flags.ip ? parseIpVersions(flags.ip) : ([4] as IpVersion[]);
 
   const cells: Cell[] = [];
   const skipped: PlannedCells["skipped"] = [];
@@ -189,28 +225,34 @@ export function cellsFromFlags(
           }
           for (const requestSize of sizes) {
             for (const responseSize of responseSizes ?? [requestSize]) {
-              for (const rate of ratesFor(pattern, protocol, rates)) {
-                const traffic: Traffic = {
-                  protocol,
-                  pattern,
-                  requestSize,
-                  responseSize,
-                  rate,
-                  durationS,
-                  warmupS,
-                  driver: "builtin",
-                };
-                traffic.driver = driver === "auto" ? autoDriver(traffic) : driver;
-                const why = unsupported(traffic);
-                if (why) {
-                  skipped.push({
-                    combination: `${combination} ${requestSize}/${responseSize} rate=${rate}`,
-                    reason: why,
-                  });
-                  continue;
-                }
-                cells.push({ key: cellKey(setup, traffic), setup, traffic });
-              }
+              for (const rate of ratesFor(pattern, protocol, rates))
+                for (const flows of flowCounts)
+                  for (const ip of ipVersions) {
+                    const traffic = withFlowsAndIp(
+                      {
+                        protocol,
+                        pattern,
+                        requestSize,
+                        responseSize,
+                        rate,
+                        durationS,
+                        warmupS,
+                        driver: "builtin",
+                      },
+                      flows,
+                      ip,
+                    );
+                    traffic.driver = driver === "auto" ? autoDriver(traffic) : driver;
+                    const why = unsupported(traffic);
+                    if (why) {
+                      skipped.push({
+                        combination: `${combination} ${requestSize}/${responseSize} rate=${rate}${flows > 1 ? ` flows=${flows}` : ""}${ip !== 4 ? ` ip=${ip}` : ""}`,
+                        reason: why,
+                      });
+                      continue;
+                    }
+                    cells.push({ key: cellKey(setup, traffic), setup, traffic });
+                  }
             }
           }
         }

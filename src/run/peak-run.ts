@@ -2,8 +2,8 @@
 
 import type { PeakSearchOptions } from "../analysis/peak-search.js";
 import type { Cell, Trial } from "../domain/cell.js";
-import type { DriverName } from "../domain/traffic.js";
-import type { Driver, TrafficPath } from "../drivers/driver.js";
+import { type DriverName, ipOf } from "../domain/traffic.js";
+import { type Driver, pathOverIp, type TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { InterruptedError, RunError } from "../errors.js";
 import type { Store } from "../storage/store.js";
@@ -28,7 +28,7 @@ export async function executePeakRun(runId: string, cell: Cell, deps: PeakRunDep
   let trial: Trial;
   try {
     const driver = deps.driverFor(cell.traffic.driver);
-    const path = await deps.pathFor(cell);
+    const path = pathOverIp(await deps.pathFor(cell), ipOf(cell.traffic));
     await driver.check(path);
     const session = await driver.prepare(path);
     try {

@@ -6,12 +6,13 @@ import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import type { CpuSetupState, GuestSetupState, HypervisorSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
-import type { DriverName } from "../domain/traffic.js";
+import { type DriverName, ipOf } from "../domain/traffic.js";
 import {
   type Driver,
   type DriverSession,
   type GeneratorProcess,
   generatorPidsOn,
+  pathOverIp,
   type TrafficPath,
 } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -348,7 +349,7 @@ async function preflight(
     const key = sessionKeyOf(cell);
     if (!why && !checked.has(key)) {
       try {
-        await deps.driverFor(cell.traffic.driver).check(await deps.pathFor(cell.setup));
+        await deps.driverFor(cell.traffic.driver).check(await pathOf(cell, deps));
         checked.set(key, null);
       } catch (error) {
         checked.set(key, (error as Error).message);
@@ -361,12 +362,17 @@ async function preflight(
 }
 
 function sessionKeyOf(cell: Cell): string {
-  return `${cell.traffic.driver}|${cell.setup.network}`;
+  return `${cell.traffic.driver}|${cell.setup.network}|ip${ipOf(cell.traffic)}`;
+}
+
+/** The cell's path, with the addresses of its IP version. */
+async function pathOf(cell: Cell, deps: RunDependencies): Promise<TrafficPath> {
+  return pathOverIp(await deps.pathFor(cell.setup), ipOf(cell.traffic));
 }
 
 async function openSession(cell: Cell, deps: RunDependencies): Promise<DriverSession> {
   const driver = deps.driverFor(cell.traffic.driver);
-  const path = await deps.pathFor(cell.setup);
+  const path = await pathOf(cell, deps);
   await driver.check(path);
   return driver.prepare(path);
 }

@@ -13,12 +13,12 @@ import {
 import { attributeHosts, demandByHost, type HostCpu, scaleHosts } from "../analysis/cpu-hosts.js";
 import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js";
 import { isTrusted, type Trial } from "../domain/cell.js";
-import type { Sample } from "../domain/sample.js";
+import type { CpuSeriesPoint, Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
 import type { PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
-import type { CpuReport } from "../monitors/cpu-report.js";
+import type { CpuReport, CpuTimelinePoint } from "../monitors/cpu-report.js";
 import { type HostShareWindow, hostGroup, openHostShare } from "../monitors/host-share.js";
 import { otherLoadBetween, type ProcStat, readProcStats } from "../monitors/other-load.js";
 import { probePerf } from "../monitors/perf-probe.js";
@@ -32,6 +32,20 @@ export interface TrialCpu {
   windowGeneratorSeconds?: number | null;
   /** Why CPU could not be measured, when it could not. */
   cpuError?: string;
+  /** Host CPU per interval of the window (the monitor's samples). */
+  cpuSeries?: CpuSeriesPoint[];
+}
+
+/** The monitor's timeline as CPUs busy per interval. Pure. */
+export function cpuSeriesOf(timeline: readonly CpuTimelinePoint[]): CpuSeriesPoint[] {
+  return timeline
+    .filter((point) => point.dt > 0)
+    .map((point) => ({
+      tS: point.t,
+      intervalS: point.dt,
+      hostCpus: point.hostSeconds / point.dt,
+      generatorCpus: point.generatorSeconds / point.dt,
+    }));
 }
 
 export interface CpuOptions {
@@ -185,7 +199,14 @@ export async function measureWithCpu(
     const windowGeneratorSeconds = (cpu.generatorSeconds / cpu.wallSeconds) * windowS;
     const cycles = cpu.cycles === null ? null : (cpu.cycles / cpu.wallSeconds) * windowS;
     const demand = demandOf(traffic, samples, windowCpuSeconds, windowGeneratorSeconds, cycles, cpu);
-    return { samples, cpu, serviceDemand: demand, windowCpuSeconds, windowGeneratorSeconds };
+    return {
+      samples,
+      cpu,
+      serviceDemand: demand,
+      windowCpuSeconds,
+      windowGeneratorSeconds,
+      cpuSeries: cpuSeriesOf((report as CpuReport).timeline),
+    };
   } catch (error) {
     return {
       samples,

@@ -174,12 +174,25 @@ export function labPathHosts(lab: Lab, nodes: readonly LabNode[]): PathHost[] {
 
 function resolveOnLab(name: NetworkSetupName, lab: Lab): ResolvedNetworkSetup {
   const spec = LAB_PATHS[name];
+  const { topology } = lab;
+  const v6 = { ...topology, addresses: topology.addresses6, hostExtAddress: topology.hostExtAddress6 };
+  // qemu guests configure IPv4 only (from the kernel command line).
+  const hasIpv6 = ![spec.client, spec.server].some((node) => lab.endpoints[node].kind === "qemu");
+  const loopback = name === "loopback";
   return {
     name,
     client: lab.endpoints[spec.client],
     server: lab.endpoints[spec.server],
-    serverAddress: spec.serverAddress(lab.topology),
+    serverAddress: spec.serverAddress(topology),
     hosts: labPathHosts(lab, [spec.client, ...spec.crosses.map(([node]) => node), spec.server]),
+    ...(hasIpv6
+      ? {
+          ipv6: {
+            serverAddress: loopback ? "::1" : spec.serverAddress(v6),
+            clientAddress: loopback ? "::1" : topology.addresses6[spec.client],
+          },
+        }
+      : {}),
     interfaces: spec.crosses.map(([node, local]) => ({
       endpoint: lab.endpoints[node],
       // Inside a virtual machine the interface keeps the kernel's name.
@@ -238,7 +251,11 @@ function resolveOnEndpoints(name: NetworkSetupName, set: EndpointSet): ResolvedN
   switch (name) {
     case "loopback": {
       const host = hosts[0] ?? new LocalEndpoint();
-      return { ...path(host, host, "127.0.0.1"), interfaces: [{ endpoint: host, ifname: "lo" }] };
+      return {
+        ...path(host, host, "127.0.0.1"),
+        ipv6: { serverAddress: "::1", clientAddress: "::1" },
+        interfaces: [{ endpoint: host, ifname: "lo" }],
+      };
     }
     case "host-to-guest": {
       const guest = first(guests, "guest");

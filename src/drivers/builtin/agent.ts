@@ -15,7 +15,7 @@ import {
   MAX_UNAUTHENTICATED_LINE,
 } from "./control-limits.js";
 import { type DatagramSource, startDatagramSource } from "./datagram-source.js";
-import { runPattern } from "./patterns.js";
+import { runFlows } from "./flows.js";
 import {
   type ControlRequest,
   type ControlResponse,
@@ -364,7 +364,7 @@ export class Agent {
     );
     let sample: Sample;
     try {
-      sample = await runPattern({ agent, host, traffic: request.traffic, signal: deadline.signal });
+      sample = await runFlows({ agent, host, traffic: request.traffic, signal: deadline.signal });
     } finally {
       clearTimeout(timer);
     }

@@ -137,7 +137,8 @@ export const builtinDriver: Driver = {
       // Two processes even on one endpoint, as netperf and sockperf have: each side its own event loop.
       const server = await startAgent(path.server, path.serverAddress);
       started.push(server);
-      const client = await startAgent(path.client, path.client.address);
+      const clientAddress = path.clientAddress ?? path.client.address;
+      const client = await startAgent(path.client, clientAddress);
       started.push(client);
       const clientControl = await controlOf(path.client, client);
       connections.push(clientControl);
@@ -149,7 +150,7 @@ export const builtinDriver: Driver = {
       // Agents end when the session closes, perhaps before any trial raced against this.
       deaths.catch(() => {});
       const serverTarget = { host: path.serverAddress, port: server.port, token: server.token };
-      const clientTarget = { host: path.client.address, port: client.port, token: client.token };
+      const clientTarget = { host: clientAddress, port: client.port, token: client.token };
       return {
         async runTrial(traffic: Traffic, options: TrialOptions = {}): Promise<Sample[]> {
           const forward = clientControl.drive(serverTarget, traffic);

@@ -30,6 +30,8 @@ export class OpenLoopLedger {
     private readonly startNs: number,
     private readonly firstMeasured: number,
     private readonly total: number,
+    /** Each measured answer's latency, for the trial's time series. */
+    private readonly onLatency?: (latencyNs: number) => void,
   ) {}
 
   /** This thread starts work (a read, a burst of sends) at `nowNs`; call it before `record` for what a read brought. */
@@ -79,6 +81,7 @@ export class OpenLoopLedger {
     if (lagNs <= 0 && flightNs < this.minFlightNs) this.minFlightNs = flightNs;
     const latencyNs = readNs - intendedNs;
     recordNs(this.latency, latencyNs);
+    this.onLatency?.(latencyNs);
     recordNs(this.receiveLag, Math.max(0, lagNs));
     recordNs(this.path, flightNs - Math.max(0, lagNs));
     if (latencyNs > this.worstNs) this.worstNs = latencyNs;

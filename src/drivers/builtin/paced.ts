@@ -104,7 +104,10 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
   const clock = new TrialClock(ctx.traffic, nowNs() + 5e6);
   const firstMeasured = Math.ceil((clock.measureFromNs - clock.startNs) / intervalNs);
   const total = Math.ceil((clock.endNs - clock.startNs) / intervalNs);
-  const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total);
+  const bytesPerAnswer = requestSize + responseSize;
+  const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total, (ns) =>
+    ctx.series?.latency(ns, bytesPerAnswer),
+  );
   ledger = ledgerOfTrial;
   const sender = startPacedSender(
     {

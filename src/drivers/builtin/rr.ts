@@ -29,12 +29,16 @@ class Transactions {
   firstMeasuredNs = 0;
   lastCompletedNs = 0;
 
-  constructor(ctx: PatternContext) {
+  private readonly bytesPerTransaction: number;
+
+  constructor(private readonly ctx: PatternContext) {
     this.clock = new TrialClock(ctx.traffic);
+    this.bytesPerTransaction = ctx.traffic.requestSize + ctx.traffic.responseSize;
   }
 
   /** Records a completed transaction; returns false when the trial is over. */
   complete(atNs: number): boolean {
+    this.ctx.series?.latency(atNs - this.sentAtNs, this.bytesPerTransaction);
     if (this.sentAtNs >= this.clock.measureFromNs) {
       if (this.measured === 0) this.firstMeasuredNs = this.sentAtNs;
       recordNs(this.histogram, atNs - this.sentAtNs);

@@ -83,6 +83,7 @@ export function runTcpStream(ctx: PatternContext): Promise<Sample> {
       while (!stopped && !socket.destroyed && socket.write(batch)) bytesSent += batch.length;
     };
     socket.on("drain", pump);
+    ctx.series?.follow(() => ({ messages: Math.floor(bytesSent / requestSize), bytes: bytesSent }));
     const clock = new TrialClock(ctx.traffic);
     pump();
     try {
@@ -120,6 +121,7 @@ export function runTcpMaerts(ctx: PatternContext): Promise<Sample> {
     socket.on("error", (error) => {
       failure.error = new Error(`data connection lost mid-trial: ${error.message}`);
     });
+    ctx.series?.follow(() => ({ messages: Math.floor(received / responseSize), bytes: received }));
     const clock = new TrialClock(ctx.traffic);
     try {
       await until(clock.measureFromNs, ctx, failure);
@@ -158,6 +160,7 @@ export function runUdpStream(ctx: PatternContext): Promise<Sample> {
     const source = startDatagramSource(requestSize, offeredRate(ctx), (buffer, done) =>
       socket.send(buffer, done),
     );
+    ctx.series?.follow(() => ({ messages: source.sent, bytes: source.sent * requestSize }));
     const clock = new TrialClock(ctx.traffic);
     try {
       await until(clock.measureFromNs, ctx, failure);
@@ -208,6 +211,7 @@ export function runUdpMaerts(ctx: PatternContext): Promise<Sample> {
       if (seq < window.from || seq >= window.to) return;
       if (sequence.record(seq - window.from)) bytes += message.length;
     });
+    ctx.series?.follow(() => ({ messages: sequence.received, bytes }));
     socket.on("error", (error) => {
       failure.error = new Error(`data socket failed mid-trial: ${error.message}`);
     });

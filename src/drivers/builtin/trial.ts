@@ -8,6 +8,7 @@ import { encodeHistogram, type LatencyHistogram, summarizeLatency } from "../../
 import { type Lateness, lossOf, type Sample } from "../../domain/sample.js";
 import type { Traffic } from "../../domain/traffic.js";
 import type { AgentConnection } from "./control-client.js";
+import type { IntervalSeries } from "./series.js";
 
 /** Monotonic time in nanoseconds (as a double: exact to the ns for 104 days of uptime). */
 export function nowNs(): number {
@@ -30,6 +31,8 @@ export interface PatternContext {
   host: string;
   traffic: Traffic;
   signal?: AbortSignal;
+  /** The trial's time series, shared by its parallel flows. */
+  series?: IntervalSeries;
 }
 
 /** The warm-up and measured window of one trial, on this process's clock. */

@@ -1,6 +1,6 @@
 // The iperf3 driver: `iperf3 --server` on the server endpoint, `iperf3 --client --json` on the client.
 
-import type { Traffic } from "../../domain/traffic.js";
+import { flowsOf, type Traffic } from "../../domain/traffic.js";
 import { RunError } from "../../errors.js";
 import type { Driver, DriverSession, GeneratorProcess, TrafficPath, TrialOptions } from "../driver.js";
 import {
@@ -48,6 +48,7 @@ export function iperf3Driver(options: Iperf3Options = {}): Driver {
         async runTrial(traffic: Traffic, trial: TrialOptions = {}) {
           const bidirectional = options.bidirectional || trial.direction === "bidirectional";
           const argv = iperf3ClientArgv(traffic, path.serverAddress, server.port, {
+            parallel: flowsOf(traffic),
             ...options,
             bidirectional,
           });

@@ -1,10 +1,12 @@
 // Pure parse of iperf3's JSON (-J) output into one Sample per direction.
 
-import { lossOf, type Sample } from "../../domain/sample.js";
+import { type FlowFigures, lossOf, type Sample } from "../../domain/sample.js";
 import { RunError } from "../../errors.js";
 import { blankSample } from "../tools.js";
 
 interface Iperf3Sum {
+  /** In a stream's own figures: whether the client sent this stream (false: it received it). */
+  sender?: boolean;
   seconds: number;
   bytes: number;
   bits_per_second: number;
@@ -14,10 +16,16 @@ interface Iperf3Sum {
   packets?: number;
 }
 
+interface Iperf3Stream {
+  udp?: Iperf3Sum & { out_of_order?: number };
+  sender?: Iperf3Sum;
+  receiver?: Iperf3Sum;
+}
+
 interface Iperf3Json {
   start?: { test_start?: { protocol?: string; blksize?: number; num_streams?: number; omit?: number } };
   end?: Record<string, unknown> & {
-    streams?: Array<{ udp?: { out_of_order?: number }; sender?: unknown; receiver?: unknown }>;
+    streams?: Iperf3Stream[];
     cpu_utilization_percent?: Record<string, number>;
   };
   error?: string;
@@ -49,12 +57,61 @@ export function iperf3Samples(report: Iperf3Json): Sample[] {
   const forward = direction(end, "", udp, blksize);
   if (!forward) throw new RunError("iperf3: no `end.sum_sent` / `end.sum_received` in its JSON");
   const outOfOrder = (end.streams ?? []).reduce((sum, stream) => sum + (stream.udp?.out_of_order ?? 0), 0);
-  const samples = [
-    withTool({ ...forward, loss: { ...forward.loss, reordered: outOfOrder } }, cpu, testStart, end),
-  ];
   const reverse = direction(end, "_bidir_reverse", udp, blksize);
-  if (reverse) samples.push(withTool({ ...reverse, direction: "reverse" }, cpu, testStart, end));
+  // With --bidir each stream says whether the client sent it; otherwise every stream is the one direction.
+  const streams = end.streams ?? [];
+  const sentByClient = (stream: Iperf3Stream) => (stream.sender ?? stream.udp)?.sender !== false;
+  const flows = (which: boolean | null) =>
+    (testStart.num_streams ?? 1) > 1
+      ? {
+          flows: streams
+            .filter((stream) => which === null || sentByClient(stream) === which)
+            .map((stream, i) => flowFigures(stream, i + 1, blksize)),
+        }
+      : {};
+  const samples = [
+    withTool(
+      { ...forward, loss: { ...forward.loss, reordered: outOfOrder }, ...flows(reverse ? true : null) },
+      cpu,
+      testStart,
+      end,
+    ),
+  ];
+  if (reverse)
+    samples.push(withTool({ ...reverse, direction: "reverse", ...flows(false) }, cpu, testStart, end));
   return samples;
+}
+
+/** One parallel stream's figures (`-P`): the receiver's bytes for tcp, the datagrams counted for udp. */
+function flowFigures(stream: Iperf3Stream, flow: number, blksize: number): FlowFigures {
+  const perBlock = (bytes: number) => (blksize > 0 ? Math.round(bytes / blksize) : 0);
+  if (stream.udp) {
+    const { packets = 0, lost_packets: lost = 0, bytes, seconds, bits_per_second: bps } = stream.udp;
+    const received = packets - lost;
+    return {
+      flow,
+      messagesSent: packets,
+      messagesReceived: received,
+      bytesSent: bytes,
+      bytesReceived: packets > 0 ? Math.round((bytes * received) / packets) : 0,
+      messagesPerSecond: seconds > 0 ? received / seconds : 0,
+      throughputMbps: (bps * (packets > 0 ? received / packets : 0)) / 1e6,
+      latencyUs: null,
+    };
+  }
+  const sent = stream.sender?.bytes ?? 0;
+  const received = stream.receiver?.bytes ?? 0;
+  const seconds = stream.receiver?.seconds ?? 0;
+  return {
+    flow,
+    messagesSent: perBlock(sent),
+    messagesReceived: perBlock(received),
+    bytesSent: sent,
+    bytesReceived: received,
+    messagesPerSecond: seconds > 0 ? perBlock(received) / seconds : 0,
+    throughputMbps: (stream.receiver?.bits_per_second ?? 0) / 1e6,
+    latencyUs: null,
+  };
 }
 
 function direction(

@@ -1,6 +1,6 @@
 // Traffic → ping command line, and which traffic ping cannot send.
 
-import type { Traffic } from "../../domain/traffic.js";
+import { ipOf, type Traffic } from "../../domain/traffic.js";
 import { wholeSeconds } from "../tools.js";
 
 /** Smallest payload that carries ping's timestamp (a struct timeval): below it, no RTT is printed. */
@@ -35,7 +35,7 @@ export function pingUnsupported(traffic: Traffic): string | null {
  */
 export function pingArgv(traffic: Traffic, address: string, durationS: number): string[] {
   const seconds = wholeSeconds(durationS);
-  const base = ["ping", "-n", "-s", String(traffic.requestSize)];
+  const base = ["ping", ...(ipOf(traffic) === 6 ? ["-6"] : []), "-n", "-s", String(traffic.requestSize)];
   if (traffic.pattern === "flood") return [...base, "-f", "-q", "-w", String(seconds), address];
   if (traffic.rate === "max") return [...base, "-A", "-w", String(seconds), address];
   if (traffic.rate === "peak")

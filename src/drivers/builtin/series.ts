@@ -1,0 +1,135 @@
+// A trial's time series (flent's core view): rates and latency percentiles per interval of the
+// measured window, so a stall or a ramp shows instead of being averaged away. The data path does
+// O(1) work per message (a counter, one histogram record); the interval's histogram is read and
+// swapped for an empty one on a timer, never walked on the data path.
+
+import { type LatencyHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
+import type { SeriesPoint } from "../../domain/sample.js";
+
+/** Default interval of a trial's time series, ms (flent's default step is 200 ms, pbench's 1 s). */
+export const SERIES_INTERVAL_MS = 100;
+
+/** Cumulative counts a bulk pattern already keeps, read at each tick instead of per message. */
+export type CountReader = () => { messages: number; bytes: number };
+
+export interface SeriesClock {
+  now(): number;
+  /** Calls `tick` at `fromNs`, then every `intervalMs` from `fromNs` to `toNs`; returns a function that cancels it. */
+  every(
+    fromNs: number,
+    toNs: number,
+    intervalMs: number,
+    tick: (atNs: number, last: boolean) => void,
+  ): () => void;
+}
+
+export class IntervalSeries {
+  readonly points: SeriesPoint[] = [];
+  private messages = 0;
+  private bytes = 0;
+  private current: LatencyHistogram = newLatencyHistogram();
+  private spare: LatencyHistogram = newLatencyHistogram();
+  private readonly readers: CountReader[] = [];
+  private readerBase = { messages: 0, bytes: 0 };
+  private lastNs: number;
+  private openedNs: number | null = null;
+  private readonly cancel: () => void;
+
+  /** Records from `fromNs` (the end of the warm-up) to `toNs`, one point per interval. */
+  constructor(fromNs: number, toNs: number, clock: SeriesClock, intervalMs = SERIES_INTERVAL_MS) {
+    this.lastNs = fromNs;
+    this.cancel = clock.every(fromNs, toNs, intervalMs, (atNs, last) => this.tick(atNs, last));
+  }
+
+  /** One message (a transaction, or an open-loop answer) completed with this latency. */
+  latency(latencyNs: number, bytes: number): void {
+    recordNs(this.current, latencyNs);
+    this.messages++;
+    this.bytes += bytes;
+  }
+
+  /** Adds a bulk flow whose cumulative counts are read at each tick. */
+  follow(reader: CountReader): void {
+    this.readers.push(reader);
+    const now = reader();
+    this.readerBase = {
+      messages: this.readerBase.messages + now.messages,
+      bytes: this.readerBase.bytes + now.bytes,
+    };
+  }
+
+  /** Stops the timer (the points recorded so far stay). */
+  stop(): void {
+    this.cancel();
+  }
+
+  private readAll(): { messages: number; bytes: number } {
+    let messages = 0;
+    let bytes = 0;
+    for (const reader of this.readers) {
+      const now = reader();
+      messages += now.messages;
+      bytes += now.bytes;
+    }
+    return { messages, bytes };
+  }
+
+  private tick(atNs: number, last: boolean): void {
+    const followed = this.readAll();
+    const messages = this.messages + followed.messages - this.readerBase.messages;
+    const bytes = this.bytes + followed.bytes - this.readerBase.bytes;
+    const full = this.current;
+    this.current = this.spare;
+    this.messages = 0;
+    this.bytes = 0;
+    this.readerBase = followed;
+    const intervalS = (atNs - this.lastNs) / 1e9;
+    // The first tick opens the window: what came before it was the warm-up.
+    if (this.openedNs !== null && intervalS > 0) {
+      const counted = full.totalCount > 0;
+      this.points.push({
+        tS: (atNs - this.openedNs) / 1e9,
+        intervalS,
+        messagesPerSecond: messages / intervalS,
+        throughputMbps: (bytes * 8) / intervalS / 1e6,
+        p50Us: counted ? full.getValueAtPercentile(50) / 1000 : null,
+        p99Us: counted ? full.getValueAtPercentile(99) / 1000 : null,
+      });
+    }
+    full.reset();
+    this.spare = full;
+    this.lastNs = atNs;
+    this.openedNs ??= atNs;
+    if (last) this.cancel();
+  }
+}
+
+/** The process's monotonic clock and timers (tests give their own). */
+export const systemSeriesClock: SeriesClock = {
+  now: () => Number(process.hrtime.bigint()),
+  every(fromNs, toNs, intervalMs, tick) {
+    let timer: NodeJS.Timeout | undefined;
+    let next = fromNs;
+    let cancelled = false;
+    const schedule = () => {
+      if (cancelled) return;
+      const waitMs = Math.max(0, (next - systemSeriesClock.now()) / 1e6);
+      timer = setTimeout(() => {
+        const now = systemSeriesClock.now();
+        const last = now >= toNs;
+        tick(now, last);
+        if (last) return;
+        // Aligned to the window's start, so late timers do not drift the grid.
+        while (next <= now) next += intervalMs * 1e6;
+        next = Math.min(next, toNs);
+        schedule();
+      }, waitMs);
+      timer.unref?.();
+    };
+    schedule();
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  },
+};
