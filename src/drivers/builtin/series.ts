@@ -109,19 +109,22 @@ export const systemSeriesClock: SeriesClock = {
   now: () => Number(process.hrtime.bigint()),
   every(fromNs, toNs, intervalMs, tick) {
     let timer: NodeJS.Timeout | undefined;
-    let next = fromNs;
+    let target = fromNs;
     let cancelled = false;
+    const stepNs = intervalMs * 1e6;
     const schedule = () => {
       if (cancelled) return;
-      const waitMs = Math.max(0, (next - systemSeriesClock.now()) / 1e6);
+      const waitMs = Math.max(0, (target - systemSeriesClock.now()) / 1e6);
       timer = setTimeout(() => {
         const now = systemSeriesClock.now();
-        const last = now >= toNs;
+        // Which tick this is follows the grid, not the clock (a timer may fire a hair early).
+        const last = target >= toNs;
         tick(now, last);
         if (last) return;
-        // Aligned to the window's start, so late timers do not drift the grid.
-        while (next <= now) next += intervalMs * 1e6;
-        next = Math.min(next, toNs);
+        // On the window's grid, so late timers do not drift it; a tick missed is merged into the next.
+        target += stepNs;
+        while (target <= now) target += stepNs;
+        target = Math.min(target, toNs);
         schedule();
       }, waitMs);
       timer.unref?.();

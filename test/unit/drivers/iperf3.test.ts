@@ -112,3 +112,22 @@ test("unsupported names the driver and the pattern", () => {
   assert.match(iperf3Unsupported(traffic({ pattern: "rr" })) ?? "", /driver iperf3 cannot do tcp\/rr/);
   assert.match(iperf3Unsupported(traffic({ protocol: "icmp" })) ?? "", /tcp or udp/);
 });
+
+test("-P: each stream's figures are kept beside the total; flows of a cell become --parallel", () => {
+  const [sample] = samples("tcp_parallel.json");
+  const flows = sample!.flows!;
+  assert.equal(flows.length, 2);
+  assert.deepEqual(
+    flows.map((f) => f.flow),
+    [1, 2],
+  );
+  const sum = flows.reduce((total, f) => total + f.bytesReceived, 0);
+  assert.equal(sum, sample!.bytesReceived);
+  assert.ok(Math.abs(flows[0]!.throughputMbps - 11718.462605733341) < 1e-6);
+  assert.equal(samples("tcp_stream.json")[0]!.flows, undefined, "one stream: no per-flow list");
+  const argv = iperf3ClientArgv(traffic({ flows: 2 }), "::1", 5201, { parallel: 2 });
+  assert.deepEqual(argv.slice(argv.indexOf("--parallel"), argv.indexOf("--parallel") + 2), [
+    "--parallel",
+    "2",
+  ]);
+});

@@ -59,3 +59,24 @@ test("building the lab never touches the host's own namespace", () => {
     assert.ok(inLab, argv.join(" "));
   }
 });
+
+test("every address has an IPv6 twin in a ULA /48 named after the base /16, added without DAD", () => {
+  const t = labTopology("vnb", "10.213.0.0/16");
+  assert.equal(t.addresses6.g1, "fd76:6e62:ad5:1::11");
+  assert.equal(t.hostExtAddress6, "fd76:6e62:ad5:3::1");
+  const other = labTopology("vnb", "10.214.0.0/16");
+  assert.notEqual(other.addresses6.g1, t.addresses6.g1);
+  const all = [...Object.values(t.addresses6), t.hostExtAddress6];
+  assert.equal(new Set(all).size, all.length);
+  const commands = labUpCommands(t).map((argv) => argv.join(" "));
+  for (const address of [
+    ...t.bridges.map((b) => b.address6),
+    ...LAB_LINKS.flatMap((l) => [t.links[l].a.address6, t.links[l].b.address6]).filter(Boolean),
+  ])
+    assert.ok(
+      commands.some((c) => c.includes(`-6 addr add ${address} `) && c.endsWith("nodad")),
+      `${address} added nodad`,
+    );
+  assert.ok(commands.some((c) => c.endsWith("-6 route add default via fd76:6e62:ad5:1::1")));
+  assert.ok(commands.some((c) => c.includes("net.ipv6.conf.all.forwarding=1")));
+});
