@@ -55,6 +55,11 @@ export interface SeriesPoint {
   p99Us: number | null;
 }
 
+/** Four significant digits: a series point is drawn, not computed with, and every trial stores its series. */
+export function compact(value: number): number {
+  return Number(value.toPrecision(4));
+}
+
 /** Host CPU in one interval of a trial, from the CPU monitor's samples. */
 export interface CpuSeriesPoint {
   /** End of the interval, seconds since the measured window opened. */

@@ -31,6 +31,7 @@ import {
   latencyLoadSpec,
   latencyPercentilesSpec,
   serviceDemandSpec,
+  trialSeriesSpec,
   VERDICT_COLORS,
 } from "./plots.js";
 import type { CpuData } from "./plots-data.js";
@@ -42,6 +43,7 @@ import {
   demandRows,
   loadRows,
   percentileRows,
+  seriesRows,
 } from "./plots-data.js";
 import { renderSvg, scopeSvgIds } from "./plots-render.js";
 import type { CellView, RunView } from "./run-view.js";
@@ -338,6 +340,14 @@ async function plotsSection(
         ),
       );
   }
+  const series = seriesRows(run);
+  if (series.rows.length > 0)
+    parts.push(
+      await figure(
+        trialSeriesSpec(series.rows),
+        `Each cell's median trial (by messages/s: ${[...series.trials].map(([cell, trial]) => `${cell} trial ${trial}`).join("; ")}) in intervals of 100 ms: a stall or a ramp shows here, where the trial's totals average it away.`,
+      ),
+    );
   const demand = demandRows(run);
   if (demand.length > 0)
     parts.push(

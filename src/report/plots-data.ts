@@ -9,6 +9,8 @@ import { describeCell, describeSetup, describeTraffic } from "../compare/describ
 import { METRICS } from "../compare/metrics.js";
 import type { RunComparison } from "../compare/runs.js";
 import type { Trial } from "../domain/cell.js";
+import type { SeriesPoint } from "../domain/sample.js";
+import { isTransactional } from "../domain/traffic.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import type { CellView, RunView } from "./run-view.js";
 
@@ -286,4 +288,64 @@ export function deltaRows(comparison: RunComparison): DeltaRow[] {
         verdict: m.verdict,
       })),
   );
+}
+
+export interface SeriesRow {
+  cell: string;
+  /** Which small plot: the delivered rate, latency, or host CPU. */
+  panel: string;
+  /** The line within it (msg/s or Mbit/s, p50 or p99, host or generator). */
+  line: string;
+  /** Seconds from the start of the measured window. */
+  tS: number;
+  value: number;
+}
+
+/** The trial a cell's time series is drawn from: the trusted one with the median rate (the first of two). */
+function medianTrial(trials: readonly Trial[]): Trial | null {
+  const drawn = trials
+    .filter((t) => t.status === "completed" && (t.samples[0]?.series?.length ?? 0) > 0)
+    .sort((a, b) => a.samples[0]!.messagesPerSecond - b.samples[0]!.messagesPerSecond);
+  return drawn[Math.floor((drawn.length - 1) / 2)] ?? null;
+}
+
+/**
+ * One trial's time series per cell (its median trial by messages/s): the delivered rate
+ * (Mbit/s for streams, messages/s otherwise, all directions summed), p50 and p99 of the
+ * forward direction, and host CPUs busy, per interval.
+ */
+export function seriesRows(view: RunView): { rows: SeriesRow[]; trials: Map<string, number> } {
+  const labels = cellLabels(view.cells);
+  const rows: SeriesRow[] = [];
+  const trials = new Map<string, number>();
+  for (const cell of view.cells) {
+    const trial = medianTrial(cell.trials);
+    if (!trial) continue;
+    const cellName = labels.get(cell.key)!;
+    trials.set(cellName, trial.trial);
+    const bulk = !isTransactional(cell.traffic.pattern);
+    const rate = bulk ? "Mbit/s" : "msg/s";
+    const [forward, ...others] = trial.samples;
+    forward!.series!.forEach((point, i) => {
+      const value = (p: SeriesPoint | undefined) => (bulk ? p?.throughputMbps : p?.messagesPerSecond) ?? 0;
+      const total = value(point) + others.reduce((sum, s) => sum + value(s.series?.[i]), 0);
+      rows.push({ cell: cellName, panel: "delivered", line: rate, tS: point.tS, value: total });
+      for (const [line, us] of [
+        ["p50 µs", point.p50Us],
+        ["p99 µs", point.p99Us],
+      ] as const)
+        if (us !== null) rows.push({ cell: cellName, panel: "latency (µs)", line, tS: point.tS, value: us });
+    });
+    for (const point of trial.cpuSeries ?? []) {
+      rows.push({ cell: cellName, panel: "host CPUs", line: "host", tS: point.tS, value: point.hostCpus });
+      rows.push({
+        cell: cellName,
+        panel: "host CPUs",
+        line: "generator",
+        tS: point.tS,
+        value: point.generatorCpus,
+      });
+    }
+  }
+  return { rows, trials };
 }

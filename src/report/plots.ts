@@ -3,7 +3,16 @@
 
 import type { TopLevelSpec } from "vega-lite";
 import type { Verdict } from "../compare/verdict.js";
-import type { CdfRow, CpuRow, DeltaRow, DemandRow, LoadRow, PeakMark, PercentileRow } from "./plots-data.js";
+import type {
+  CdfRow,
+  CpuRow,
+  DeltaRow,
+  DemandRow,
+  LoadRow,
+  PeakMark,
+  PercentileRow,
+  SeriesRow,
+} from "./plots-data.js";
 import { PERCENTILES } from "./plots-data.js";
 
 const WIDTH = 640;
@@ -189,6 +198,44 @@ export function cpuBarsSpec(
         scale: { scheme: "tableau10" },
       },
     },
+  };
+}
+
+/**
+ * Small multiples of a trial's time series: a row per cell, a column per panel (delivered rate,
+ * latency, host CPU), each with its own vertical scale, so a stall or a ramp shows.
+ */
+export function trialSeriesSpec(rows: SeriesRow[]): TopLevelSpec {
+  return {
+    title: "Inside one trial: per-interval rate, latency and host CPU",
+    config: { ...CONFIG, legend: { orient: "bottom" } },
+    data: { values: rows },
+    facet: {
+      row: {
+        field: "cell",
+        type: "nominal",
+        title: null,
+        sort: null,
+        header: { labelAngle: 0, labelAlign: "left", labelLimit: 300 },
+      },
+      column: {
+        field: "panel",
+        type: "nominal",
+        title: null,
+        sort: ["delivered", "latency (µs)", "host CPUs"],
+      },
+    },
+    spec: {
+      width: 190,
+      height: 70,
+      mark: { type: "line", strokeWidth: 1.2 },
+      encoding: {
+        x: { field: "tS", type: "quantitative", title: "s into the measured window" },
+        y: { field: "value", type: "quantitative", title: null },
+        color: { field: "line", type: "nominal", title: null, scale: { scheme: "tableau10" } },
+      },
+    },
+    resolve: { scale: { y: "independent" } },
   };
 }
 

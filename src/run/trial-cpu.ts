@@ -13,7 +13,7 @@ import {
 import { attributeHosts, demandByHost, type HostCpu, scaleHosts } from "../analysis/cpu-hosts.js";
 import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js";
 import { isTrusted, type Trial } from "../domain/cell.js";
-import type { CpuSeriesPoint, Sample } from "../domain/sample.js";
+import { type CpuSeriesPoint, compact, type Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
 import type { PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
@@ -41,10 +41,10 @@ export function cpuSeriesOf(timeline: readonly CpuTimelinePoint[]): CpuSeriesPoi
   return timeline
     .filter((point) => point.dt > 0)
     .map((point) => ({
-      tS: point.t,
-      intervalS: point.dt,
-      hostCpus: point.hostSeconds / point.dt,
-      generatorCpus: point.generatorSeconds / point.dt,
+      tS: compact(point.t),
+      intervalS: compact(point.dt),
+      hostCpus: compact(point.hostSeconds / point.dt),
+      generatorCpus: compact(point.generatorSeconds / point.dt),
     }));
 }
 

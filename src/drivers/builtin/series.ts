@@ -4,7 +4,7 @@
 // swapped for an empty one on a timer, never walked on the data path.
 
 import { type LatencyHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
-import type { SeriesPoint } from "../../domain/sample.js";
+import { compact, type SeriesPoint } from "../../domain/sample.js";
 
 /** Default interval of a trial's time series, ms (flent's default step is 200 ms, pbench's 1 s). */
 export const SERIES_INTERVAL_MS = 100;
@@ -88,12 +88,12 @@ export class IntervalSeries {
     if (this.openedNs !== null && intervalS > 0) {
       const counted = full.totalCount > 0;
       this.points.push({
-        tS: (atNs - this.openedNs) / 1e9,
-        intervalS,
-        messagesPerSecond: messages / intervalS,
-        throughputMbps: (bytes * 8) / intervalS / 1e6,
-        p50Us: counted ? full.getValueAtPercentile(50) / 1000 : null,
-        p99Us: counted ? full.getValueAtPercentile(99) / 1000 : null,
+        tS: compact((atNs - this.openedNs) / 1e9),
+        intervalS: compact(intervalS),
+        messagesPerSecond: compact(messages / intervalS),
+        throughputMbps: compact((bytes * 8) / intervalS / 1e6),
+        p50Us: counted ? compact(full.getValueAtPercentile(50) / 1000) : null,
+        p99Us: counted ? compact(full.getValueAtPercentile(99) / 1000) : null,
       });
     }
     full.reset();
