@@ -71,6 +71,10 @@ test("report --vs opens in chromium with every plot drawn and no errors", {
     assert.ok(plot, `${title} plot (${page.plots.map((p) => p.title).join(", ")})`);
     assert.ok(plot.texts.includes("baseline") && plot.texts.includes("candidate"), `${title}: both runs`);
   }
+  // Inside each detailed cell's median trial: rate, p50/p99 and host CPU per interval.
+  const series = page.plots.find((p) => p.title.startsWith("Inside one trial"));
+  assert.ok(series, `a time-series plot (${page.plots.map((p) => p.title).join(", ")})`);
+  for (const line of ["msg/s", "p99 µs", "host"]) assert.ok(series.texts.includes(line), `series: ${line}`);
 });
 
 /** What a reviewer reads first is the verdict (or the results), above the fold; no JSON text. */

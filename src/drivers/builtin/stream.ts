@@ -21,6 +21,9 @@ import {
   TrialClock,
 } from "./trial.js";
 
+/** Bytes a stream sender writes before it lets the event loop run its timers. */
+const PUMP_TURN_BYTES = 4 << 20;
+
 /** Lets datagrams still in flight at the end of the window arrive before the receiver is read. */
 const UDP_SETTLE_MS = 50;
 
@@ -80,7 +83,14 @@ export function runTcpStream(ctx: PatternContext): Promise<Sample> {
     let bytesSent = 0;
     let stopped = false;
     const pump = () => {
-      while (!stopped && !socket.destroyed && socket.write(batch)) bytesSent += batch.length;
+      // A receiver that keeps up would keep this loop going for good: timers (the window's end,
+      // the series) get a turn every few MB.
+      let budget = PUMP_TURN_BYTES;
+      while (!stopped && !socket.destroyed && socket.write(batch)) {
+        bytesSent += batch.length;
+        budget -= batch.length;
+        if (budget <= 0) return void setImmediate(pump);
+      }
     };
     socket.on("drain", pump);
     ctx.series?.follow(() => ({ messages: Math.floor(bytesSent / requestSize), bytes: bytesSent }));
