@@ -30,17 +30,16 @@ export interface Lateness {
 }
 
 /** One flow's own figures in a cell of parallel flows (the sample's figures are their total). */
-export interface FlowFigures {
-  /** 1-based flow number. */
-  flow: number;
-  messagesSent: number;
-  messagesReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  messagesPerSecond: number;
-  throughputMbps: number;
-  latencyUs: LatencySummary | null;
-}
+export type FlowFigures = { /** 1-based flow number. */ flow: number } & Pick<
+  Sample,
+  | "messagesSent"
+  | "messagesReceived"
+  | "bytesSent"
+  | "bytesReceived"
+  | "messagesPerSecond"
+  | "throughputMbps"
+  | "latencyUs"
+>;
 
 /** One interval of a trial's time series (flent's view): what happened in [tS − intervalS, tS). */
 export interface SeriesPoint {
