@@ -3,6 +3,7 @@
 
 import type { Command } from "commander";
 import { DEFAULT_DB, planMatrixFile } from "../api.js";
+import { flowsOf, ipOf } from "../domain/traffic.js";
 import { InputError } from "../errors.js";
 import { type MatrixPlan, skippedLines } from "../matrix/plan.js";
 import { matrixJsonSchema } from "../matrix/schema.js";
@@ -29,7 +30,7 @@ export function formatPlan(plan: MatrixPlan): string {
       String(i + 1).padStart(width),
       `${setup.network}${setup.direction === "bidirectional" ? " (bidi)" : ""}`,
       `cpu=${setup.cpu} guest=${setup.guest} hv=${setup.hypervisor}`,
-      `${options.traffic}: ${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${sizes}B rate=${traffic.rate} ${traffic.durationS}s+${traffic.warmupS}s`,
+      `${options.traffic}: ${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${sizes}B rate=${traffic.rate} ${traffic.durationS}s+${traffic.warmupS}s${flowsOf(traffic) > 1 ? ` flows=${flowsOf(traffic)}` : ""}${ipOf(traffic) !== 4 ? ` ip=${ipOf(traffic)}` : ""}`,
     ].join("  ");
   });
   const seed = plan.order === "shuffled" ? ` (seed ${plan.seed ?? "picked at run time"})` : "";

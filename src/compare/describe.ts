@@ -2,6 +2,15 @@
 
 import type { Cell } from "../domain/cell.js";
 import { DEFAULT_SETUP } from "../domain/setup.js";
+import { flowsOf, ipOf } from "../domain/traffic.js";
+
+/** ` 4 flows`, ` ipv6`: the flows and IP version of a traffic, always or only where not the default. */
+function flowsAndIp(traffic: Cell["traffic"], always = { flows: false, ip: false }): string {
+  const flows = flowsOf(traffic);
+  const flowsText = always.flows || flows > 1 ? ` ${flows} flow${flows > 1 ? "s" : ""}` : "";
+  const ipText = always.ip || ipOf(traffic) !== 4 ? ` ipv${ipOf(traffic)}` : "";
+  return flowsText + ipText;
+}
 
 /** The setup categories of a cell: network and direction, plus any non-default cpu/guest/hypervisor option. */
 export function describeSetup(setup: Cell["setup"]): string {
@@ -16,7 +25,7 @@ export function describeSetup(setup: Cell["setup"]): string {
 export function describeTraffic(traffic: Cell["traffic"]): string {
   const rate = traffic.rate === "max" ? "" : ` @${traffic.rate}${traffic.rate === "peak" ? "" : "/s"}`;
   const driver = traffic.driver === "builtin" ? "" : `${traffic.driver} `;
-  return `${driver}${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}`;
+  return `${driver}${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}${flowsAndIp(traffic)}`;
 }
 
 /** Setup and traffic in one line. */
@@ -39,6 +48,10 @@ export function describeCells(
   );
   const direction = shown((cell) => cell.setup.direction, DEFAULT_SETUP.direction);
   const timing = new Set(cells.map((cell) => `${cell.traffic.durationS}+${cell.traffic.warmupS}`)).size > 1;
+  const always = {
+    flows: new Set(cells.map((cell) => flowsOf(cell.traffic))).size > 1,
+    ip: new Set(cells.map((cell) => ipOf(cell.traffic))).size > 1,
+  };
   return new Map(
     cells.map((cell) => {
       const { setup, traffic } = cell;
@@ -47,7 +60,7 @@ export function describeCells(
         setup.network,
         direction ? (setup.direction === "bidirectional" ? "bidi" : "one-way") : "",
         ...categories.map((category) => `${category === "hypervisor" ? "hv" : category}=${setup[category]}`),
-        `${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}`,
+        `${traffic.driver} ${traffic.protocol} ${traffic.pattern} ${traffic.requestSize}/${traffic.responseSize}${rate}${flowsAndIp(traffic, always)}`,
         timing ? `${traffic.durationS}s+${traffic.warmupS}s` : "",
       ];
       return [cell.key, parts.filter(Boolean).join(" ")];

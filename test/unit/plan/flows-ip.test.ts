@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { describeCells, describeTraffic } from "../../../src/compare/describe.js";
 import { cellKey } from "../../../src/domain/cell.js";
 import type { Traffic } from "../../../src/domain/traffic.js";
 import { pathOverIp } from "../../../src/drivers/driver.js";
@@ -122,4 +123,13 @@ test("a path over IPv6 takes its IPv6 addresses; one without them is refused nam
     pingArgv({ ...traffic, protocol: "icmp", pattern: "rr", rate: "max", ip: 6 }, "::1", 1).slice(0, 2),
     ["ping", "-6"],
   );
+});
+
+test("table rows name the flows and IP version where cells differ in them", () => {
+  const { cells } = cellsFromFlags({ pattern: "stream", flows: "1,4", ip: "4,6" }, whyUnsupported, loopback);
+  const names = [...describeCells(cells).values()];
+  assert.equal(new Set(names).size, 4);
+  assert.match(names[0]!, / 1 flow ipv4$/);
+  assert.match(names[3]!, / 4 flows ipv6$/);
+  assert.doesNotMatch(describeTraffic(cells[0]!.traffic), /flow|ipv/, "defaults alone say nothing");
 });
