@@ -45,7 +45,8 @@ const sum = (samples: readonly Sample[], field: (s: Sample) => number) =>
 
 /**
  * The total of parallel flows: counts, bytes and rates summed (each flow's rate over its own
- * window), latency histograms merged (never percentiles averaged), the worst flow's tool delays,
+ * window), latency histograms merged (never percentiles averaged), the worst flow's tool delays
+ * and path latency (summaries, not histograms),
  * generator-limited when any flow was; each flow's figures kept in `flows`. Pure.
  */
 export function mergeFlows(samples: readonly Sample[]): Sample {
@@ -58,6 +59,7 @@ export function mergeFlows(samples: readonly Sample[]): Sample {
     ? sum(samples, (s) => s.loss.socketDrops ?? 0)
     : undefined;
   const receiveLags = samples.map((s) => s.receiveLag);
+  const pathLatencies = samples.map((s) => s.pathLatency);
   return {
     driver: first.driver,
     direction: first.direction,
@@ -80,6 +82,7 @@ export function mergeFlows(samples: readonly Sample[]): Sample {
     },
     lateness: worst(samples.map((s) => s.lateness)),
     ...(receiveLags.some((lag) => lag !== undefined) ? { receiveLag: worst(receiveLags) } : {}),
+    ...(pathLatencies.some((path) => path !== undefined) ? { pathLatency: worst(pathLatencies) } : {}),
     generatorLimited: samples.some((s) => s.generatorLimited),
     warnings: [
       ...new Set(
