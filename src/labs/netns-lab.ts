@@ -143,7 +143,6 @@ function namespaceNodes(guests: GuestKind): LabNode[] {
 
 const QUIET_IPV6 = [
   "net.ipv6.conf.default.disable_ipv6=0",
-  "net.ipv6.conf.default.addr_gen_mode=1",
   "net.ipv6.conf.default.accept_ra=0",
   "net.ipv6.conf.default.autoconf=0",
   "net.ipv6.conf.default.router_solicitations=0",
@@ -163,8 +162,9 @@ export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns"
   for (const node of nodes) commands.push(["ip", "netns", "add", ns[node]]);
   for (const node of nodes) {
     commands.push(["ip", "-n", ns[node], "link", "set", "lo", "up"]);
-    // IPv6 on, but quiet: the lab's own ULA addresses only (no link-local, no router
-    // solicitations or autoconfiguration, no duplicate detection), so no chatter moves the counters.
+    // IPv6 on, but quiet: the lab's own ULA addresses and the link-local ones neighbour discovery
+    // needs (a router solicits a forwarded packet's next hop from its link-local address), no
+    // router solicitations or autoconfiguration, no duplicate detection.
     commands.push(["ip", "netns", "exec", ns[node], "sysctl", "-qw", ...QUIET_IPV6]);
   }
   for (const bridge of topology.bridges) {
@@ -180,6 +180,10 @@ export function labUpCommands(topology: LabTopology, guests: GuestKind = "netns"
       "type",
       "bridge",
       "forward_delay",
+      "0",
+      // No multicast querier runs here: snooping would hold back IPv6 neighbour solicitations to
+      // guests (a second's delay on a forwarded path's first packet).
+      "mcast_snooping",
       "0",
     ]);
     commands.push(["ip", "-n", n, "addr", "add", bridge.address, "dev", bridge.ifname]);
