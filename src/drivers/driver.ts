@@ -25,6 +25,7 @@ export interface PathHost {
   /** Network namespaces of this machine that are the host's own (its and its guests'), on a netns lab. */
   namespaces: string[];
 }
+
 import { InputError } from "../errors.js";
 
 /** Where a cell's traffic flows: the client endpoint sends to the server endpoint's address. */

@@ -88,7 +88,7 @@ test("a stall in the middle of a trial shows as a dip in its series, in traffic 
     warmupS: 0.3,
     driver: "builtin",
   };
-  const [server] = session.generatorPids!();
+  const [server] = session.generatorProcesses!().map((p) => p.pid);
   assert.ok(server, "the server agent's pid");
   // 1.2 s into the window the server agent is stopped for 0.7 s: nothing is answered meanwhile.
   const stop = setTimeout(() => process.kill(server, "SIGSTOP"), 1500);
@@ -96,7 +96,7 @@ test("a stall in the middle of a trial shows as a dip in its series, in traffic 
   try {
     const measured = await measureWithCpu(
       traffic,
-      { host: new LocalEndpoint(), generatorPids: session.generatorPids!() },
+      { host: new LocalEndpoint(), generatorPids: session.generatorProcesses!().map((p) => p.pid) },
       () => session.runTrial(traffic),
     );
     const sample = measured.samples[0]!;
