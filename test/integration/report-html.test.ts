@@ -72,7 +72,8 @@ test("report --vs opens in chromium with every plot drawn and no errors", {
     assert.ok(plot.texts.includes("baseline") && plot.texts.includes("candidate"), `${title}: both runs`);
   }
   // Inside each detailed cell's median trial: rate, p50/p99 and host CPU per interval.
-  const series = page.plots.find((p) => p.title.startsWith("Inside one trial"));
+  // A faceted plot: its first text is a row's header, so it is found by its title anywhere.
+  const series = page.plots.find((p) => p.texts.some((text) => text.startsWith("Inside one trial")));
   assert.ok(series, `a time-series plot (${page.plots.map((p) => p.title).join(", ")})`);
   for (const line of ["msg/s", "p99 µs", "host"]) assert.ok(series.texts.includes(line), `series: ${line}`);
 });
