@@ -50,7 +50,7 @@ function checkFlows(sample: Sample, flows: number): void {
   );
 }
 
-test("4 built-in stream flows and 2 iperf3 streams (-P 2): per-flow and total figures", async () => {
+test("4 built-in stream flows and 4 iperf3 streams (-P 4): per-flow and total figures", async () => {
   const view = await runBenchmark({
     db: join(dir, "flows.db"),
     setup: "loopback",
