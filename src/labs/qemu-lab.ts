@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import { QemuGuestEndpoint } from "../endpoints/qemu.js";
@@ -154,7 +155,27 @@ export function tapCommands(topology: LabTopology, queues: number): string[][] {
   });
 }
 
-/** Boots the three guests (in parallel) on their taps; each one that fails names itself. */
+/**
+ * Emulated (TCG) vCPUs beyond twice the host's CPUs starve one another while the guests boot: the
+ * guest kernels' timers and RCU stall past the boot deadline. Such guests boot one at a time.
+ */
+function bootsOneAtATime(accel: string, vcpusPerGuest: number): boolean {
+  return accel !== "kvm" && LAB_GUESTS.length * vcpusPerGuest > 2 * availableParallelism();
+}
+
+/** Runs `each` over the items, all at once or one after another. */
+async function forEach<T, R>(
+  items: readonly T[],
+  oneAtATime: boolean,
+  each: (item: T) => Promise<R>,
+): Promise<R[]> {
+  if (!oneAtATime) return Promise.all(items.map(each));
+  const results: R[] = [];
+  for (const item of items) results.push(await each(item));
+  return results;
+}
+
+/** Boots the three guests on their taps (in parallel unless they would starve); each one that fails names itself. */
 export async function bootGuests(
   topology: LabTopology,
   options: QemuLabOptions,
@@ -169,8 +190,10 @@ export async function bootGuests(
       ? host
       : { accel: options.accel, reason: "asked for by a hypervisor option" };
   const vhost = vhostSupport();
-  const records = await Promise.all(
-    LAB_GUESTS.map(async (guest): Promise<GuestRecord> => {
+  const records = await forEach(
+    LAB_GUESTS,
+    bootsOneAtATime(accelerator.accel, hardware.cpus),
+    async (guest): Promise<GuestRecord> => {
       const { a, b } = topology.links[guest];
       const runDir = guestRunDir(topology.name, guest);
       const started = await startGuest(
@@ -202,7 +225,7 @@ export async function bootGuests(
         hardware,
         skipped: hardware.vhost && !vhost.ok ? [{ option: "vhost", reason: vhost.reason! }] : [],
       };
-    }),
+    },
   );
   const state: QemuLabState = {
     guests: "qemu",
