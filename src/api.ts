@@ -28,7 +28,6 @@ import { resumeMatrixRun, revertLabLeftovers, runMatrixFile } from "./matrix/run
 import {
   cellsFromFlags,
   flagName,
-  parseSeconds,
   setupsFromFlags,
   type TrafficFlags,
   timingFromFlags,

@@ -3,7 +3,7 @@
 import { type CategorySeconds, CPU_CATEGORIES, type CpuReport } from "../monitors/cpu-report.js";
 import type { OtherLoad } from "../monitors/other-load.js";
 import { addByComponent, type CpuByComponent } from "./cpu-components.js";
-import { type HostCpu, type MhzSource, mergeHosts } from "./cpu-hosts.js";
+import { attributeHosts, type HostCpu, type MhzSource, mergeHosts } from "./cpu-hosts.js";
 
 /** `summary.cpu` of the JSON contract. */
 export interface CpuSummary {
@@ -111,6 +111,57 @@ export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
         }
       : {}),
     ...(trials.every((s) => s.byHost) ? { byHost: mergeHosts(trials.map((s) => s.byHost!)) } : {}),
+  };
+}
+
+/**
+ * One window's CPU over several machines: the monitored machine's summary plus each other path
+ * host's machine, measured over the same window. Seconds, counts and capacity add up; each other
+ * machine is one `byHost` entry (whole); its processes are kept under `<host>/`. Cycles stay null
+ * unless every machine counted them. Pure.
+ */
+export function addMachines(
+  first: CpuSummary,
+  others: ReadonlyArray<{ name: string; cpu: CpuSummary }>,
+): CpuSummary {
+  if (others.length === 0) return first;
+  const all = [first, ...others.map((o) => o.cpu)];
+  const total = (pick: (s: CpuSummary) => number) => all.reduce((sum, s) => sum + pick(s), 0);
+  const hostSeconds = total((s) => s.hostSeconds);
+  const stealSeconds = total((s) => s.steal.seconds);
+  const capacity = total((s) => s.wallSeconds * s.onlineCpus);
+  const allCounted = all.every((s) => s.cycles !== null);
+  const cycles = allCounted ? total((s) => s.cycles!) : null;
+  const processes = { ...first.processes };
+  const byHost = { ...first.byHost };
+  for (const { name, cpu } of others) {
+    for (const [group, seconds] of Object.entries(cpu.processes)) processes[`${name}/${group}`] = seconds;
+    const whole = attributeHosts(cpu.hostSeconds, [{ name, processSeconds: 0, packets: 0 }])[name]!;
+    byHost[name] = { ...whole, effectiveMhz: cpu.effectiveMhz, mhzSource: cpu.mhzSource ?? null };
+  }
+  return {
+    ...first,
+    hostSeconds,
+    byCategory: Object.fromEntries(
+      CPU_CATEGORIES.map((c) => [c, total((s) => s.byCategory[c])]),
+    ) as CategorySeconds,
+    generatorSeconds: total((s) => s.generatorSeconds),
+    perWallSecond: total((s) => s.perWallSecond),
+    steal: {
+      seconds: stealSeconds,
+      fraction: capacity > 0 ? stealSeconds / capacity : 0,
+      flagged: all.some((s) => s.steal.flagged),
+    },
+    onlineCpus: total((s) => s.onlineCpus),
+    processes,
+    netRxSoftirqs: total((s) => s.netRxSoftirqs),
+    netTxSoftirqs: total((s) => s.netTxSoftirqs),
+    interrupts: total((s) => s.interrupts),
+    cycles,
+    ...mergedClock(all, cycles, hostSeconds),
+    perfNote: allCounted ? null : (all.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
+    warnings: [...new Set(all.flatMap((s) => s.warnings))],
+    byHost,
   };
 }
 

@@ -11,7 +11,7 @@ import {
 import type { Sample } from "../domain/sample.js";
 import type { Direction } from "../domain/setup.js";
 import type { Traffic } from "../domain/traffic.js";
-import { type DriverSession, generatorPidsOn, type PathHost } from "../drivers/driver.js";
+import type { DriverSession, PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { measureWithCpu, type TrialCpu } from "./trial-cpu.js";
 
@@ -88,9 +88,7 @@ export async function runPeakTrial(
       {
         host: options.host,
         hosts: options.hosts,
-        generatorPids: options.host
-          ? generatorPidsOn(session.generatorProcesses?.() ?? [], options.host)
-          : [],
+        generator: session.generatorProcesses?.() ?? [],
       },
       () => session.runTrial(trialTraffic, { direction: options.direction, signal: options.signal }),
     );

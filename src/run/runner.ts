@@ -11,7 +11,6 @@ import {
   type Driver,
   type DriverSession,
   type GeneratorProcess,
-  generatorPidsOn,
   pathOverIp,
   type TrafficPath,
 } from "../drivers/driver.js";
@@ -482,7 +481,7 @@ async function runOneTrial(
             cell.traffic,
             {
               host: deps.host ?? null,
-              generatorPids: deps.host ? generatorPidsOn(generator, deps.host) : [],
+              generator,
               hypervisor,
               hosts,
             },

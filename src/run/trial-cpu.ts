@@ -1,6 +1,6 @@
 // Host CPU measured beside a trial, over its measured window, and turned into service demand.
 
-import { type CpuSummary, mergeCpuSummaries, summarizeCpu } from "../analysis/cpu.js";
+import { addMachines, type CpuSummary, mergeCpuSummaries, summarizeCpu } from "../analysis/cpu.js";
 import {
   type CpuByComponent,
   cpuByComponent,
@@ -15,8 +15,9 @@ import { type ServiceDemand, serviceDemand } from "../analysis/service-demand.js
 import { isTrusted, type Trial } from "../domain/cell.js";
 import { type CpuSeriesPoint, compact, type Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
-import type { PathHost } from "../drivers/driver.js";
+import { type GeneratorProcess, generatorPidsOn, type PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
+import { sameMachine } from "../endpoints/machine.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
 import type { CpuReport, CpuTimelinePoint } from "../monitors/cpu-report.js";
 import { type HostShareWindow, hostGroup, openHostShare } from "../monitors/host-share.js";
@@ -51,10 +52,14 @@ export function cpuSeriesOf(timeline: readonly CpuTimelinePoint[]): CpuSeriesPoi
 export interface CpuOptions {
   host: Endpoint | null;
   intervalMs?: number;
-  generatorPids?: number[];
+  /** The generator's processes, wherever they run: each machine's monitor gets those on it. */
+  generator?: readonly GeneratorProcess[];
   /** qemu processes and vCPU threads on the host, to split its CPU by component. */
   hypervisor?: HypervisorTasks | null;
-  /** The hosts the path crosses; on a netns lab they share `host`'s machine and split its CPU. */
+  /**
+   * The hosts the path crosses. On a netns lab they share `host`'s machine and split its CPU; a
+   * host on another machine (over ssh) gets a monitor of its own, and its CPU adds to the total.
+   */
   hosts?: readonly PathHost[];
   /** Count cycles with perf; default: wherever `perf stat -a` counts them on the host. */
   perf?: boolean;
@@ -124,10 +129,15 @@ export async function measureWithCpu(
   const { host } = options;
   if (!host) return { samples: await run(), cpu: null, serviceDemand: null, windowCpuSeconds: null };
   const perf = options.perf ?? (await probePerf(host));
+  const generator = options.generator ?? [];
+  const generatorPids = generatorPidsOn(generator, host);
+  const { local: hostsHere, elsewhere } = hostsByMachine(host, options.hosts ?? []);
   // Several hosts on this machine (a netns lab) split its CPU; one host takes it whole.
-  const shared = (options.hosts ?? []).length > 1 && options.hosts!.every((h) => h.namespaces.length > 0);
+  const shared = hostsHere.length > 1 && hostsHere.every((h) => h.namespaces.length > 0);
   let monitor: Promise<{ monitor: CpuMonitor; share: HostShareWindow | null }> | null = null;
+  let remote: Array<Promise<{ name: string; monitor: CpuMonitor }>> = [];
   let stopped: Promise<{ report: CpuReport; share: HostShareWindow | null }> | null = null;
+  let remoteStopped: Array<Promise<{ name: string; report: CpuReport }>> = [];
   // Other processes' CPU is read from this host's /proc, where the host is this machine.
   const here = host.kind === "local" || host.kind === "netns";
   let othersBefore: Map<number, ProcStat> | null = null;
@@ -138,6 +148,11 @@ export async function measureWithCpu(
       ? monitor.then(async ({ monitor, share }) => ({ report: await monitor.stop(), share }))
       : null;
     stopped?.catch(() => {});
+    if (remoteStopped.length === 0)
+      remoteStopped = remote.map((started) =>
+        started.then(async ({ name, monitor }) => ({ name, report: await monitor.stop() })),
+      );
+    for (const pending of remoteStopped) pending.catch(() => {});
   };
   const opens = setTimeout(() => {
     if (here) othersBefore = readProcStats();
@@ -149,16 +164,26 @@ export async function measureWithCpu(
         ]
       : [];
     monitor = (async () => {
-      const share = shared ? await openHostShare(host, options.hosts!) : null;
+      const share = shared ? await openHostShare(host, hostsHere) : null;
       const started = await startMonitor(host, {
         intervalMs: options.intervalMs,
-        generatorPids: options.generatorPids,
+        generatorPids,
         processes: [...processes, ...(share?.selectors ?? [])],
         perf: typeof perf === "boolean" ? perf : perf.counts,
       });
       return { monitor: started, share };
     })();
     monitor.catch(() => {});
+    remote = elsewhere.map(async (other) => {
+      const counts = options.perf ?? (await probePerf(other.endpoint)).counts;
+      const started = await startMonitor(other.endpoint, {
+        intervalMs: options.intervalMs,
+        generatorPids: generatorPidsOn(generator, other.endpoint),
+        perf: counts,
+      });
+      return { name: other.name, monitor: started };
+    });
+    for (const pending of remote) pending.catch(() => {});
   }, traffic.warmupS * 1000);
   const closes = setTimeout(stop, (traffic.warmupS + traffic.durationS) * 1000);
   let samples: Sample[];
@@ -179,20 +204,29 @@ export async function measureWithCpu(
     };
   try {
     const { report, share } = await stopped!;
-    const cpu = summarizeCpu(report);
+    let cpu = summarizeCpu(report);
     if (typeof perf !== "boolean" && !perf.counts) cpu.perfNote = perf.reason;
-    cpu.byHost = await hostsCpu(report, host, options.hosts ?? [], share);
-    const unmonitored = (options.hosts ?? []).filter((h) => !(h.name in cpu.byHost!)).map((h) => h.name);
-    if (unmonitored.length > 0)
-      cpu.warnings.push(`the path also crosses ${unmonitored.join(", ")}, whose CPU is not monitored`);
+    cpu.byHost = await hostsCpu(report, host, hostsHere, share);
     for (const group of Object.keys(cpu.byHost)) delete cpu.processes[hostGroup(group)];
     if (othersBefore && othersAfter) {
-      const ours = [process.pid, ...(options.generatorPids ?? []), ...(options.hypervisor?.qemuPids ?? [])];
+      const ours = [process.pid, ...generatorPids, ...(options.hypervisor?.qemuPids ?? [])];
       cpu.otherLoad = otherLoadBetween(othersBefore, othersAfter, ours, cpu.wallSeconds * cpu.onlineCpus);
     }
     if (options.hypervisor?.qemuPids.length) {
       cpu.byComponent = cpuByComponent(report, options.hypervisor);
       cpu.vcpuThreads = [...options.hypervisor.vcpuTids];
+    }
+    const others = await Promise.allSettled(remoteStopped);
+    const measuredElsewhere = others.flatMap((other) =>
+      other.status === "fulfilled" ? [{ name: other.value.name, cpu: summarizeCpu(other.value.report) }] : [],
+    );
+    cpu = addMachines(cpu, measuredElsewhere);
+    const unmonitored = elsewhere.filter((h) => !(h.name in cpu.byHost!));
+    if (unmonitored.length > 0) {
+      const why = others.flatMap((o) => (o.status === "rejected" ? [(o.reason as Error).message] : []));
+      cpu.warnings.push(
+        `the path also crosses ${unmonitored.map((h) => h.name).join(", ")}, whose CPU could not be monitored${why.length ? `: ${why.join("; ")}` : ""}`,
+      );
     }
     const windowS = Math.max(...samples.map((sample) => sample.durationS));
     const windowCpuSeconds = cpu.perWallSecond * windowS;
@@ -218,6 +252,21 @@ export async function measureWithCpu(
   }
 }
 
+/**
+ * The path's hosts on the monitored machine (a netns lab's, or the host itself), and one host per
+ * other machine, which gets a monitor of its own. Pure.
+ */
+export function hostsByMachine(
+  machine: Endpoint,
+  hosts: readonly PathHost[],
+): { local: PathHost[]; elsewhere: PathHost[] } {
+  const onMachine = (h: PathHost) => h.namespaces.length > 0 || sameMachine(h.endpoint, machine);
+  const elsewhere: PathHost[] = [];
+  for (const h of hosts.filter((h) => !onMachine(h)))
+    if (!elsewhere.some((other) => sameMachine(other.endpoint, h.endpoint))) elsewhere.push(h);
+  return { local: hosts.filter(onMachine), elsewhere };
+}
+
 /** The report's host CPU by path host: split by processes and packets when they share the machine. */
 async function hostsCpu(
   report: CpuReport,
@@ -225,8 +274,8 @@ async function hostsCpu(
   hosts: readonly PathHost[],
   share: HostShareWindow | null,
 ): Promise<Record<string, HostCpu>> {
-  // A lab's one host is a namespace of the monitored machine: the machine's CPU is that host's.
-  const only = hosts.length === 1 && (hosts[0]!.namespaces.length > 0 || hosts[0]!.endpoint === machine);
+  // The path's one host on the monitored machine (itself, or a lab's namespace) takes its CPU whole.
+  const only = hosts.length === 1;
   const measures = share
     ? await share.close(report)
     : [{ name: only ? hosts[0]!.name : machine.name, processSeconds: 0, packets: 0 }];

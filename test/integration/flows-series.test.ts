@@ -96,7 +96,7 @@ test("a stall in the middle of a trial shows as a dip in its series, in traffic 
   try {
     const measured = await measureWithCpu(
       traffic,
-      { host: new LocalEndpoint(), generatorPids: session.generatorProcesses!().map((p) => p.pid) },
+      { host: new LocalEndpoint(), generator: session.generatorProcesses!() },
       () => session.runTrial(traffic),
     );
     const sample = measured.samples[0]!;

@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
+import type { Traffic } from "../../src/domain/traffic.js";
 import { builtinDriver } from "../../src/drivers/builtin/driver.js";
 import { generatorPidsOn } from "../../src/drivers/driver.js";
 import { LocalEndpoint, localVnetbenchCommand } from "../../src/endpoints/local.js";
 import { SshConnectError, SshEndpoint } from "../../src/endpoints/ssh.js";
+import { measureWithCpu } from "../../src/run/trial-cpu.js";
 import { applyCpuOption, revertCpuState } from "../../src/setups/cpu.js";
 import { allowedCpus } from "../../src/setups/cpu-tasks.js";
 import { CommandError } from "../../src/util/process.js";
@@ -199,6 +201,48 @@ test("the built-in generator over ssh is the remote agent: the monitor of that m
         .catch(() => null);
       if (status) assert.equal(allowedCpus(status), task.previous, `thread ${task.tid} restored`);
     }
+  } finally {
+    await session.close();
+  }
+});
+
+test("a trial across two machines counts both: the remote one's monitor reads it over ssh, and byHost adds up", async () => {
+  const local = new LocalEndpoint("local", "127.0.0.1", "host");
+  const session = await builtinDriver.prepare({
+    client: endpoint,
+    server: local,
+    serverAddress: "127.0.0.1",
+  });
+  const traffic: Traffic = {
+    protocol: "tcp",
+    pattern: "rr",
+    requestSize: 64,
+    responseSize: 64,
+    rate: "max",
+    durationS: 1.5,
+    warmupS: 0.3,
+    driver: "builtin",
+  };
+  try {
+    const measured = await measureWithCpu(
+      traffic,
+      {
+        host: local,
+        hosts: [
+          { name: "host1", endpoint: local, namespaces: [] },
+          { name: "host2", endpoint, namespaces: [] },
+        ],
+        generator: session.generatorProcesses!(),
+      },
+      () => session.runTrial(traffic),
+    );
+    const cpu = measured.cpu;
+    assert.ok(cpu, measured.cpuError);
+    const { host1, host2 } = cpu.byHost ?? {};
+    // Both "machines" are this one here: each monitor sees the whole machine busy with the traffic.
+    assert.ok(host1 && host1.seconds > 0 && host2 && host2.seconds > 0, JSON.stringify(cpu.byHost));
+    assert.ok(Math.abs(cpu.hostSeconds - host1.seconds - host2.seconds) < 1e-6);
+    assert.ok(measured.serviceDemand?.byHost?.host2, JSON.stringify(measured.serviceDemand));
   } finally {
     await session.close();
   }
