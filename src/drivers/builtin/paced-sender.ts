@@ -5,8 +5,9 @@
 // kernel): nothing is allocated per message, and what was sent is what the socket took.
 
 import { writeSync } from "node:fs";
-import { encodeHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
+import { type LatencyHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
 import { writeHeader } from "./protocol.js";
+import { isBusy, nowNs } from "./trial.js";
 
 export interface SenderPlan {
   fd: number;
@@ -27,8 +28,8 @@ export interface SenderResult {
   sentMeasured: number;
   /** Monotonic ns when the last message had been written (0 when none was). */
   lastSentNs: number;
-  /** Encoded histogram of how late each measured message started leaving, ns. */
-  lateness: string | null;
+  /** How late each measured message started leaving, ns (null when none was measured). */
+  lateness: LatencyHistogram | null;
   /** Times a write found the socket's buffer full and had to wait. */
   socketFull: number;
   error?: string;
@@ -52,15 +53,6 @@ const TIMER_EARLY_NS = 2e6;
 /** Lateness fits the header's spare u32 in ns; anything later is clamped (it is flagged anyway). */
 const MAX_HEADER_LATENESS_NS = 0xffffffff;
 
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "ENOBUFS";
-}
-
 export function startPacedSender(
   plan: SenderPlan,
   work: WorkLog,
@@ -80,29 +72,27 @@ export function startPacedSender(
     if (ended) return;
     ended = true;
     work.sleeping();
-    result.lateness = lateness.totalCount > 0 ? encodeHistogram(lateness) : null;
+    result.lateness = lateness.totalCount > 0 ? lateness : null;
     finish(result);
   };
+  // Bytes of message `seq` a full stream socket has taken so far: the rest goes first, next turn.
+  let partial = 0;
+  let lateNs = 0;
   const send = (now: number): boolean => {
-    const lateNs = now - dueNs(seq);
-    writeHeader(message, seq, (seq * plan.intervalNs) / 1000, Math.min(MAX_HEADER_LATENESS_NS, lateNs));
+    if (partial === 0) {
+      lateNs = now - dueNs(seq);
+      writeHeader(message, seq, (seq * plan.intervalNs) / 1000, Math.min(MAX_HEADER_LATENESS_NS, lateNs));
+    }
     try {
-      // A stream socket takes a small message whole or not at all unless its buffer is nearly full.
-      let written = writeSync(plan.fd, message);
-      // A full stream socket took part of it: the rest must follow before anything else.
-      while (written < message.length && nowNs() < plan.giveUpNs) {
-        try {
-          written += writeSync(plan.fd, message, written);
-        } catch (error) {
-          if (!isBusy(error)) throw error;
-        }
-      }
-      if (written < message.length) throw new Error("the socket's buffer stayed full past the trial");
+      partial += writeSync(plan.fd, message, partial);
     } catch (error) {
       if (!isBusy(error)) throw error;
+    }
+    if (partial < message.length) {
       result.socketFull++;
       return false;
     }
+    partial = 0;
     result.sent++;
     result.lastSentNs = nowNs();
     if (seq >= plan.firstMeasured) {

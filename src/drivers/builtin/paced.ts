@@ -7,7 +7,6 @@
 
 import type dgram from "node:dgram";
 import type net from "node:net";
-import { decodeHistogram } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
 import { OpenLoopLedger } from "./open-loop-ledger.js";
 import { type SenderResult, startPacedSender } from "./paced-sender.js";
@@ -171,7 +170,7 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     duplicates: ledgerOfTrial.sequence.duplicates,
     reordered: ledgerOfTrial.sequence.reordered,
     histogram: ledgerOfTrial.latency,
-    lateness: sent.lateness ? decodeHistogram(sent.lateness) : undefined,
+    lateness: sent.lateness ?? undefined,
     receiveLag: ledgerOfTrial.receiveLag,
     pathLatency: ledgerOfTrial.path,
     offeredRate: rate,

@@ -1,10 +1,11 @@
 // A trial's time series (flent's core view): rates and latency percentiles per interval of the
 // measured window, so a stall or a ramp shows instead of being averaged away. The data path does
-// O(1) work per message (a counter, one histogram record); the interval's histogram is read and
-// swapped for an empty one on a timer, never walked on the data path.
+// O(1) work per message (a counter, one histogram record); each tick reads the interval's small
+// histogram over the buckets it touched, so the thread's I/O waits microseconds at most.
 
-import { type LatencyHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
+import { IntervalHistogram } from "../../analysis/interval-histogram.js";
 import { compact, type SeriesPoint } from "../../domain/sample.js";
+import { nowNs } from "./trial.js";
 
 /** Default interval of a trial's time series, ms (flent's default step is 200 ms, pbench's 1 s). */
 export const SERIES_INTERVAL_MS = 100;
@@ -27,8 +28,7 @@ export class IntervalSeries {
   readonly points: SeriesPoint[] = [];
   private messages = 0;
   private bytes = 0;
-  private current: LatencyHistogram = newLatencyHistogram();
-  private spare: LatencyHistogram = newLatencyHistogram();
+  private readonly latencies = new IntervalHistogram();
   private readonly readers: CountReader[] = [];
   private readerBase = { messages: 0, bytes: 0 };
   private lastNs: number;
@@ -43,7 +43,7 @@ export class IntervalSeries {
 
   /** One message (a transaction, or an open-loop answer) completed with this latency. */
   latency(latencyNs: number, bytes: number): void {
-    recordNs(this.current, latencyNs);
+    this.latencies.record(latencyNs);
     this.messages++;
     this.bytes += bytes;
   }
@@ -78,26 +78,23 @@ export class IntervalSeries {
     const followed = this.readAll();
     const messages = this.messages + followed.messages - this.readerBase.messages;
     const bytes = this.bytes + followed.bytes - this.readerBase.bytes;
-    const full = this.current;
-    this.current = this.spare;
+    const [p50Ns, p99Ns] = this.latencies.percentiles([50, 99]);
+    this.latencies.reset();
     this.messages = 0;
     this.bytes = 0;
     this.readerBase = followed;
     const intervalS = (atNs - this.lastNs) / 1e9;
     // The first tick opens the window: what came before it was the warm-up.
     if (this.openedNs !== null && intervalS > 0) {
-      const counted = full.totalCount > 0;
       this.points.push({
         tS: compact((atNs - this.openedNs) / 1e9),
         intervalS: compact(intervalS),
         messagesPerSecond: compact(messages / intervalS),
         throughputMbps: compact((bytes * 8) / intervalS / 1e6),
-        p50Us: counted ? compact(full.getValueAtPercentile(50) / 1000) : null,
-        p99Us: counted ? compact(full.getValueAtPercentile(99) / 1000) : null,
+        p50Us: p50Ns === undefined ? null : compact(p50Ns / 1000),
+        p99Us: p99Ns === undefined ? null : compact(p99Ns / 1000),
       });
     }
-    full.reset();
-    this.spare = full;
     this.lastNs = atNs;
     this.openedNs ??= atNs;
     if (last) this.cancel();
@@ -106,7 +103,7 @@ export class IntervalSeries {
 
 /** The process's monotonic clock and timers (tests give their own). */
 export const systemSeriesClock: SeriesClock = {
-  now: () => Number(process.hrtime.bigint()),
+  now: nowNs,
   every(fromNs, toNs, intervalMs, tick) {
     let timer: NodeJS.Timeout | undefined;
     let target = fromNs;

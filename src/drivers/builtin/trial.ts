@@ -116,7 +116,8 @@ export function descriptorOf(socket: net.Socket | dgram.Socket): number {
   return fd;
 }
 
-function isBusy(error: unknown): boolean {
+/** A non-blocking write the socket could not take now (its buffer is full): try again later. */
+export function isBusy(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === "EAGAIN" || code === "EWOULDBLOCK" || code === "ENOBUFS";
 }

@@ -48,12 +48,12 @@ test("a series point per interval: rate, throughput and the interval's own perce
   assert.ok(Math.abs(a!.tS - 0.1) < 1e-9 && Math.abs(a!.intervalS - 0.1) < 1e-9);
   assert.ok(Math.abs(a!.messagesPerSecond - 1000) < 1e-6);
   assert.ok(Math.abs(a!.throughputMbps - (100 * 100 * 8) / 0.1 / 1e6) < 1e-9);
-  assert.ok(Math.abs(a!.p50Us! - 10) < 0.01, `p50 ${a!.p50Us}`);
-  assert.ok(Math.abs(a!.p99Us! - 10) < 0.01, `p99 ${a!.p99Us}`);
+  assert.ok(Math.abs(a!.p50Us! - 10) < 0.1, `p50 ${a!.p50Us}`);
+  assert.ok(Math.abs(a!.p99Us! - 10) < 0.1, `p99 ${a!.p99Us}`);
   assert.equal(b!.messagesPerSecond, 0);
   assert.equal(b!.p50Us, null);
   assert.ok(Math.abs(c!.messagesPerSecond - 100) < 1e-6);
-  assert.ok(Math.abs(c!.p99Us! - 20) < 0.02, "the third interval's histogram holds only its own messages");
+  assert.ok(Math.abs(c!.p99Us! - 20) < 0.2, "the third interval's histogram holds only its own messages");
 });
 
 test("bulk flows are read at each tick from their cumulative counts, summed over flows", () => {
