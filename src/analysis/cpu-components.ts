@@ -22,7 +22,7 @@ export interface CpuByComponent {
 export const QEMU_GROUP = "qemu";
 export const VHOST_GROUP = "vhost";
 
-/** vhost-net's kernel workers are named vhost-QEMUPID. */
+/** vhost-net's workers are named vhost-QEMUPID: kernel threads before Linux 6.4 (this pattern finds them). */
 export function vhostPattern(qemuPids: readonly number[]): string {
   return `^vhost-(${qemuPids.join("|")})$`;
 }
@@ -31,9 +31,14 @@ export function vhostPattern(qemuPids: readonly number[]): string {
 export function cpuByComponent(report: CpuReport, tasks: HypervisorTasks): CpuByComponent {
   const vcpus = new Set(tasks.vcpuTids);
   const qemu = report.processes.find((p) => p.name === QEMU_GROUP);
-  const vcpu = (qemu?.threads ?? []).filter((t) => vcpus.has(t.tid)).reduce((s, t) => s + t.seconds, 0);
-  const qemuOther = (qemu?.seconds ?? 0) - vcpu;
-  const vhost = report.processes.find((p) => p.name === VHOST_GROUP)?.seconds ?? 0;
+  const threads = qemu?.threads ?? [];
+  const seconds = (pick: (t: (typeof threads)[number]) => boolean) =>
+    threads.filter(pick).reduce((s, t) => s + t.seconds, 0);
+  const vcpu = seconds((t) => vcpus.has(t.tid));
+  // Since Linux 6.4 vhost's workers are threads of qemu: they are vhost's, not the emulator's.
+  const vhostThreads = seconds((t) => !vcpus.has(t.tid) && /^vhost-\d+$/.test(t.name));
+  const qemuOther = (qemu?.seconds ?? 0) - vcpu - vhostThreads;
+  const vhost = (report.processes.find((p) => p.name === VHOST_GROUP)?.seconds ?? 0) + vhostThreads;
   const generator = report.generatorSeconds;
   const rest = Math.max(0, report.hostSeconds - vcpu - qemuOther - vhost - generator);
   return { vcpu, qemu: qemuOther, vhost, generator, rest };

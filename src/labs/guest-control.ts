@@ -37,17 +37,33 @@ function machineOf(state: QemuLabState): GuestMachine {
   return { hardware: record.hardware, accel: record.accelerator.accel };
 }
 
-/** Kernel threads named vhost-PID serve that qemu's vhost-net queues. */
+/**
+ * vhost-net's workers for that qemu, named vhost-PID: kernel threads before Linux 6.4, threads of
+ * qemu itself since (listing /proc shows processes only, so its tasks are read too).
+ */
 function hasVhostWorkers(qemuPid: number): boolean {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+  const name = `vhost-${qemuPid}`;
+  const comms = [
+    ...readdirSync("/proc")
+      .filter((entry) => /^\d+$/.test(entry))
+      .map((pid) => `/proc/${pid}/comm`),
+    ...readdirSafe(`/proc/${qemuPid}/task`).map((tid) => `/proc/${qemuPid}/task/${tid}/comm`),
+  ];
+  return comms.some((file) => {
     try {
-      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === `vhost-${qemuPid}`) return true;
+      return readFileSync(file, "utf8").trim() === name;
     } catch {
-      // the process ended meanwhile
+      return false; // the task ended meanwhile
     }
+  });
+}
+
+function readdirSafe(directory: string): string[] {
+  try {
+    return readdirSync(directory);
+  } catch {
+    return []; // the process ended meanwhile
   }
-  return false;
 }
 
 function propertyText(value: unknown): string {

@@ -37,6 +37,18 @@ test("vCPU seconds are the qemu threads QMP named; the rest is what no component
   assert.ok(Math.abs(split.rest - 0.5) < 1e-9);
 });
 
+test("vhost workers that are threads of qemu (Linux 6.4 on) count as vhost, not as the emulator", () => {
+  const withWorker = report(2, 0.4, 0) as unknown as {
+    processes: Array<{ seconds: number; threads: unknown[] }>;
+  };
+  withWorker.processes[0]!.threads.push({ ...thread(103, 0.25), name: "vhost-100" });
+  withWorker.processes[0]!.seconds += 0.25;
+  const split = cpuByComponent(withWorker as unknown as CpuReport, { qemuPids: [100], vcpuTids: [101, 102] });
+  assert.ok(Math.abs(split.vhost - 0.25) < 1e-9, `vhost ${split.vhost}`);
+  assert.ok(Math.abs(split.qemu - 0.1) < 1e-9, `qemu ${split.qemu}`);
+  assert.ok(Math.abs(split.vcpu - 0.8) < 1e-9);
+});
+
 test("the rest never goes below zero when threads are read a little past the host's window", () => {
   assert.equal(cpuByComponent(report(1, 0.4, 0), { qemuPids: [100], vcpuTids: [101] }).rest, 0);
 });
