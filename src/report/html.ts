@@ -345,7 +345,7 @@ async function plotsSection(
     parts.push(
       await figure(
         trialSeriesSpec(series.rows),
-        `Each cell's median trial (by messages/s: ${[...series.trials].map(([cell, trial]) => `${cell} trial ${trial}`).join("; ")}) in intervals of 100 ms: a stall or a ramp shows here, where the trial's totals average it away.`,
+        `Each cell's median trial (by messages/s: ${[...series.trials].map(([cell, trial]) => `${cell} trial ${trial}`).join("; ")}) in intervals of ${[...series.intervalsMs].map((ms) => `${ms} ms`).join(" or ")}: a stall or a ramp shows here, where the trial's totals average it away.`,
       ),
     );
   const demand = demandRows(run);

@@ -11,6 +11,7 @@ import type { RunComparison } from "../compare/runs.js";
 import type { Trial } from "../domain/cell.js";
 import type { SeriesPoint } from "../domain/sample.js";
 import { isTransactional } from "../domain/traffic.js";
+import { seriesIntervalMs } from "../drivers/builtin/flows.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
 import type { CellView, RunView } from "./run-view.js";
 
@@ -292,7 +293,7 @@ export function deltaRows(comparison: RunComparison): DeltaRow[] {
 
 export interface SeriesRow {
   cell: string;
-  /** Which small plot: the delivered rate, latency, or host CPU. */
+  /** Which small plot: the rate (delivered; sent for a UDP stream), latency, or host CPU. */
   panel: string;
   /** The line within it (msg/s or Mbit/s, p50 or p99, host or generator). */
   line: string;
@@ -310,26 +311,35 @@ function medianTrial(trials: readonly Trial[]): Trial | null {
 }
 
 /**
- * One trial's time series per cell (its median trial by messages/s): the delivered rate
+ * One trial's time series per cell (its median trial by messages/s): the delivered rate (sent, for a UDP stream)
  * (Mbit/s for streams, messages/s otherwise, all directions summed), p50 and p99 of the
  * forward direction, and host CPUs busy, per interval.
  */
-export function seriesRows(view: RunView): { rows: SeriesRow[]; trials: Map<string, number> } {
+export function seriesRows(view: RunView): {
+  rows: SeriesRow[];
+  trials: Map<string, number>;
+  /** The series' intervals, ms (100, longer for windows over a minute). */
+  intervalsMs: Set<number>;
+} {
   const labels = cellLabels(view.cells);
   const rows: SeriesRow[] = [];
   const trials = new Map<string, number>();
+  const intervalsMs = new Set<number>();
   for (const cell of view.cells) {
     const trial = medianTrial(cell.trials);
     if (!trial) continue;
     const cellName = labels.get(cell.key)!;
     trials.set(cellName, trial.trial);
+    intervalsMs.add(seriesIntervalMs(cell.traffic.durationS));
     const bulk = !isTransactional(cell.traffic.pattern);
-    const rate = bulk ? "Mbit/s" : "msg/s";
+    // A UDP stream's receiver is the far agent: its series follows what left the sender.
+    const sentOnly = cell.traffic.protocol === "udp" && cell.traffic.pattern === "stream";
+    const rate = `${bulk ? "Mbit/s" : "msg/s"}${sentOnly ? " sent" : ""}`;
     const [forward, ...others] = trial.samples;
     forward!.series!.forEach((point, i) => {
       const value = (p: SeriesPoint | undefined) => (bulk ? p?.throughputMbps : p?.messagesPerSecond) ?? 0;
       const total = value(point) + others.reduce((sum, s) => sum + value(s.series?.[i]), 0);
-      rows.push({ cell: cellName, panel: "delivered", line: rate, tS: point.tS, value: total });
+      rows.push({ cell: cellName, panel: "rate", line: rate, tS: point.tS, value: total });
       for (const [line, us] of [
         ["p50 µs", point.p50Us],
         ["p99 µs", point.p99Us],
@@ -347,5 +357,5 @@ export function seriesRows(view: RunView): { rows: SeriesRow[]; trials: Map<stri
       });
     }
   }
-  return { rows, trials };
+  return { rows, trials, intervalsMs };
 }

@@ -202,7 +202,7 @@ export function cpuBarsSpec(
 }
 
 /**
- * Small multiples of a trial's time series: a row per cell, a column per panel (delivered rate,
+ * Small multiples of a trial's time series: a row per cell, a column per panel (rate,
  * latency, host CPU), each with its own vertical scale, so a stall or a ramp shows.
  */
 export function trialSeriesSpec(rows: SeriesRow[]): TopLevelSpec {
@@ -222,7 +222,7 @@ export function trialSeriesSpec(rows: SeriesRow[]): TopLevelSpec {
         field: "panel",
         type: "nominal",
         title: null,
-        sort: ["delivered", "latency (µs)", "host CPUs"],
+        sort: ["rate", "latency (µs)", "host CPUs"],
       },
     },
     spec: {

@@ -10,7 +10,6 @@ import type { NetCounters } from "./socket-drops.js";
 
 const CONNECT_TIMEOUT_MS = 5_000;
 const REQUEST_TIMEOUT_MS = 10_000;
-/** A trial may take this much longer than its warm-up and duration (connecting, draining). */
 /** Beyond a trial's own time, how long a drive may take (connecting, the drain, counters). */
 export const DRIVE_SLACK_MS = 30_000;
 

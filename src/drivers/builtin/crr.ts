@@ -3,7 +3,7 @@
 import net from "node:net";
 import { newLatencyHistogram, recordNs } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
-import { abortable, nowNs, type PatternContext, sampleFrom, TrialClock } from "./trial.js";
+import { abortable, nowNs, type PatternContext, sampleFrom, startClock } from "./trial.js";
 
 export async function runTcpCrr(ctx: PatternContext): Promise<Sample> {
   const { requestSize, responseSize } = ctx.traffic;
@@ -15,7 +15,7 @@ export async function runTcpCrr(ctx: PatternContext): Promise<Sample> {
     rate: 0,
   });
   const request = Buffer.alloc(requestSize, 0x5a);
-  const clock = new TrialClock(ctx.traffic);
+  const clock = startClock(ctx);
   const histogram = newLatencyHistogram();
   let measured = 0;
   let firstMeasuredNs = 0;

@@ -102,14 +102,7 @@ export async function runFlows(
   run: (ctx: PatternContext) => Promise<Sample> = runPattern,
   clock: SeriesClock = systemSeriesClock,
 ): Promise<Sample> {
-  const { warmupS, durationS } = ctx.traffic;
-  const startNs = clock.now();
-  const series = new IntervalSeries(
-    startNs + warmupS * 1e9,
-    startNs + (warmupS + durationS) * 1e9,
-    clock,
-    seriesIntervalMs(durationS),
-  );
+  const series = new IntervalSeries(clock, seriesIntervalMs(ctx.traffic.durationS));
   try {
     const flows = flowsOf(ctx.traffic);
     const samples = await Promise.all(Array.from({ length: flows }, () => run({ ...ctx, series })));

@@ -19,6 +19,7 @@ import {
   nowNs,
   type PatternContext,
   sampleFrom,
+  startClock,
   TrialClock,
 } from "./trial.js";
 
@@ -100,7 +101,7 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
       ledger?.workFinished(nowNs());
     });
   }
-  const clock = new TrialClock(ctx.traffic, nowNs() + 5e6);
+  const clock = startClock(ctx, nowNs() + 5e6);
   const firstMeasured = Math.ceil((clock.measureFromNs - clock.startNs) / intervalNs);
   const total = Math.ceil((clock.endNs - clock.startNs) / intervalNs);
   const bytesPerAnswer = requestSize + responseSize;

@@ -14,7 +14,8 @@ import {
   nowNs,
   type PatternContext,
   sampleFrom,
-  TrialClock,
+  startClock,
+  type TrialClock,
 } from "./trial.js";
 
 /** Per-transaction bookkeeping shared by the TCP and UDP loops. */
@@ -32,7 +33,7 @@ class Transactions {
   private readonly bytesPerTransaction: number;
 
   constructor(private readonly ctx: PatternContext) {
-    this.clock = new TrialClock(ctx.traffic);
+    this.clock = startClock(ctx);
     this.bytesPerTransaction = ctx.traffic.requestSize + ctx.traffic.responseSize;
   }
 

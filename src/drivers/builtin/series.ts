@@ -31,14 +31,23 @@ export class IntervalSeries {
   private readonly latencies = new IntervalHistogram();
   private readonly readers: CountReader[] = [];
   private readerBase = { messages: 0, bytes: 0 };
-  private lastNs: number;
+  private lastNs = 0;
   private openedNs: number | null = null;
-  private readonly cancel: () => void;
+  private cancel: (() => void) | null = null;
 
-  /** Records from `fromNs` (the end of the warm-up) to `toNs`, one point per interval. */
-  constructor(fromNs: number, toNs: number, clock: SeriesClock, intervalMs = SERIES_INTERVAL_MS) {
+  constructor(
+    private readonly clock: SeriesClock,
+    private readonly intervalMs = SERIES_INTERVAL_MS,
+  ) {}
+
+  /**
+   * Records from `fromNs` (the end of the warm-up) to `toNs`, one point per interval: the measured
+   * window of the trial's clock, set by the first flow that starts it (the others start within ms).
+   */
+  begin(fromNs: number, toNs: number): void {
+    if (this.cancel) return;
     this.lastNs = fromNs;
-    this.cancel = clock.every(fromNs, toNs, intervalMs, (atNs, last) => this.tick(atNs, last));
+    this.cancel = this.clock.every(fromNs, toNs, this.intervalMs, (atNs, last) => this.tick(atNs, last));
   }
 
   /** One message (a transaction, or an open-loop answer) completed with this latency. */
@@ -60,7 +69,7 @@ export class IntervalSeries {
 
   /** Stops the timer (the points recorded so far stay). */
   stop(): void {
-    this.cancel();
+    this.cancel?.();
   }
 
   private readAll(): { messages: number; bytes: number } {
@@ -97,7 +106,7 @@ export class IntervalSeries {
     }
     this.lastNs = atNs;
     this.openedNs ??= atNs;
-    if (last) this.cancel();
+    if (last) this.stop();
   }
 }
 

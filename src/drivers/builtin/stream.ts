@@ -18,6 +18,7 @@ import {
   nowNs,
   type PatternContext,
   sampleFrom,
+  startClock,
   TrialClock,
 } from "./trial.js";
 
@@ -94,7 +95,7 @@ export function runTcpStream(ctx: PatternContext): Promise<Sample> {
     };
     socket.on("drain", pump);
     ctx.series?.follow(() => ({ messages: Math.floor(bytesSent / requestSize), bytes: bytesSent }));
-    const clock = new TrialClock(ctx.traffic);
+    const clock = startClock(ctx);
     pump();
     try {
       await until(clock.measureFromNs, ctx, failure);
@@ -132,7 +133,7 @@ export function runTcpMaerts(ctx: PatternContext): Promise<Sample> {
       failure.error = new Error(`data connection lost mid-trial: ${error.message}`);
     });
     ctx.series?.follow(() => ({ messages: Math.floor(received / responseSize), bytes: received }));
-    const clock = new TrialClock(ctx.traffic);
+    const clock = startClock(ctx);
     try {
       await until(clock.measureFromNs, ctx, failure);
       const [fromNs, fromBytes] = [nowNs(), received];
@@ -171,7 +172,7 @@ export function runUdpStream(ctx: PatternContext): Promise<Sample> {
       socket.send(buffer, done),
     );
     ctx.series?.follow(() => ({ messages: source.sent, bytes: source.sent * requestSize }));
-    const clock = new TrialClock(ctx.traffic);
+    const clock = startClock(ctx);
     try {
       await until(clock.measureFromNs, ctx, failure);
       const [first, sentAtStart] = [await ctx.agent.mark(session), source.sent];
@@ -226,7 +227,7 @@ export function runUdpMaerts(ctx: PatternContext): Promise<Sample> {
       failure.error = new Error(`data socket failed mid-trial: ${error.message}`);
     });
     socket.send(Buffer.from("go"));
-    const clock = new TrialClock(ctx.traffic);
+    const clock = startClock(ctx);
     try {
       await until(clock.measureFromNs, ctx, failure);
       const first = await ctx.agent.mark(session);

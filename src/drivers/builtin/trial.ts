@@ -48,6 +48,13 @@ export class TrialClock {
   }
 }
 
+/** The trial's clock from `startNs`; the flows' series records over its measured window. */
+export function startClock(ctx: PatternContext, startNs = nowNs()): TrialClock {
+  const clock = new TrialClock(ctx.traffic, startNs);
+  ctx.series?.begin(clock.measureFromNs, clock.endNs);
+  return clock;
+}
+
 /** Bytes of the static buffer a counting receiver reads into (no allocation per read). */
 const RECEIVE_BUFFER_BYTES = 256 * 1024;
 
@@ -155,7 +162,10 @@ export function directWriter(socket: net.Socket | dgram.Socket): (message: Buffe
   };
 }
 
-/** Rejects when the abort signal fires, so a cancelled run stops at once; with the reason it was given, if any. */
+/**
+ * Rejects when the abort signal fires, so a cancelled run stops at once. A plain Error reason (a
+ * timeout's message) is passed on; anything else (AbortController's DOMException) reads "trial aborted".
+ */
 export function abortable(signal: AbortSignal | undefined, onAbort: (reason: Error) => void): () => void {
   if (!signal) return () => {};
   const listener = () =>

@@ -4,7 +4,7 @@ import type { Direction } from "../../domain/setup.js";
 import type { Traffic } from "../../domain/traffic.js";
 import { wholeSeconds } from "../tools.js";
 
-/** Knobs a matrix's traffic does not carry: parallel streams and both directions at once. */
+/** From the cell: its flows as parallel streams, and a bidirectional setup as both directions at once. */
 export interface Iperf3Options {
   /** `-P`: parallel streams (1 by default). */
   parallel?: number;

@@ -12,7 +12,7 @@ import {
   startServer,
   wholeSeconds,
 } from "../tools.js";
-import { type Iperf3Options, iperf3ClientArgv, iperf3ServerArgv, iperf3Unsupported } from "./argv.js";
+import { iperf3ClientArgv, iperf3ServerArgv, iperf3Unsupported } from "./argv.js";
 import { iperf3Samples, parseIperf3 } from "./parse.js";
 
 export const IPERF3_BINARY: BinarySpec = {
@@ -29,7 +29,7 @@ export const IPERF3_BINARY: BinarySpec = {
 const TRANSIENT = /reset|busy/i;
 const RETRY_DELAY_MS = 1_000;
 
-export function iperf3Driver(options: Iperf3Options = {}): Driver {
+export function iperf3Driver(): Driver {
   return {
     name: "iperf3",
     unsupported: iperf3Unsupported,
@@ -46,11 +46,9 @@ export function iperf3Driver(options: Iperf3Options = {}): Driver {
       const processes = new Set<GeneratorProcess>();
       return {
         async runTrial(traffic: Traffic, trial: TrialOptions = {}) {
-          const bidirectional = options.bidirectional || trial.direction === "bidirectional";
           const argv = iperf3ClientArgv(traffic, path.serverAddress, server.port, {
             parallel: flowsOf(traffic),
-            ...options,
-            bidirectional,
+            bidirectional: trial.direction === "bidirectional",
           });
           const run = () => runClient(path, argv, traffic, processes, trial.signal);
           try {

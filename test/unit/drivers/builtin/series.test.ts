@@ -32,7 +32,8 @@ const MS = 1e6;
 
 test("a series point per interval: rate, throughput and the interval's own percentiles; warm-up left out", () => {
   const manual = manualClock();
-  const series = new IntervalSeries(100 * MS, 400 * MS, manual.clock, 100);
+  const series = new IntervalSeries(manual.clock, 100);
+  series.begin(100 * MS, 400 * MS);
   series.latency(5_000_000, 100); // warm-up: dropped when the window opens
   manual.fire(100 * MS);
   for (let i = 0; i < 99; i++) series.latency(10_000, 100);
@@ -58,7 +59,8 @@ test("a series point per interval: rate, throughput and the interval's own perce
 
 test("bulk flows are read at each tick from their cumulative counts, summed over flows", () => {
   const manual = manualClock();
-  const series = new IntervalSeries(0, 200 * MS, manual.clock, 100);
+  const series = new IntervalSeries(manual.clock, 100);
+  series.begin(0, 200 * MS);
   const flows = [
     { messages: 5, bytes: 500 },
     { messages: 0, bytes: 0 },
