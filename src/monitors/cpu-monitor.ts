@@ -89,14 +89,14 @@ export async function startCpuMonitor(
       ([i, s]) => [parseInterrupts(i), parseSoftirqs(s)] as const,
     );
 
-  // The clock as the kernel reports it (`cpu MHz`), at both ends and about once a second: the
-  // window's frequency where perf counts no cycles (a VM, a locked-down host).
+  // The clock as the kernel reports it (`cpu MHz`), at both ends and, where perf is not counting
+  // cycles (a VM, a locked-down host), about once a second: each read is work on the measured host.
   const mhzReadings: number[] = [];
   const readMhz = async () => {
     const mhz = parseCpuinfoMhz(await endpoint.readFile("/proc/cpuinfo").catch(() => ""));
     if (mhz !== null) mhzReadings.push(mhz);
   };
-  const mhzEvery = Math.max(1, Math.round(1000 / intervalMs));
+  const mhzEvery = options.perf ? 0 : Math.max(1, Math.round(1000 / intervalMs));
 
   // The window opens here: baseline of every counter, then the first stat reading defines t = 0.
   const [startCounters] = await Promise.all([counters(), readMhz()]);
@@ -114,7 +114,7 @@ export async function startCpuMonitor(
   let stopped = false;
   let ticks = 0;
   const tick = () => {
-    inFlight = Promise.all([sample(), ++ticks % mhzEvery === 0 ? readMhz() : null])
+    inFlight = Promise.all([sample(), mhzEvery > 0 && ++ticks % mhzEvery === 0 ? readMhz() : null])
       .then(() => {
         attributed.push(ledger.takeInterval());
       })

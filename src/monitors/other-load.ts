@@ -3,6 +3,7 @@
 // Parsing and accounting are pure; reading /proc is one small function at the edge.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { splitStat } from "./task-stat.js";
 
 /** One process's line of /proc/PID/stat, the fields this needs. */
 export interface ProcStat {
@@ -18,25 +19,12 @@ export interface ProcStat {
 const PF_KTHREAD = 0x0020_0000;
 
 /** Parses /proc/PID/stat; null for a line that is not one (the process vanished mid-read). */
-export function parseProcStat(line: string): ProcStat | null {
-  // comm is in parentheses and may hold spaces and parentheses itself: split after the last ')'.
-  const open = line.indexOf("(");
-  const close = line.lastIndexOf(")");
-  if (open < 0 || close < open) return null;
-  const fields = line.slice(close + 2).split(" ");
-  // After comm: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime.
-  const ppid = Number(fields[1]);
-  const flags = Number(fields[6]);
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
+export function parsePidStat(line: string): ProcStat | null {
+  const stat = splitStat(line);
+  if (!stat) return null;
+  const [ppid, flags, utime, stime] = [4, 9, 14, 15].map(stat.field) as [number, number, number, number];
   if (![ppid, flags, utime, stime].every(Number.isFinite)) return null;
-  return {
-    pid: Number(line.slice(0, open).trim()),
-    comm: line.slice(open + 1, close),
-    ppid,
-    ticks: utime + stime,
-    kernel: (flags & PF_KTHREAD) !== 0,
-  };
+  return { pid: stat.id, comm: stat.name, ppid, ticks: utime + stime, kernel: (flags & PF_KTHREAD) !== 0 };
 }
 
 /** Every process of this host now, by PID. */
@@ -45,7 +33,7 @@ export function readProcStats(root = "/proc"): Map<number, ProcStat> {
   for (const name of readdirSync(root)) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = parseProcStat(readFileSync(`${root}/${name}/stat`, "utf8"));
+      const stat = parsePidStat(readFileSync(`${root}/${name}/stat`, "utf8"));
       if (stat) stats.set(stat.pid, stat);
     } catch {
       // exited meanwhile

@@ -12,27 +12,44 @@ export interface TaskStat {
   processor: number;
 }
 
-/** Parses one task's stat line; throws on a line that is not one. */
-export function parseTaskStat(text: string): TaskStat {
-  // comm is inside the first "(" and the LAST ")": a name like "w) (x y" holds both.
+/**
+ * A /proc/PID/stat (or task stat) line split around its name, which may hold spaces and
+ * parentheses (a name like "w) (x y"): the id, the name, and field(n) as numbered in proc(5);
+ * null for a line that is not one (the process vanished mid-read).
+ */
+export function splitStat(
+  text: string,
+): { id: number; name: string; state: string; field(n: number): number } | null {
   const open = text.indexOf("(");
   const close = text.lastIndexOf(")");
-  if (open < 0 || close < open) throw new Error(`not a /proc stat line: "${text.slice(0, 80)}"`);
+  if (open < 0 || close < open) return null;
+  // After the name: state is field 3, so rest[n - 3] is field n.
   const rest = text
     .slice(close + 1)
     .trim()
     .split(/\s+/);
-  // After comm: state(3) ppid ... utime(14) stime(15) ... processor(39); rest[0] is field 3.
+  return {
+    id: Number(text.slice(0, open).trim()),
+    name: text.slice(open + 1, close),
+    state: rest[0] ?? "?",
+    field: (n) => Number(rest[n - 3]),
+  };
+}
+
+/** Parses one task's stat line; throws on a line that is not one. */
+export function parseTaskStat(text: string): TaskStat {
+  const stat = splitStat(text);
+  if (!stat) throw new Error(`not a /proc stat line: "${text.slice(0, 80)}"`);
   const field = (n: number): number => {
-    const value = Number(rest[n - 3]);
+    const value = stat.field(n);
     if (!Number.isFinite(value))
       throw new Error(`/proc stat line has no numeric field ${n}: "${text.slice(0, 80)}"`);
     return value;
   };
   return {
-    tid: Number(text.slice(0, open).trim()),
-    name: text.slice(open + 1, close),
-    state: rest[0] ?? "?",
+    tid: stat.id,
+    name: stat.name,
+    state: stat.state,
     utimeTicks: field(14),
     stimeTicks: field(15),
     processor: field(39),

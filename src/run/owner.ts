@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { splitStat } from "../monitors/task-stat.js";
 
 export interface RunOwner {
   pid: number;
@@ -14,9 +15,8 @@ export interface RunOwner {
 /** The process start time from /proc/PID/stat, or null when there is no such process (or no /proc). */
 export function processStartTicks(pid: number): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+    const start = splitStat(readFileSync(`/proc/${pid}/stat`, "utf8"))?.field(22);
+    return start === undefined || !Number.isFinite(start) ? null : String(start);
   } catch {
     return null;
   }

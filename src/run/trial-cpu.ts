@@ -17,7 +17,7 @@ import { type CpuSeriesPoint, compact, type Sample } from "../domain/sample.js";
 import { isTransactional, type Traffic } from "../domain/traffic.js";
 import { type GeneratorProcess, generatorPidsOn, type PathHost } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
-import { sameMachine } from "../endpoints/machine.js";
+import { onThisMachine, sameMachine } from "../endpoints/machine.js";
 import { type CpuMonitor, startCpuMonitor } from "../monitors/cpu-monitor.js";
 import type { CpuReport, CpuTimelinePoint } from "../monitors/cpu-report.js";
 import { type HostShareWindow, hostGroup, openHostShare } from "../monitors/host-share.js";
@@ -139,7 +139,7 @@ export async function measureWithCpu(
   let stopped: Promise<{ report: CpuReport; share: HostShareWindow | null }> | null = null;
   let remoteStopped: Array<Promise<{ name: string; report: CpuReport }>> = [];
   // Other processes' CPU is read from this host's /proc, where the host is this machine.
-  const here = host.kind === "local" || host.kind === "netns";
+  const here = onThisMachine(host);
   let othersBefore: Map<number, ProcStat> | null = null;
   let othersAfter: Map<number, ProcStat> | null = null;
   const stop = () => {

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { otherLoadBetween, type ProcStat, parseProcStat } from "../../../src/monitors/other-load.js";
+import { otherLoadBetween, type ProcStat, parsePidStat } from "../../../src/monitors/other-load.js";
 
 // A real line of /proc/PID/stat (fields after utime/stime cut), with a comm holding ") (".
 const LINE = "4242 (we) (ird) S 17 4242 4242 0 -1 4194560 1523 0 0 0 250 75 0 0 20 0 1 0 100 0 0";
 
 test("a stat line: pid, comm with parentheses and spaces, ppid, utime + stime, kernel-thread flag", () => {
-  assert.deepEqual(parseProcStat(LINE), { pid: 4242, comm: "we) (ird", ppid: 17, ticks: 325, kernel: false });
+  assert.deepEqual(parsePidStat(LINE), { pid: 4242, comm: "we) (ird", ppid: 17, ticks: 325, kernel: false });
   const kthread = "12 (ksoftirqd/0) S 2 0 0 0 -1 69238848 0 0 0 0 0 310 0 0 20 0 1 0 3 0 0";
-  assert.equal(parseProcStat(kthread)?.kernel, true);
-  assert.equal(parseProcStat("garbage"), null);
+  assert.equal(parsePidStat(kthread)?.kernel, true);
+  assert.equal(parsePidStat("garbage"), null);
 });
 
 const stat = (pid: number, ppid: number, ticks: number, kernel = false): ProcStat => ({
