@@ -69,14 +69,22 @@ export function expandMatrix(
           }
   // Cells whose hypervisor option needs the same qemu go together (a restart between groups
   // only); the sort is stable, so matrices without qemu settings keep the order above.
-  const group = new Map<string, number>();
-  const groupOf = (cell: MatrixCell) => {
-    const key = settingsKey(matrix.hypervisor.find((o) => o.name === cell.setup.hypervisor)?.qemu);
-    if (!group.has(key)) group.set(key, group.size);
-    return group.get(key)!;
-  };
+  const groups = restartGroups(matrix, cells);
   return cells
-    .map((cell) => ({ cell, group: groupOf(cell) }))
+    .map((cell, i) => ({ cell, group: groups[i]! }))
     .sort((a, b) => a.group - b.group)
     .map(({ cell }) => cell);
+}
+
+/**
+ * Each cell's restart group: cells whose hypervisor options ask for the same qemu settings share
+ * one, so the run's order can keep them together and restart the guests only between groups.
+ */
+export function restartGroups(matrix: Pick<Matrix, "hypervisor">, cells: readonly Cell[]): number[] {
+  const keys: string[] = [];
+  return cells.map((cell) => {
+    const key = settingsKey(matrix.hypervisor.find((o) => o.name === cell.setup.hypervisor)?.qemu);
+    if (!keys.includes(key)) keys.push(key);
+    return keys.indexOf(key);
+  });
 }

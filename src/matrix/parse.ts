@@ -7,10 +7,10 @@ import { dirname, resolve } from "node:path";
 import { isMap, isSeq } from "yaml";
 import type { Thresholds } from "../compare/compare.js";
 import type { MetricName } from "../compare/metrics.js";
-import type { DriverName, IpVersion, Traffic } from "../domain/traffic.js";
+import type { DriverName, Traffic } from "../domain/traffic.js";
 import { type EndpointSpec, parseEndpointsFile } from "../endpoints/endpoints-file.js";
 import { LAB_NODES, validateLabName } from "../labs/topology.js";
-import { impossible, parseByteSize, parseRates, ratesFor, withFlowsAndIp } from "../plan/flags.js";
+import { impossible, parseByteSize, parseRates, trafficCombinations } from "../plan/flags.js";
 import { normalizeCpuList } from "../setups/cpu-list.js";
 import { type PathKey, show, YamlIssues, yamlToJs } from "../util/yaml-issues.js";
 import { expandMatrix } from "./expand.js";
@@ -360,31 +360,24 @@ function trafficOption(
   const traffic: Traffic[] = [];
   if (why || pacedMax) return { name: option.name, traffic };
   const reasons = new Set<string>();
-  for (const requestSize of option.sizes.map(size))
-    for (const responseSize of option.responseSizes?.map(size) ?? [requestSize])
-      for (const rate of ratesFor(pattern, protocol, rates))
-        for (const flows of [...new Set(option.flows ?? [1])])
-          for (const ip of [...new Set<IpVersion>(option.ip ?? [4])]) {
-            const t: Traffic = withFlowsAndIp(
-              {
-                protocol,
-                pattern,
-                requestSize,
-                responseSize,
-                rate,
-                durationS: option.duration ?? 5,
-                warmupS: option.warmup ?? 1,
-                driver: "builtin",
-              },
-              flows,
-              ip,
-            );
-            const choice = option.driver ?? "builtin";
-            t.driver = choice === "auto" ? (deps.autoDriver?.(t) ?? "builtin") : choice;
-            const reason = deps.unsupported(t);
-            if (reason) reasons.add(reason);
-            else traffic.push(t);
-          }
+  const axes = {
+    ...{
+      protocol,
+      pattern,
+      sizes: option.sizes.map(size),
+      responseSizes: option.responseSizes?.map(size) ?? null,
+    },
+    ...{ rates, flows: option.flows ?? [1], ips: option.ip ?? [4] },
+    ...{ durationS: option.duration ?? 5, warmupS: option.warmup ?? 1 },
+  };
+  const choice = option.driver ?? "builtin";
+  for (const t of trafficCombinations(axes, (t) =>
+    choice === "auto" ? (deps.autoDriver?.(t) ?? "builtin") : choice,
+  )) {
+    const reason = deps.unsupported(t);
+    if (reason) reasons.add(reason);
+    else traffic.push(t);
+  }
   for (const reason of reasons)
     yaml.at(path, `expected traffic driver ${option.driver ?? "builtin"} can run: ${reason}`);
   return { name: option.name, description: option.description, traffic };

@@ -4,12 +4,11 @@
 
 import { readFileSync } from "node:fs";
 import type { PlanPower } from "../compare/power.js";
-import type { Cell } from "../domain/cell.js";
 import { autoDriver, whyUnsupported } from "../drivers/registry.js";
 import { LocalEndpoint } from "../endpoints/local.js";
 import { InputError } from "../errors.js";
 import { hostAccelerator, vhostSupport } from "../guests/qemu.js";
-import { settingsKey, whyQemuUnsupported } from "../guests/settings.js";
+import { whyQemuUnsupported } from "../guests/settings.js";
 import type { GuestControl } from "../labs/guest-control.js";
 import type { TrialOrder } from "../plan/order.js";
 import { peakSearchSeconds } from "../run/peak.js";
@@ -214,19 +213,6 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): MatrixPla
       ? []
       : matrix.cpu.filter((o) => o.pin.length + o.irqAffinity.length > 0 || o.numa).map((o) => o.name),
   };
-}
-
-/**
- * Each cell's restart group: cells whose hypervisor options ask for the same qemu settings share
- * one, so the run's order can keep them together and restart the guests only between groups.
- */
-export function restartGroups(matrix: Pick<Matrix, "hypervisor">, cells: readonly Cell[]): number[] {
-  const keys: string[] = [];
-  return cells.map((cell) => {
-    const key = settingsKey(matrix.hypervisor.find((o) => o.name === cell.setup.hypervisor)?.qemu);
-    if (!keys.includes(key)) keys.push(key);
-    return keys.indexOf(key);
-  });
 }
 
 /** Skipped cells, one line per reason (an option skipped here skips many cells). */

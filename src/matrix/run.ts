@@ -21,6 +21,7 @@ import { isRoot, RUN_LAB_NAME } from "../run/paths.js";
 import { createRun, executeRun, type RunDependencies, type RunEvent } from "../run/runner.js";
 import { Store, type StoredRun } from "../storage/store.js";
 import { type AppliedSetup, type GuestRestart, MatrixSetups } from "./apply.js";
+import { restartGroups } from "./expand.js";
 import type { Matrix } from "./matrix.js";
 import { type MatrixPlace, onLab, openMatrixPlace } from "./place.js";
 import {
@@ -30,7 +31,6 @@ import {
   planMatrix,
   probeCpuOptions,
   probeGuestOptions,
-  restartGroups,
   skippedLines,
 } from "./plan.js";
 

@@ -112,8 +112,52 @@ export function parseIpVersions(value: string): IpVersion[] {
 }
 
 /** A traffic's non-default flows and IP version (left out at their defaults, so keys stay as before). */
-export function withFlowsAndIp(traffic: Traffic, flows: number, ip: IpVersion): Traffic {
+function withFlowsAndIp(traffic: Traffic, flows: number, ip: IpVersion): Traffic {
   return { ...traffic, ...(flows > 1 ? { flows } : {}), ...(ip !== 4 ? { ip } : {}) };
+}
+
+/** The axes of one protocol and pattern that flags and a matrix's traffic option both combine. */
+export interface TrafficAxes {
+  protocol: Protocol;
+  pattern: Pattern;
+  sizes: readonly number[];
+  /** Response sizes; each request's own size when absent. */
+  responseSizes: readonly number[] | null;
+  /** The rates asked for (the pattern's defaults when null, see ratesFor). */
+  rates: Rate[] | null;
+  flows: readonly number[];
+  ips: readonly IpVersion[];
+  durationS: number;
+  warmupS: number;
+}
+
+/** Every traffic of the axes (sizes × rates × flows × IP versions), each given its driver. */
+export function trafficCombinations(
+  axes: TrafficAxes,
+  driverOf: (traffic: Traffic) => DriverName,
+): Traffic[] {
+  const { protocol, pattern, durationS, warmupS } = axes;
+  const combinations: Traffic[] = [];
+  for (const requestSize of axes.sizes)
+    for (const responseSize of axes.responseSizes ?? [requestSize])
+      for (const rate of ratesFor(pattern, protocol, axes.rates))
+        for (const flows of new Set(axes.flows))
+          for (const ip of new Set(axes.ips)) {
+            const base: Traffic = {
+              protocol,
+              pattern,
+              requestSize,
+              responseSize,
+              rate,
+              durationS,
+              warmupS,
+              driver: "builtin",
+            };
+            const traffic = withFlowsAndIp(base, flows, ip);
+            traffic.driver = driverOf(traffic);
+            combinations.push(traffic);
+          }
+  return combinations;
 }
 
 export function parseSeconds(flag: string, value: string, minimum: number): number {
@@ -223,37 +267,23 @@ export function cellsFromFlags(
             skipped.push({ combination, reason });
             continue;
           }
-          for (const requestSize of sizes) {
-            for (const responseSize of responseSizes ?? [requestSize]) {
-              for (const rate of ratesFor(pattern, protocol, rates))
-                for (const flows of flowCounts)
-                  for (const ip of ipVersions) {
-                    const traffic = withFlowsAndIp(
-                      {
-                        protocol,
-                        pattern,
-                        requestSize,
-                        responseSize,
-                        rate,
-                        durationS,
-                        warmupS,
-                        driver: "builtin",
-                      },
-                      flows,
-                      ip,
-                    );
-                    traffic.driver = driver === "auto" ? autoDriver(traffic) : driver;
-                    const why = unsupported(traffic);
-                    if (why) {
-                      skipped.push({
-                        combination: `${combination} ${requestSize}/${responseSize} rate=${rate}${flows > 1 ? ` flows=${flows}` : ""}${ip !== 4 ? ` ip=${ip}` : ""}`,
-                        reason: why,
-                      });
-                      continue;
-                    }
-                    cells.push({ key: cellKey(setup, traffic), setup, traffic });
-                  }
+          const axes = {
+            ...{ protocol, pattern, sizes, responseSizes, rates, durationS, warmupS },
+            ...{ flows: flowCounts, ips: ipVersions },
+          };
+          for (const traffic of trafficCombinations(axes, (t) =>
+            driver === "auto" ? autoDriver(t) : driver,
+          )) {
+            const why = unsupported(traffic);
+            if (!why) {
+              cells.push({ key: cellKey(setup, traffic), setup, traffic });
+              continue;
             }
+            const { requestSize, responseSize, rate, flows = 1, ip = 4 } = traffic;
+            skipped.push({
+              combination: `${combination} ${requestSize}/${responseSize} rate=${rate}${flows > 1 ? ` flows=${flows}` : ""}${ip !== 4 ? ` ip=${ip}` : ""}`,
+              reason: why,
+            });
           }
         }
       }

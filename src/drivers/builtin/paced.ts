@@ -20,7 +20,6 @@ import {
   type PatternContext,
   sampleFrom,
   startClock,
-  TrialClock,
 } from "./trial.js";
 
 /** After the last send, answers are awaited this long at least (and 4 × the worst seen), unless all have come. */

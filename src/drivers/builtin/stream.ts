@@ -19,7 +19,6 @@ import {
   type PatternContext,
   sampleFrom,
   startClock,
-  TrialClock,
 } from "./trial.js";
 
 /** Bytes a stream sender writes before it lets the event loop run its timers. */
