@@ -20,6 +20,11 @@ export interface Endpoint {
   start(argv: readonly string[]): LongRunning;
   /** Reads a (small) file on the endpoint, e.g. under /proc or /sys. */
   readFile(path: string): Promise<string>;
+  /**
+   * Reads several small files in one command, null for each that cannot be read: where a command
+   * costs a connection (ssh), a monitor sample of N threads then costs one, not N.
+   */
+  readFiles?(paths: readonly string[]): Promise<Array<string | null>>;
   /** argv prefix that runs the vnetbench CLI on this endpoint. */
   vnetbenchCommand(): string[];
 }

@@ -202,9 +202,24 @@ export class SshEndpoint implements Endpoint {
     return (await this.exec(["cat", "--", path], { timeoutMs: 15_000 })).stdout;
   }
 
+  async readFiles(paths: readonly string[]): Promise<Array<string | null>> {
+    if (paths.length === 0) return [];
+    // Each file, then NUL; a file that cannot be read (a thread that ended) prints \001 instead.
+    const script = `for f; do cat -- "$f" 2>/dev/null || printf '\\001'; printf '\\000'; done`;
+    const { stdout } = await this.exec(["sh", "-c", script, "sh", ...paths], { timeoutMs: 15_000 });
+    return splitFileContents(stdout, paths.length);
+  }
+
   vnetbenchCommand(): string[] {
     return [...(this.options.remoteVnetbench ?? ["vnetbench"])];
   }
+}
+
+/** Splits `readFiles`' output: NUL after each file, \001 for one that could not be read. Pure. */
+export function splitFileContents(stdout: string, count: number): Array<string | null> {
+  const parts = stdout.split("\0");
+  if (parts.length !== count + 1) throw new Error(`expected ${count} files, read ${parts.length - 1}`);
+  return parts.slice(0, count).map((text) => (text.endsWith("\u0001") ? null : text));
 }
 
 // Passes stderr through, minus the wrapper's PID line (ssh's own warnings may come before it).

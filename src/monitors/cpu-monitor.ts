@@ -242,16 +242,18 @@ async function discoverTasks(
 }
 
 async function readTasks(endpoint: Endpoint, ledger: TaskLedger): Promise<void> {
-  await Promise.all(
-    ledger.live().map(async ({ group, pid, tid }) => {
-      try {
-        const text = await endpoint.readFile(`/proc/${pid}/task/${tid}/schedstat`);
-        ledger.update(group, tid, parseSchedstat(text).runNs);
-      } catch {
-        ledger.markExited(group, tid);
-      }
-    }),
-  );
+  const live = ledger.live();
+  const paths = live.map(({ pid, tid }) => `/proc/${pid}/task/${tid}/schedstat`);
+  const texts = endpoint.readFiles
+    ? await endpoint.readFiles(paths)
+    : await Promise.all(paths.map((path) => endpoint.readFile(path).catch(() => null)));
+  live.forEach(({ group, tid }, i) => {
+    try {
+      ledger.update(group, tid, parseSchedstat(texts[i] ?? "").runNs);
+    } catch {
+      ledger.markExited(group, tid); // exited between the listing and the read
+    }
+  });
 }
 
 interface PerfRun {

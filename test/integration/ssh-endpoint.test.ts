@@ -247,3 +247,14 @@ test("a trial across two machines counts both: the remote one's monitor reads it
     await session.close();
   }
 });
+
+test("readFiles reads several files in one command; one that cannot be read is null", async () => {
+  const [stat, missing, version] = await endpoint.readFiles([
+    "/proc/self/stat",
+    "/proc/999999999/task/1/schedstat",
+    "/proc/version",
+  ]);
+  assert.match(stat ?? "", /^\d+ \(cat\) /);
+  assert.equal(missing, null);
+  assert.match(version ?? "", /^Linux version /);
+});
