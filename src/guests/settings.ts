@@ -75,8 +75,13 @@ export function machineMismatches(
   return out;
 }
 
+/** A qemu or ethtool property's text: booleans as on/off. */
+export function onOff(value: unknown): string {
+  return typeof value === "boolean" ? (value ? "on" : "off") : String(value);
+}
+
 /** Whether two machines start the same qemu (so no restart is needed between them). */
-export function sameMachine(a: GuestMachine, b: GuestMachine, vhostUsable: boolean): boolean {
+export function sameQemuMachine(a: GuestMachine, b: GuestMachine, vhostUsable: boolean): boolean {
   const key = (m: GuestMachine) =>
     JSON.stringify([
       m.accel,
@@ -158,7 +163,7 @@ export function nicCommands(ifname: string, settings: NicSettings): string[][] {
     commands.push(["ip", "link", "set", "dev", ifname, "mtu", String(settings.mtu)]);
   const offloads = Object.entries(settings.offloads ?? {});
   if (offloads.length > 0)
-    commands.push(["ethtool", "-K", ifname, ...offloads.flatMap(([name, on]) => [name, on ? "on" : "off"])]);
+    commands.push(["ethtool", "-K", ifname, ...offloads.flatMap(([name, on]) => [name, onOff(on)])]);
   if (settings.channels !== undefined)
     commands.push(["ethtool", "-L", ifname, "combined", String(settings.channels)]);
   return commands;
@@ -191,7 +196,7 @@ export function nicMismatches(asked: NicSettings, read: NicSettings): string[] {
     out.push(`mtu: asked ${asked.mtu}, reads ${read.mtu}`);
   for (const [name, on] of Object.entries(asked.offloads ?? {}))
     if (read.offloads?.[name] !== on)
-      out.push(`offload ${name}: asked ${on ? "on" : "off"}, reads ${read.offloads?.[name] ? "on" : "off"}`);
+      out.push(`offload ${name}: asked ${onOff(on)}, reads ${onOff(Boolean(read.offloads?.[name]))}`);
   if (asked.channels !== undefined && read.channels !== asked.channels)
     out.push(`channels: asked ${asked.channels}, reads ${read.channels}`);
   return out;

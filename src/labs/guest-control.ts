@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { guestFiles, NIC_ID, vhostSupport } from "../guests/qemu.js";
 import { qmp } from "../guests/qmp.js";
-import { type GuestMachine, type MachineReadBack, parseEthtoolChannels } from "../guests/settings.js";
+import { type GuestMachine, type MachineReadBack, onOff, parseEthtoolChannels } from "../guests/settings.js";
 import type { Lab } from "./netns-lab.js";
 import { guestRunDir, LAB_GUESTS, type QemuLabState, restartGuests } from "./qemu-lab.js";
 
@@ -66,10 +66,6 @@ function readdirSafe(directory: string): string[] {
   }
 }
 
-function propertyText(value: unknown): string {
-  return typeof value === "boolean" ? (value ? "on" : "off") : String(value);
-}
-
 async function readMachine(
   lab: Lab,
   guest: (typeof LAB_GUESTS)[number],
@@ -97,7 +93,7 @@ async function readMachine(
     vcpus: (cpus as unknown[]).length,
     ...(queues !== undefined ? { queues } : {}),
     vhost: hasVhostWorkers(pid),
-    device: Object.fromEntries(properties.map((name, i) => [name, propertyText(values[i])])),
+    device: Object.fromEntries(properties.map((name, i) => [name, onOff(values[i])])),
   };
 }
 

@@ -9,7 +9,7 @@ import type { Cell } from "../domain/cell.js";
 import type { CpuSetupState } from "../domain/cpu-setup.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { InputError, RunError } from "../errors.js";
-import { type GuestMachine, machineMismatches, machineWith, sameMachine } from "../guests/settings.js";
+import { type GuestMachine, machineMismatches, machineWith, sameQemuMachine } from "../guests/settings.js";
 import type { GuestControl } from "../labs/guest-control.js";
 import type { SetupController, TrialContext, TrialSetupState } from "../run/runner.js";
 import { applyCpuOption, cpuStateDrift, revertCpuState } from "../setups/cpu.js";
@@ -118,7 +118,7 @@ export class MatrixSetups implements SetupController {
     if (!qemu || !this.labMachine) return false;
     const option = optionOf(this.matrix, "hypervisor", cell) as HypervisorOption;
     const target = machineWith(this.labMachine, option.qemu);
-    if (sameMachine(qemu.machine(), target, qemu.vhostUnusable === null)) return false;
+    if (sameQemuMachine(qemu.machine(), target, qemu.vhostUnusable === null)) return false;
     await this.close();
     const bootMs = await qemu.restart(target);
     this.restarts++;
@@ -244,7 +244,7 @@ export class MatrixSetups implements SetupController {
     await this.close();
     const qemu = this.guests?.control.qemu;
     if (!qemu || !this.labMachine || !this.guests?.restoreMachine) return;
-    if (!sameMachine(qemu.machine(), this.labMachine, qemu.vhostUnusable === null))
+    if (!sameQemuMachine(qemu.machine(), this.labMachine, qemu.vhostUnusable === null))
       await qemu.restart(this.labMachine);
   }
 

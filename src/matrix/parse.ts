@@ -9,6 +9,7 @@ import type { Thresholds } from "../compare/compare.js";
 import type { MetricName } from "../compare/metrics.js";
 import type { DriverName, Traffic } from "../domain/traffic.js";
 import { type EndpointSpec, parseEndpointsFile } from "../endpoints/endpoints-file.js";
+import { onOff } from "../guests/settings.js";
 import { LAB_NODES, validateLabName } from "../labs/topology.js";
 import { impossible, parseByteSize, parseRates, trafficCombinations } from "../plan/flags.js";
 import { normalizeCpuList } from "../setups/cpu-list.js";
@@ -159,12 +160,7 @@ export function parseMatrix(text: string, file: string, deps: ParseDependencies)
         ...rest,
         ...(device
           ? {
-              device: Object.fromEntries(
-                Object.entries(device).map(([key, value]) => [
-                  key,
-                  typeof value === "boolean" ? (value ? "on" : "off") : String(value),
-                ]),
-              ),
+              device: Object.fromEntries(Object.entries(device).map(([key, value]) => [key, onOff(value)])),
             }
           : {}),
       },

@@ -11,7 +11,7 @@ import {
   nicReadBack,
   parseEthtoolChannels,
   parseEthtoolFeatures,
-  sameMachine,
+  sameQemuMachine,
   settingsKey,
   whyQemuUnsupported,
 } from "../../../src/guests/settings.js";
@@ -41,12 +41,12 @@ test("an option's qemu settings over the lab's machine; a restart only when the 
   assert.deepEqual(q2.hardware.deviceProperties, { mrg_rxbuf: "off" });
   assert.equal(q2.hardware.cpus, lab.hardware.cpus);
   assert.equal(machineWith(lab, undefined), lab);
-  assert.equal(sameMachine(lab, machineWith(lab, { queues: 1 }), false), true);
-  assert.equal(sameMachine(lab, q2, false), false);
-  assert.equal(sameMachine(lab, machineWith(lab, { accel: "kvm" }), false), false);
+  assert.equal(sameQemuMachine(lab, machineWith(lab, { queues: 1 }), false), true);
+  assert.equal(sameQemuMachine(lab, q2, false), false);
+  assert.equal(sameQemuMachine(lab, machineWith(lab, { accel: "kvm" }), false), false);
   // Without /dev/vhost-net, vhost on and off start the same qemu (vhost=off).
-  assert.equal(sameMachine(lab, machineWith(lab, { vhost: false }), false), true);
-  assert.equal(sameMachine(lab, machineWith(lab, { vhost: false }), true), false);
+  assert.equal(sameQemuMachine(lab, machineWith(lab, { vhost: false }), false), true);
+  assert.equal(sameQemuMachine(lab, machineWith(lab, { vhost: false }), true), false);
   assert.equal(settingsKey({ queues: 2, cpus: 1 }), settingsKey({ cpus: 1, queues: 2 }));
   assert.notEqual(settingsKey({ queues: 2 }), settingsKey(undefined));
 });
