@@ -6,6 +6,7 @@ import type { Direction } from "../domain/setup.js";
 import type { DriverName, IpVersion, Traffic } from "../domain/traffic.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { sameMachine } from "../endpoints/machine.js";
+import { InputError } from "../errors.js";
 
 /** One of the generator's processes: the endpoint it runs on, and its PID in that endpoint's /proc. */
 export interface GeneratorProcess {
@@ -25,8 +26,6 @@ export interface PathHost {
   /** Network namespaces of this machine that are the host's own (its and its guests'), on a netns lab. */
   namespaces: string[];
 }
-
-import { InputError } from "../errors.js";
 
 /** Where a cell's traffic flows: the client endpoint sends to the server endpoint's address. */
 export interface TrafficPath {

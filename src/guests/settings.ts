@@ -152,7 +152,7 @@ const FEATURE_NAMES: Record<string, string> = {
 };
 
 /** The name `ethtool -k` prints for a feature given to `ethtool -K`. */
-export function featureName(name: string): string {
+function featureName(name: string): string {
   return FEATURE_NAMES[name] ?? name;
 }
 

@@ -150,7 +150,7 @@ const cpuObject = strict({
   ),
   ...optionCommon,
 });
-export const qemuSettingsSchema = describe(
+const qemuSettingsSchema = describe(
   strict({
     vhost: describe(
       z.boolean().optional(),

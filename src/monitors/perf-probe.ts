@@ -12,7 +12,7 @@ export interface PerfSupport {
 }
 
 /** The argv of the probe: exits at once, and counts like the monitor does (all CPUs). */
-export const PERF_PROBE_ARGV = ["perf", "stat", "-a", "-x,", "-e", "cycles,instructions", "true"];
+const PERF_PROBE_ARGV = ["perf", "stat", "-a", "-x,", "-e", "cycles,instructions", "true"];
 
 /**
  * Pure: the verdict from the probe's exit code and stderr, and perf_event_paranoid (null when it

@@ -90,7 +90,7 @@ export function parseRates(value: string): Rate[] {
 }
 
 /** `--flows 1,4`: whole numbers of parallel flows, 1 to MAX_FLOWS. */
-export function parseFlows(value: string): number[] {
+function parseFlows(value: string): number[] {
   return list("flows", value).map((item) => {
     const flows = Number(item);
     if (!Number.isInteger(flows) || flows < 1 || flows > MAX_FLOWS)
@@ -102,7 +102,7 @@ export function parseFlows(value: string): number[] {
 }
 
 /** `--ip 4,6`: the IP versions each cell runs over. */
-export function parseIpVersions(value: string): IpVersion[] {
+function parseIpVersions(value: string): IpVersion[] {
   return list("ip", value).map((item) => {
     const version = Number(item);
     if (!(IP_VERSIONS as readonly number[]).includes(version) || !/^\d$/.test(item))

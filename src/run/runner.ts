@@ -156,7 +156,7 @@ function expectedTrialS(cell: Cell): number {
  * what it should take plus two minutes. Drivers bound their own waits more tightly (an agent's
  * answer, a tool's run); this catches any that does not.
  */
-export function trialTimeLimitMs(cell: Cell): number {
+function trialTimeLimitMs(cell: Cell): number {
   return Math.round(expectedTrialS(cell) * 2000) + 120_000;
 }
 

@@ -38,7 +38,7 @@ export interface TrialObservation {
  * the host's capacity, not flagged: on a shared CI machine other jobs are the rule, and flagged
  * trials leave the statistics.
  */
-export const OTHER_LOAD_WARNING = 0.25;
+const OTHER_LOAD_WARNING = 0.25;
 
 /** `--max-other-load 20%` (or `20`) → 0.2: a share of the host's CPU capacity, over 0 and at most 100 %. */
 export function parseLoadLimit(value: string, flag = "--max-other-load"): number {

@@ -38,7 +38,7 @@ export interface TrialCpu {
 }
 
 /** The monitor's timeline as CPUs busy per interval. Pure. */
-export function cpuSeriesOf(timeline: readonly CpuTimelinePoint[]): CpuSeriesPoint[] {
+function cpuSeriesOf(timeline: readonly CpuTimelinePoint[]): CpuSeriesPoint[] {
   return timeline
     .filter((point) => point.dt > 0)
     .map((point) => ({

@@ -160,7 +160,7 @@ const LAB_HOST_OF: Record<LabNode, "host1" | "host2" | null> = {
 };
 
 /** The lab hosts a path's nodes belong to, in path order, each with its namespaces and its guests'. */
-export function labPathHosts(lab: Lab, nodes: readonly LabNode[]): PathHost[] {
+function labPathHosts(lab: Lab, nodes: readonly LabNode[]): PathHost[] {
   const names = [...new Set(nodes.map((node) => LAB_HOST_OF[node]).filter((h) => h !== null))];
   return names.map((name) => ({
     name,
