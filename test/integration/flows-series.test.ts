@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { runBenchmark } from "../../src/api.js";
 import type { Sample } from "../../src/domain/sample.js";
-import type { Traffic } from "../../src/domain/traffic.js";
 import { builtinDriver } from "../../src/drivers/builtin/driver.js";
 import { LocalEndpoint } from "../../src/endpoints/local.js";
 import { measureWithCpu } from "../../src/run/trial-cpu.js";
 import { resolveNetworkSetup } from "../../src/setups/network.js";
+import { trafficOf } from "../helpers/traffic.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vnb-flows-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,16 +78,7 @@ test("4 built-in stream flows and 4 iperf3 streams (-P 4): per-flow and total fi
 test("a stall in the middle of a trial shows as a dip in its series, in traffic and generator CPU", async () => {
   const path = resolveNetworkSetup("loopback");
   const session = await builtinDriver.prepare(path);
-  const traffic: Traffic = {
-    protocol: "tcp",
-    pattern: "rr",
-    requestSize: 64,
-    responseSize: 64,
-    rate: "max",
-    durationS: 3,
-    warmupS: 0.3,
-    driver: "builtin",
-  };
+  const traffic = trafficOf({ durationS: 3, warmupS: 0.3 });
   const [server] = session.generatorProcesses!().map((p) => p.pid);
   assert.ok(server, "the server agent's pid");
   // 1.2 s into the window the server agent is stopped for 0.7 s: nothing is answered meanwhile.

@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
-import type { Traffic } from "../../src/domain/traffic.js";
 import { builtinDriver } from "../../src/drivers/builtin/driver.js";
 import { generatorPidsOn } from "../../src/drivers/driver.js";
 import { LocalEndpoint, localVnetbenchCommand } from "../../src/endpoints/local.js";
@@ -14,6 +13,7 @@ import { applyCpuOption, revertCpuState } from "../../src/setups/cpu.js";
 import { allowedCpus } from "../../src/setups/cpu-tasks.js";
 import { CommandError } from "../../src/util/process.js";
 import { freePort, startSshd, type TestSshd } from "../helpers/sshd.js";
+import { trafficOf } from "../helpers/traffic.js";
 
 let sshd: TestSshd;
 let endpoint: SshEndpoint;
@@ -213,16 +213,7 @@ test("a trial across two machines counts both: the remote one's monitor reads it
     server: local,
     serverAddress: "127.0.0.1",
   });
-  const traffic: Traffic = {
-    protocol: "tcp",
-    pattern: "rr",
-    requestSize: 64,
-    responseSize: 64,
-    rate: "max",
-    durationS: 1.5,
-    warmupS: 0.3,
-    driver: "builtin",
-  };
+  const traffic = trafficOf({ durationS: 1.5, warmupS: 0.3 });
   try {
     const measured = await measureWithCpu(
       traffic,
