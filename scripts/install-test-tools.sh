@@ -3,7 +3,7 @@
 # (the HTML report test), and what the labs and monitors use. Idempotent; run as root.
 set -euo pipefail
 packages=(iproute2 iputils-ping sockperf iperf3 openssh-server openssh-client ethtool numactl procps linux-perf chromium
-  qemu-system-x86 busybox-static cpio)
+  qemu-system-x86 busybox-static cpio libvirt-daemon libvirt-clients)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

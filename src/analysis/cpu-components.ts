@@ -8,6 +8,16 @@ export interface HypervisorTasks {
   qemuPids: number[];
   /** vCPU thread ids, as QMP query-cpus-fast names them. */
   vcpuTids: number[];
+  /** libvirt domains among them: their threads are pinned with virsh (vcpupin, emulatorpin). */
+  libvirt?: LibvirtDomainTasks[];
+}
+
+export interface LibvirtDomainTasks {
+  domain: string;
+  uri: string;
+  pid: number;
+  /** Each vCPU's index and thread. */
+  vcpus: { vcpu: number; tid: number }[];
 }
 
 /** `summary.cpu.byComponent`: CPU-seconds per component. */

@@ -8,11 +8,13 @@ import { z } from "zod";
 import { InputError } from "../errors.js";
 import { fieldName, nodeOffset, type PathKey, show, yamlToJs } from "../util/yaml-issues.js";
 import { ENDPOINT_ROLES, type Endpoint, type EndpointRole } from "./endpoint.js";
+import { DEFAULT_LIBVIRT_URI, LibvirtGuestEndpoint } from "./libvirt.js";
 import { LocalEndpoint } from "./local.js";
 import { NetnsEndpoint } from "./netns.js";
+import { QemuGuestEndpoint } from "./qemu.js";
 import { SshEndpoint } from "./ssh.js";
 
-export const ENDPOINT_FILE_KINDS = ["local", "netns", "ssh"] as const;
+export const ENDPOINT_FILE_KINDS = ["local", "netns", "ssh", "qemu", "libvirt"] as const;
 
 const NAME = /^[A-Za-z][\w.-]{0,63}$/;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/;
@@ -64,12 +66,54 @@ const sshSchema = z.strictObject({
     .optional(),
 });
 
-const KIND_SCHEMAS = { local: localSchema, netns: netnsSchema, ssh: sshSchema } as const;
+const socketPath = z
+  .string()
+  .regex(/^\/\S+$/, { error: "expected the absolute path of a unix socket on this machine" });
+// A guest of this machine's qemu: its threads are read in this machine's /proc.
+const guestRole = z.literal("guest");
+const qemuSchema = z.strictObject({
+  ...common,
+  role: guestRole,
+  kind: z.literal("qemu"),
+  /** The qemu's QMP socket (`-qmp unix:PATH,server=on,wait=off`). */
+  qmp: socketPath,
+  /** The unix sockets of the guest's virtio-serial ports (the project's guest image serves them). */
+  control: z.union([socketPath.transform((path) => [path]), z.array(socketPath).min(1)]),
+});
+const libvirtSchema = z.strictObject({
+  ...common,
+  role: guestRole,
+  kind: z.literal("libvirt"),
+  domain: z
+    .string()
+    .regex(/^[^/\s][^/]{0,199}$/, { error: "expected a libvirt domain name as `virsh list --all` shows it" }),
+  uri: z
+    .string()
+    .regex(/^[a-z][\w+]*:\/\/\/\S*$/, {
+      error: `expected a libvirt URI of this machine such as ${DEFAULT_LIBVIRT_URI} (the domain's threads and sockets are read here)`,
+    })
+    .optional(),
+});
+
+const KIND_SCHEMAS = {
+  local: localSchema,
+  netns: netnsSchema,
+  ssh: sshSchema,
+  qemu: qemuSchema,
+  libvirt: libvirtSchema,
+} as const;
 
 export type LocalEndpointSpec = z.infer<typeof localSchema>;
 export type NetnsEndpointSpec = z.infer<typeof netnsSchema>;
 export type SshEndpointSpec = z.infer<typeof sshSchema>;
-export type EndpointSpec = LocalEndpointSpec | NetnsEndpointSpec | SshEndpointSpec;
+export type QemuEndpointSpec = z.infer<typeof qemuSchema>;
+export type LibvirtEndpointSpec = z.infer<typeof libvirtSchema>;
+export type EndpointSpec =
+  | LocalEndpointSpec
+  | NetnsEndpointSpec
+  | SshEndpointSpec
+  | QemuEndpointSpec
+  | LibvirtEndpointSpec;
 
 export interface EndpointsFileIssue {
   line: number;
@@ -166,7 +210,8 @@ export function parseEndpointsFile(text: string, file: string): EndpointSpec[] {
           (v, k) => (v as Record<PathKey, unknown> | undefined)?.[k as PathKey],
           entry,
         );
-        if (value === undefined && issue.code === "invalid_type") {
+        // A missing field of several accepted shapes fails as a union.
+        if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
           const key = String(issue.path[issue.path.length - 1]);
           at(path.slice(0, -1), `missing field ${key} (required for kind ${kind})`);
         } else if (issue.code === "invalid_value") {
@@ -220,6 +265,13 @@ export function createEndpoint(spec: EndpointSpec): Endpoint {
         connectTimeoutS: spec.connectTimeout,
         remoteVnetbench: spec.vnetbench,
       });
+    case "qemu":
+      return new QemuGuestEndpoint(spec.name, role, spec.address, {
+        qmpSocket: spec.qmp,
+        controlSockets: spec.control,
+      });
+    case "libvirt":
+      return new LibvirtGuestEndpoint({ ...spec, role });
   }
 }
 

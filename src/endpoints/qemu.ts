@@ -2,8 +2,12 @@
 // its control channel (guests/channel.ts) in the host's root filesystem shared over 9p, on the
 // guest's kernel. Its processes are the guest's: they have no PID on this host.
 
+import { readFile } from "node:fs/promises";
 import { PassThrough } from "node:stream";
-import { GuestChannel } from "../guests/channel.js";
+import type { HypervisorTasks } from "../analysis/cpu-components.js";
+import { type ControlSockets, GuestChannel } from "../guests/channel.js";
+import { vcpuThreads } from "../guests/qmp.js";
+import { RunError } from "../errors.js";
 import { CommandError, type CommandResult, type ExecOptions, type LongRunning } from "../util/process.js";
 import type { Endpoint, EndpointRole } from "./endpoint.js";
 import { localAgentCommand } from "./local.js";
@@ -14,15 +18,14 @@ const KILL_GRACE_MS = 2_000;
 
 /** What the host knows about a running guest: where to reach qemu and the guest. */
 export interface QemuGuestInfo {
-  /** Directory with qmp.sock, ctlN.sock, console.log, qemu.pid. */
-  runDir: string;
-  qmpSocket: string;
-  controlSockets: string[];
-  pidFile: string;
+  /** The guest's control channel: virtio-serial ports' unix sockets. */
+  controlSockets: ControlSockets;
+  /** QMP, for the vCPU threads (a libvirt domain's is libvirt's own). */
+  qmpSocket?: string;
 }
 
 export class QemuGuestEndpoint implements Endpoint {
-  readonly kind = "qemu" as const;
+  readonly kind: "qemu" | "libvirt" = "qemu";
   private readonly channel: GuestChannel;
 
   constructor(
@@ -32,6 +35,13 @@ export class QemuGuestEndpoint implements Endpoint {
     readonly guest: QemuGuestInfo,
   ) {
     this.channel = new GuestChannel(guest.controlSockets);
+  }
+
+  /** The guest's qemu process (the vCPU threads' thread group) and vCPU threads, from QMP. */
+  async hypervisorTasks(): Promise<HypervisorTasks> {
+    if (!this.guest.qmpSocket) throw new RunError(`guest ${this.name}: no QMP socket known`);
+    const vcpuTids = (await vcpuThreads(this.guest.qmpSocket)).map((thread) => thread.threadId);
+    return { qemuPids: [await qemuPidOf(vcpuTids)], vcpuTids };
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<CommandResult> {
@@ -142,4 +152,20 @@ export class QemuGuestEndpoint implements Endpoint {
   vnetbenchCommand(): string[] {
     return localAgentCommand();
   }
+}
+
+/** The qemu process a thread belongs to (its thread group), from /proc/TID/status. Pure. */
+export function threadGroup(status: string): number | null {
+  const tgid = /^Tgid:\s*(\d+)/m.exec(status)?.[1];
+  return tgid === undefined ? null : Number(tgid);
+}
+
+/** The qemu process of vCPU threads of this machine. */
+export async function qemuPidOf(tids: readonly number[]): Promise<number> {
+  const tid = tids[0];
+  if (tid === undefined) throw new RunError("the guest has no vCPU thread");
+  const pid = threadGroup(await readFile(`/proc/${tid}/status`, "utf8").catch(() => ""));
+  if (pid === null)
+    throw new RunError(`vCPU thread ${tid} is not a thread of this machine (is the hypervisor remote?)`);
+  return pid;
 }

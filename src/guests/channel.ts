@@ -100,16 +100,39 @@ class Port {
   }
 }
 
+/** A guest's control sockets, or how to find them when first needed (a libvirt domain's XML). */
+export type ControlSockets = readonly string[] | (() => Promise<readonly string[]>);
+
 /** The ports of one guest: a command waits for a free port. */
 export class GuestChannel {
-  private readonly free: Port[];
+  private free: Port[] = [];
+  private found: Promise<void> | null;
   private readonly waiting: ((port: Port) => void)[] = [];
 
-  constructor(socketPaths: readonly string[]) {
-    this.free = socketPaths.map((path) => new Port(path));
+  constructor(sockets: ControlSockets) {
+    if (typeof sockets === "function") {
+      this.found = null;
+      this.find = sockets;
+    } else {
+      this.free = sockets.map((path) => new Port(path));
+      this.found = Promise.resolve();
+    }
   }
 
-  private acquire(): Promise<Port> {
+  private readonly find: () => Promise<readonly string[]> = async () => [];
+
+  private async acquire(): Promise<Port> {
+    // Found once; a failure (domain not running) is retried by the next command.
+    this.found ??= this.find().then(
+      (paths) => {
+        this.free = paths.map((path) => new Port(path));
+      },
+      (error: Error) => {
+        this.found = null;
+        throw error;
+      },
+    );
+    await this.found;
     const port = this.free.shift();
     if (port) return Promise.resolve(port);
     return new Promise((resolve) => this.waiting.push(resolve));

@@ -78,7 +78,14 @@ export function vhostSupport(vhostDevice = existsSync("/dev/vhost-net")): { ok: 
   return vhostDevice ? { ok: true } : { ok: false, reason: "no /dev/vhost-net on this host" };
 }
 
-export function guestFiles(runDir: string): QemuGuestInfo & { console: string; argvFile: string } {
+export function guestFiles(runDir: string): QemuGuestInfo & {
+  runDir: string;
+  qmpSocket: string;
+  controlSockets: string[];
+  pidFile: string;
+  console: string;
+  argvFile: string;
+} {
   return {
     runDir,
     qmpSocket: join(runDir, "qmp.sock"),

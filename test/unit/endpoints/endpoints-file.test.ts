@@ -41,9 +41,9 @@ const BAD: Record<string, string> = {
   "entry-not-a-map.yaml":
     'entry-not-a-map.yaml:2:5: endpoints[0]: expected a mapping (name, kind, role, address, …), got "just-a-string"',
   "unknown-kind.yaml":
-    'unknown-kind.yaml:3:11: endpoints[0].kind: expected one of local, netns, ssh, got "sshh"',
+    'unknown-kind.yaml:3:11: endpoints[0].kind: expected one of local, netns, ssh, qemu, libvirt, got "sshh"',
   "missing-kind.yaml":
-    "missing-kind.yaml:2:5: endpoints[0]: missing field kind (expected one of local, netns, ssh)",
+    "missing-kind.yaml:2:5: endpoints[0]: missing field kind (expected one of local, netns, ssh, qemu, libvirt)",
   "missing-ssh.yaml": "missing-ssh.yaml:2:5: endpoints[0]: missing field ssh (required for kind ssh)",
   "bad-role.yaml":
     'bad-role.yaml:4:11: endpoints[0].role: expected one of host, guest, ext, got "hypervisor"',
