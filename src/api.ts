@@ -257,6 +257,7 @@ async function executeOnPaths(
       pathFor: (setup) => provider.resolve(setup),
       host: provider.host,
       hypervisorTasks: provider.hypervisorTasks,
+      domainStats: provider.domainStats,
       onEvent: options.onEvent,
       signal: options.signal,
       failFast: options.failFast,

@@ -26,6 +26,19 @@ export interface TrialFlag {
   detail: string;
 }
 
+/** `virsh domstats` of a libvirt domain: its `key=value` lines, numbers as numbers. */
+export type DomainStats = Record<string, number | string>;
+
+/** A domain's `virsh domstats` around one trial (`trial.domstats[endpoint]`). */
+export interface TrialDomainStats {
+  domain: string;
+  uri: string;
+  /** After the trial. */
+  stats: DomainStats;
+  /** The counters that moved during the trial (after − before). */
+  delta: Record<string, number>;
+}
+
 export interface Trial {
   cellKey: string;
   /** 1-based repetition number within the cell. */
@@ -52,6 +65,8 @@ export interface Trial {
   hypervisorSetup?: HypervisorSetupState;
   /** The guest option's in-guest settings as read back before the trial. */
   guestSetup?: GuestSetupState;
+  /** Each libvirt endpoint's `virsh domstats` after the trial and what moved during it, by endpoint. */
+  domstats?: Record<string, TrialDomainStats>;
   /** The peak search and its latency–load curve, for a cell whose rate is `peak`. */
   peak?: PeakResult;
   /** Present when the trial completed but is not trusted (left out of summaries and comparisons). */

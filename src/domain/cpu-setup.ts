@@ -13,6 +13,8 @@ export interface PinnedTask {
   /** Affinity read back after setting it (Cpus_allowed_list). */
   cpus: string;
   previous: string;
+  /** A libvirt domain's thread, pinned with `virsh vcpupin` (vCPU `vcpu`) or `virsh emulatorpin` (no vcpu). */
+  libvirt?: { domain: string; uri: string; vcpu?: number };
 }
 
 /** One IRQ's affinity, read back from /proc/irq/N/smp_affinity_list. */

@@ -5,6 +5,7 @@
 // `virsh domstats` is read around every trial. Parsers of virsh's output are pure.
 
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
+import type { DomainStats, TrialDomainStats } from "../domain/cell.js";
 import { RunError } from "../errors.js";
 import { CommandError, execCommand } from "../util/process.js";
 import type { EndpointRole } from "./endpoint.js";
@@ -55,8 +56,6 @@ export function parseVcpupin(text: string): Map<number, string> {
 export function parseEmulatorpin(text: string): string | null {
   return /^\s*\*:\s*(\S+)\s*$/m.exec(text)?.[1] ?? null;
 }
-
-export type DomainStats = Record<string, number | string>;
 
 /** `virsh domstats DOMAIN` → its `key=value` lines (numbers as numbers). Pure. */
 export function parseDomstats(text: string): DomainStats {
@@ -124,6 +123,33 @@ export class Virsh {
     if (state !== "running")
       throw new RunError(`libvirt domain ${this.domain} on ${this.uri} is ${state}, not running`);
   }
+}
+
+/** Each libvirt endpoint's domstats now, by endpoint name. */
+export async function readDomainStats(
+  endpoints: readonly LibvirtGuestEndpoint[],
+): Promise<Record<string, DomainStats>> {
+  const stats = await Promise.all(endpoints.map((endpoint) => endpoint.domstats()));
+  return Object.fromEntries(endpoints.map((endpoint, i) => [endpoint.name, stats[i]!]));
+}
+
+/** What a trial stores: the stats after it and what moved since before it. Pure. */
+export function trialDomainStats(
+  endpoints: readonly LibvirtGuestEndpoint[],
+  before: Record<string, DomainStats>,
+  after: Record<string, DomainStats>,
+): Record<string, TrialDomainStats> {
+  return Object.fromEntries(
+    endpoints.map((endpoint) => [
+      endpoint.name,
+      {
+        domain: endpoint.domain,
+        uri: endpoint.virsh.uri,
+        stats: after[endpoint.name] ?? {},
+        delta: domstatsDelta(before[endpoint.name] ?? {}, after[endpoint.name] ?? {}),
+      },
+    ]),
+  );
 }
 
 export interface LibvirtSpec {

@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { PassThrough } from "node:stream";
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
+import { RunError } from "../errors.js";
 import { type ControlSockets, GuestChannel } from "../guests/channel.js";
 import { vcpuThreads } from "../guests/qmp.js";
-import { RunError } from "../errors.js";
 import { CommandError, type CommandResult, type ExecOptions, type LongRunning } from "../util/process.js";
 import type { Endpoint, EndpointRole } from "./endpoint.js";
 import { localAgentCommand } from "./local.js";

@@ -73,7 +73,14 @@ export async function openMatrixPlace(
       where.kind === "file" ? { kind: "endpoints-file", file: where.file } : { kind: "matrix-endpoints" },
     );
     const host = provider.host ?? new LocalEndpoint(LOCAL_ENDPOINT, "127.0.0.1", "host");
-    return { provider, directory: directoryOf(endpoints, host), endpoints };
+    const directory = directoryOf(endpoints, host);
+    return {
+      provider,
+      directory: provider.hypervisorTasks
+        ? { ...directory, hypervisorTasks: provider.hypervisorTasks }
+        : directory,
+      endpoints,
+    };
   }
   if (matrix.network.every((option) => option.name === LOOPBACK_SETUP)) {
     const provider = loopbackPaths();

@@ -274,6 +274,7 @@ async function execute(
     pathFor: (setup) => place.provider.resolve(setup),
     host: place.provider.host,
     hypervisorTasks: place.provider.hypervisorTasks,
+    domainStats: place.provider.domainStats,
     onEvent: options.onEvent,
     signal: options.signal,
     order: { mode: stored.order, seed: stored.seed, groups: restartGroups(matrix, cells) },

@@ -2,11 +2,14 @@
 // The provider also owns what it brought up (an ephemeral lab) and removes it on close.
 
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
+import type { TrialDomainStats } from "../domain/cell.js";
 import type { SetupSelection } from "../domain/setup.js";
 import type { TrafficPath } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
 import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
+import { LibvirtGuestEndpoint, readDomainStats, trialDomainStats } from "../endpoints/libvirt.js";
 import { LocalEndpoint } from "../endpoints/local.js";
+import { QemuGuestEndpoint } from "../endpoints/qemu.js";
 import { InputError } from "../errors.js";
 import { claimLab, noteLabRun, releaseLab } from "../labs/lab-lock.js";
 import { type Lab, labDown, labStatus, labUp, openLab } from "../labs/netns-lab.js";
@@ -30,6 +33,8 @@ export interface PathProvider {
   describe(): Record<string, unknown>;
   /** The qemu processes and vCPU threads on the host, where there are guests. */
   hypervisorTasks?(): Promise<HypervisorTasks | null>;
+  /** Reads the libvirt domains' stats before a trial; the returned function reads them after it. */
+  domainStats?(): Promise<() => Promise<Record<string, TrialDomainStats>>>;
   /** Tells the lab's lock which run executes on it (so `lab down` can undo what it leaves applied). */
   noteRun?(store: string, runId: string): void;
   close(): Promise<void>;
@@ -138,9 +143,31 @@ export function labPaths(lab: Lab, owned: boolean): PathProvider {
   };
 }
 
+/** The qemu processes and vCPU threads of the qemu and libvirt guests of this machine. */
+export async function guestHypervisorTasks(guests: readonly QemuGuestEndpoint[]): Promise<HypervisorTasks> {
+  const all = await Promise.all(guests.map((guest) => guest.hypervisorTasks()));
+  const libvirt = all.flatMap((tasks) => tasks.libvirt ?? []);
+  return {
+    qemuPids: [...new Set(all.flatMap((tasks) => tasks.qemuPids))],
+    vcpuTids: all.flatMap((tasks) => tasks.vcpuTids),
+    ...(libvirt.length > 0 ? { libvirt } : {}),
+  };
+}
+
 /** Paths between described machines; the host whose CPU is accounted is the one with role `host`. */
 export function endpointsPaths(set: EndpointSet, description: Record<string, unknown>): PathProvider {
+  const guests = set.endpoints.filter((e): e is QemuGuestEndpoint => e instanceof QemuGuestEndpoint);
+  const domains = guests.filter((e): e is LibvirtGuestEndpoint => e instanceof LibvirtGuestEndpoint);
   return {
+    ...(guests.length > 0 ? { hypervisorTasks: () => guestHypervisorTasks(guests) } : {}),
+    ...(domains.length > 0
+      ? {
+          domainStats: async () => {
+            const before = await readDomainStats(domains);
+            return async () => trialDomainStats(domains, before, await readDomainStats(domains));
+          },
+        }
+      : {}),
     resolve: async (setup) => resolveNetworkSetup(setup.network, set),
     host: set.endpoints.find((endpoint) => endpoint.role === "host") ?? null,
     describe: () => ({

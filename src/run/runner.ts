@@ -3,6 +3,7 @@
 
 import { randomBytes } from "node:crypto";
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
+import type { TrialDomainStats } from "../domain/cell.js";
 import { type Cell, isTrusted, type Trial } from "../domain/cell.js";
 import type { CpuSetupState, GuestSetupState, HypervisorSetupState } from "../domain/cpu-setup.js";
 import type { SetupSelection } from "../domain/setup.js";
@@ -95,6 +96,8 @@ export interface RunDependencies {
   host?: Endpoint | null;
   /** The qemu processes and vCPU threads on the host, read before each trial (guests may restart). */
   hypervisorTasks?: () => Promise<HypervisorTasks | null>;
+  /** libvirt domains' `virsh domstats` around each trial (stored as `trial.domstats`). */
+  domainStats?: () => Promise<() => Promise<Record<string, TrialDomainStats>>>;
   onEvent?(event: RunEvent): void;
   signal?: AbortSignal;
   /** The order of the trials (default sequential); the same order and seed give the same schedule on resume. */
@@ -466,6 +469,7 @@ async function runOneTrial(
     const generator = running.generatorProcesses?.() ?? [];
     const setupState = (await deps.setups?.enter(cell, { generator })) ?? {};
     const hypervisor = (await deps.hypervisorTasks?.()) ?? null;
+    const domainStatsAfter = await deps.domainStats?.();
     const wallStart = Date.now();
     const monotonicStart = performance.now();
     const measured = await bounded(cell, deps, (signal) =>
@@ -488,6 +492,7 @@ async function runOneTrial(
             () => running.runTrial(cell.traffic, { direction: cell.setup.direction, signal }),
           ),
     );
+    const domstats = await domainStatsAfter?.();
     const empty = missingData(measured.samples);
     if (empty) throw new RunError(empty);
     const flags = trialFlags({
@@ -512,6 +517,7 @@ async function runOneTrial(
       finishedAt: new Date().toISOString(),
       ...measured,
       ...setupState,
+      ...(domstats ? { domstats } : {}),
       ...(flags.length > 0 ? { flags } : {}),
     };
   } catch (error) {

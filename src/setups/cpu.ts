@@ -3,13 +3,14 @@
 // numactl's migratepages), each read back after it is applied. probe() says, before a run, why an
 // option cannot be applied on this machine — the cell is then skipped with that reason.
 
-import type { HypervisorTasks } from "../analysis/cpu-components.js";
+import type { HypervisorTasks, LibvirtDomainTasks } from "../analysis/cpu-components.js";
 import type { CpuSetupState, IrqAffinity, PinnedTask } from "../domain/cpu-setup.js";
 import type { GeneratorProcess } from "../drivers/driver.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
+import { parseEmulatorpin, parseVcpupin, Virsh } from "../endpoints/libvirt.js";
 import { onThisMachine, sameMachine } from "../endpoints/machine.js";
 import { RunError } from "../errors.js";
-import type { CpuOption, IrqSpec, ProcessSelector } from "../matrix/matrix.js";
+import type { CpuOption, IrqSpec, PinSpec, ProcessSelector } from "../matrix/matrix.js";
 import { parseInterrupts } from "../monitors/proc-interrupts.js";
 import { formatCpuList, normalizeCpuList, parseCpuList } from "./cpu-list.js";
 import { allowedCpus, listTasks, type TaskEntry } from "./cpu-tasks.js";
@@ -35,12 +36,96 @@ function where(selector: ProcessSelector, context: CpuContext): Endpoint {
 }
 
 /** The lab's qemu threads a `qemu` selector names: vCPUs by QMP's thread ids, or all others. */
-async function qemuTasks(selector: ProcessSelector, context: CpuContext): Promise<TaskEntry[]> {
-  const hypervisor = await context.hypervisorTasks?.();
+async function qemuTasks(
+  selector: ProcessSelector,
+  context: CpuContext,
+  known?: HypervisorTasks | null,
+): Promise<TaskEntry[]> {
+  const hypervisor = known ?? (await context.hypervisorTasks?.());
   if (!hypervisor || hypervisor.qemuPids.length === 0) return [];
   const tasks = await listTasks(context.local, { pids: hypervisor.qemuPids, threads: selector.threads });
   const vcpu = new Set(hypervisor.vcpuTids);
   return tasks.filter((task) => vcpu.has(task.tid) === (selector.qemu === "vcpus"));
+}
+
+/**
+ * Pins the qemu threads a selector names. A libvirt domain's go through libvirt — `virsh vcpupin`
+ * per vCPU, `virsh emulatorpin` for all its other threads — so libvirt's own record (and cgroup)
+ * agrees; each is read back from virsh and from the kernel. Other qemus' threads through taskset.
+ */
+async function pinQemu(
+  selector: PinSpec,
+  context: CpuContext,
+  record: (task: PinnedTask) => void,
+): Promise<void> {
+  const hypervisor = await context.hypervisorTasks?.();
+  const tasks = await qemuTasks(selector, context, hypervisor);
+  if (tasks.length === 0)
+    throw new RunError(`no thread of ${describeSelector(selector)} runs on ${context.local.name} to pin`);
+  const domains = hypervisor?.libvirt ?? [];
+  // emulatorpin moves every non-vCPU thread: a thread pattern is honoured with taskset instead.
+  const viaLibvirt = (task: TaskEntry) =>
+    (selector.qemu === "vcpus" || selector.threads === undefined) && domains.some((d) => d.pid === task.pid);
+  await pinTasks(
+    context.local,
+    tasks.filter((task) => !viaLibvirt(task)),
+    selector.cpus,
+    record,
+  );
+  for (const domain of domains) {
+    const own = tasks.filter((task) => task.pid === domain.pid && viaLibvirt(task));
+    if (own.length > 0) await pinDomain(context.local, domain, own, selector.cpus, record);
+  }
+}
+
+async function pinDomain(
+  local: Endpoint,
+  domain: LibvirtDomainTasks,
+  tasks: TaskEntry[],
+  cpus: string,
+  record: (task: PinnedTask) => void,
+): Promise<void> {
+  const virsh = new Virsh(domain.uri, domain.domain);
+  const vcpuOf = new Map(domain.vcpus.map((v) => [v.tid, v.vcpu]));
+  const emulatorBefore = parseEmulatorpin(await virsh.run(["emulatorpin", domain.domain, "--live"]));
+  const entries: PinnedTask[] = [];
+  for (const task of tasks) {
+    const previous = await readAffinity(local, task);
+    if (previous === null) continue;
+    const vcpu = vcpuOf.get(task.tid);
+    const entry: PinnedTask = {
+      endpoint: local.name,
+      pid: task.pid,
+      tid: task.tid,
+      comm: task.comm,
+      cpus,
+      previous: vcpu === undefined ? (emulatorBefore ?? previous) : previous,
+      libvirt: { domain: domain.domain, uri: domain.uri, ...(vcpu === undefined ? {} : { vcpu }) },
+    };
+    record(entry);
+    entries.push(entry);
+    if (vcpu !== undefined) await virsh.run(["vcpupin", domain.domain, String(vcpu), cpus, "--live"]);
+  }
+  if (entries.some((entry) => entry.libvirt!.vcpu === undefined))
+    await virsh.run(["emulatorpin", domain.domain, cpus, "--live"]);
+  const vcpuPins = parseVcpupin(await virsh.run(["vcpupin", domain.domain, "--live"]));
+  const emulatorPin = parseEmulatorpin(await virsh.run(["emulatorpin", domain.domain, "--live"]));
+  for (const entry of entries) {
+    const { vcpu } = entry.libvirt!;
+    const libvirtSays = vcpu === undefined ? emulatorPin : (vcpuPins.get(vcpu) ?? null);
+    const now = await readAffinity(local, entry);
+    const what = vcpu === undefined ? "emulator threads" : `vCPU ${vcpu}`;
+    if (
+      libvirtSays === null ||
+      normalizeCpuList(libvirtSays) !== cpus ||
+      (now !== null && normalizeCpuList(now) !== cpus)
+    )
+      throw new RunError(
+        `pinning ${what} of libvirt domain ${domain.domain} to CPUs ${cpus}: virsh reads back ${libvirtSays ?? "nothing"}, ` +
+          `the kernel reports ${now ?? "no thread"} for thread ${entry.tid} (${entry.comm})`,
+      );
+    if (now !== null) entry.cpus = now;
+  }
 }
 
 /**
@@ -270,9 +355,14 @@ export async function applyCpuOption(option: CpuOption, context: CpuContext): Pr
       context.journal?.(state);
     };
   try {
-    for (const pin of option.pin)
+    for (const pin of option.pin) {
+      if (pin.qemu) {
+        await pinQemu(pin, context, journal(state.pins));
+        continue;
+      }
       for (const { endpoint, tasks } of await tasksOf(pin, context))
         await pinTasks(endpoint, tasks, pin.cpus, journal(state.pins));
+    }
     for (const spec of option.irqAffinity) {
       const endpoint = context.endpointOf(spec.on);
       const irqs = await matchingIrqs(endpoint, spec);
@@ -324,12 +414,42 @@ export async function cpuStateDrift(
       drift.push(`thread ${task.tid} (${task.comm}) runs on ${now}, not ${task.cpus}`);
   }
   for (const [key, living] of alive) if (!living) drift.push(`process ${key} is gone`);
+  drift.push(...(await libvirtDrift(state.pins)));
   for (const irq of state.irqs) {
     const now = await readTrimmed(endpointOf(irq.endpoint), `/proc/irq/${irq.irq}/smp_affinity_list`).catch(
       () => null,
     );
     if (now === null || normalizeCpuList(now) !== normalizeCpuList(irq.cpus))
       drift.push(`IRQ ${irq.irq} (${irq.description}) is on ${now ?? "nothing"}, not ${irq.cpus}`);
+  }
+  return drift;
+}
+
+/** What libvirt's own record of its domains' pins (virsh vcpupin, emulatorpin) no longer says. */
+async function libvirtDrift(pins: readonly PinnedTask[]): Promise<string[]> {
+  const drift: string[] = [];
+  const byDomain = new Map<string, PinnedTask[]>();
+  for (const pin of pins) {
+    if (!pin.libvirt) continue;
+    const key = `${pin.libvirt.uri} ${pin.libvirt.domain}`;
+    byDomain.set(key, [...(byDomain.get(key) ?? []), pin]);
+  }
+  for (const entries of byDomain.values()) {
+    const { domain, uri } = entries[0]!.libvirt!;
+    const virsh = new Virsh(uri, domain);
+    try {
+      const vcpus = parseVcpupin(await virsh.run(["vcpupin", domain, "--live"]));
+      const emulator = parseEmulatorpin(await virsh.run(["emulatorpin", domain, "--live"]));
+      for (const { libvirt, cpus } of entries) {
+        const now = libvirt!.vcpu === undefined ? emulator : vcpus.get(libvirt!.vcpu);
+        if (!now || normalizeCpuList(now) !== normalizeCpuList(cpus))
+          drift.push(
+            `libvirt domain ${domain}: ${libvirt!.vcpu === undefined ? "emulator" : `vCPU ${libvirt!.vcpu}`} pinned to ${now ?? "nothing"}, not ${cpus}`,
+          );
+      }
+    } catch (error) {
+      drift.push((error as Error).message);
+    }
   }
   return drift;
 }
@@ -341,8 +461,31 @@ export async function revertCpuState(
 ): Promise<void> {
   const failures: string[] = [];
   const tasks = [...state.pins, ...(state.numa?.tasks ?? [])].reverse();
+  const emulatorsRestored = new Set<string>();
   for (const task of tasks) {
     const endpoint = context.endpointOf(task.endpoint);
+    if (task.libvirt) {
+      const { domain, uri, vcpu } = task.libvirt;
+      const key = `${uri} ${domain}`;
+      if (vcpu === undefined && emulatorsRestored.has(key)) continue;
+      emulatorsRestored.add(key);
+      const virsh = new Virsh(uri, domain);
+      const args =
+        vcpu === undefined
+          ? ["emulatorpin", domain, task.previous, "--live"]
+          : ["vcpupin", domain, String(vcpu), task.previous, "--live"];
+      // A domain that is gone needs nothing restored.
+      await virsh.run(args).catch(async (error: Error) => {
+        if (
+          await virsh.ensureRunning().then(
+            () => true,
+            () => false,
+          )
+        )
+          failures.push(error.message);
+      });
+      continue;
+    }
     const result = await endpoint
       .exec(["taskset", "-p", "-c", task.previous, String(task.tid)], {
         allowFailure: true,

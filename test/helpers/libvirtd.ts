@@ -60,7 +60,14 @@ export async function ensureLibvirtd(): Promise<Libvirtd> {
   try {
     // libvirtd looks its default qemu user up before it reads qemu.conf.
     if (spawnSync("getent", ["passwd", "libvirt-qemu"]).status !== 0) {
-      await execCommand(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "libvirt-qemu"]);
+      await execCommand([
+        "useradd",
+        "--system",
+        "--no-create-home",
+        "--shell",
+        "/usr/sbin/nologin",
+        "libvirt-qemu",
+      ]);
       undo.push(() => spawnSync("userdel", ["libvirt-qemu"]));
     }
     for (const dir of DIRS) {
@@ -69,7 +76,9 @@ export async function ensureLibvirtd(): Promise<Libvirtd> {
       mkdirSync(dir, { recursive: true });
     }
     const before = existsSync(QEMU_CONF) ? readFileSync(QEMU_CONF, "utf8") : undefined;
-    undo.push(() => (before === undefined ? rmSync(QEMU_CONF, { force: true }) : writeFileSync(QEMU_CONF, before)));
+    undo.push(() =>
+      before === undefined ? rmSync(QEMU_CONF, { force: true }) : writeFileSync(QEMU_CONF, before),
+    );
     writeFileSync(QEMU_CONF, `${before ?? ""}\nuser = "root"\ngroup = "root"\n`);
     for (const { binary, pidFile } of DAEMONS) {
       if (runningPid(pidFile, binary) !== undefined) continue;

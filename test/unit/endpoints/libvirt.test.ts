@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { EndpointsFileError, parseEndpointsFile } from "../../../src/endpoints/endpoints-file.js";
+import {
+  createEndpoint,
+  EndpointsFileError,
+  parseEndpointsFile,
+} from "../../../src/endpoints/endpoints-file.js";
 import {
   DEFAULT_LIBVIRT_URI,
   domstatsDelta,
-  LibvirtGuestEndpoint,
+  type LibvirtGuestEndpoint,
   parseControlSockets,
   parseDomiflist,
   parseDomstats,
@@ -13,10 +17,10 @@ import {
   parseQueryCpusFast,
   parseVcpupin,
 } from "../../../src/endpoints/libvirt.js";
-import { QemuGuestEndpoint, threadGroup } from "../../../src/endpoints/qemu.js";
-import { createEndpoint } from "../../../src/endpoints/endpoints-file.js";
+import { type QemuGuestEndpoint, threadGroup } from "../../../src/endpoints/qemu.js";
 
-const recorded = (name: string) => readFileSync(new URL(`../../fixtures/virsh/${name}`, import.meta.url), "utf8");
+const recorded = (name: string) =>
+  readFileSync(new URL(`../../fixtures/virsh/${name}`, import.meta.url), "utf8");
 
 test("virsh domiflist: one row per interface", () => {
   assert.deepEqual(parseDomiflist(recorded("domiflist.txt")), [
@@ -26,10 +30,13 @@ test("virsh domiflist: one row per interface", () => {
 });
 
 test("virsh vcpupin and emulatorpin: the CPU lists read back", () => {
-  assert.deepEqual([...parseVcpupin(recorded("vcpupin.txt"))], [
-    [0, "1"],
-    [1, "0-1"],
-  ]);
+  assert.deepEqual(
+    [...parseVcpupin(recorded("vcpupin.txt"))],
+    [
+      [0, "1"],
+      [1, "0-1"],
+    ],
+  );
   assert.equal(parseEmulatorpin(recorded("emulatorpin.txt")), "0");
   assert.equal(parseEmulatorpin("error: no such domain"), null);
 });
@@ -50,12 +57,18 @@ test("query-cpus-fast through qemu-monitor-command: vCPU index and thread", () =
 });
 
 test("the control sockets are the unix virtio channels libvirt binds, in order", () => {
-  assert.deepEqual(parseControlSockets(recorded("dumpxml.xml")), ["/run/vnbx/ctl0.sock", "/run/vnbx/ctl1.sock"]);
+  assert.deepEqual(parseControlSockets(recorded("dumpxml.xml")), [
+    "/run/vnbx/ctl0.sock",
+    "/run/vnbx/ctl1.sock",
+  ]);
   assert.deepEqual(parseControlSockets("<domain><devices/></domain>"), []);
 });
 
 test("a thread's qemu process is its thread group", () => {
-  assert.equal(threadGroup("Name:\tCPU 0/TCG\nUmask:\t0022\nState:\tS\nTgid:\t21348\nNgid:\t0\nPid:\t22497\n"), 21348);
+  assert.equal(
+    threadGroup("Name:\tCPU 0/TCG\nUmask:\t0022\nState:\tS\nTgid:\t21348\nNgid:\t0\nPid:\t22497\n"),
+    21348,
+  );
   assert.equal(threadGroup(""), null);
 });
 
