@@ -9,13 +9,14 @@ import {
 import {
   DEFAULT_LIBVIRT_URI,
   domstatsDelta,
-  type LibvirtGuestEndpoint,
+  LibvirtGuestEndpoint,
   parseControlSockets,
   parseDomiflist,
   parseDomstats,
   parseEmulatorpin,
   parseQueryCpusFast,
   parseVcpupin,
+  trialDomainStats,
 } from "../../../src/endpoints/libvirt.js";
 import { type QemuGuestEndpoint, threadGroup } from "../../../src/endpoints/qemu.js";
 
@@ -164,3 +165,12 @@ for (const [what, entry, expected] of BAD) {
     );
   });
 }
+
+test("a trial's domstats: the stats after it and what moved, per libvirt endpoint", () => {
+  const vm = new LibvirtGuestEndpoint({ name: "vm", role: "guest", address: "10.0.0.2", domain: "web" });
+  const before = { vm: parseDomstats(recorded("domstats.txt")) };
+  const after = { vm: { ...before.vm, "cpu.time": 1441932500 } };
+  assert.deepEqual(trialDomainStats([vm], before, after), {
+    vm: { domain: "web", uri: DEFAULT_LIBVIRT_URI, stats: after.vm, delta: { "cpu.time": 500 } },
+  });
+});
