@@ -7,6 +7,7 @@ import { execCommand } from "../../src/util/process.js";
 
 const URI = "qemu:///system";
 const QEMU_CONF = "/etc/libvirt/qemu.conf";
+const RUNTIME_DIR = "/run/libvirt";
 const DIRS = ["/var/log/libvirt/qemu", "/var/lib/libvirt/qemu", "/var/cache/libvirt/qemu"];
 const DAEMONS = [
   { binary: "/usr/sbin/virtlogd", pidFile: "/run/virtlogd.pid" },
@@ -80,6 +81,8 @@ export async function ensureLibvirtd(): Promise<Libvirtd> {
       before === undefined ? rmSync(QEMU_CONF, { force: true }) : writeFileSync(QEMU_CONF, before),
     );
     writeFileSync(QEMU_CONF, `${before ?? ""}\nuser = "root"\ngroup = "root"\n`);
+    // The daemons' runtime directory goes with them when they made it.
+    if (!existsSync(RUNTIME_DIR)) undo.push(() => rmSync(RUNTIME_DIR, { recursive: true, force: true }));
     for (const { binary, pidFile } of DAEMONS) {
       if (runningPid(pidFile, binary) !== undefined) continue;
       await execCommand([binary, "-d"], { timeoutMs: 30_000 });
