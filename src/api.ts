@@ -240,11 +240,12 @@ async function executeOnPaths(
               : [provider.host ?? new LocalEndpoint()],
           )
         : {};
-    const where = provider.describe();
+    const guests = await provider.guestRecords?.();
+    const where = { ...provider.describe(), ...(guests ? { qemu: guests } : {}) };
     store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where });
     const emulated = Object.values(
-      (where.qemu ?? {}) as Record<string, { accelerator: { accel: string } }>,
-    ).some((guest) => guest.accelerator.accel === "tcg");
+      (where.qemu ?? {}) as Record<string, { accelerator?: { accel: string } }>,
+    ).some((guest) => guest.accelerator?.accel === "tcg");
     if (emulated)
       options.onEvent?.({
         type: "warning",

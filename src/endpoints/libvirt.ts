@@ -7,6 +7,7 @@
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import type { DomainStats, TrialDomainStats } from "../domain/cell.js";
 import { RunError } from "../errors.js";
+import type { QmpCommand } from "../guests/qmp.js";
 import { CommandError, execCommand } from "../util/process.js";
 import type { EndpointRole } from "./endpoint.js";
 import { QemuGuestEndpoint, qemuPidOf } from "./qemu.js";
@@ -192,6 +193,16 @@ export class LibvirtGuestEndpoint extends QemuGuestEndpoint {
 
   async domstats(): Promise<DomainStats> {
     return parseDomstats(await this.virsh.run(["domstats", this.domain]));
+  }
+
+  protected override async qmpReplies(commands: QmpCommand[]): Promise<unknown[]> {
+    await this.virsh.ensureRunning();
+    const replies: unknown[] = [];
+    for (const command of commands) {
+      const reply = await this.virsh.run(["qemu-monitor-command", this.domain, JSON.stringify(command)]);
+      replies.push((JSON.parse(reply) as { return?: unknown }).return);
+    }
+    return replies;
   }
 
   /** The domain's qemu process and vCPU threads (QMP through libvirt), to split CPU and pin. */

@@ -7,7 +7,7 @@ import { PassThrough } from "node:stream";
 import type { HypervisorTasks } from "../analysis/cpu-components.js";
 import { RunError } from "../errors.js";
 import { type ControlSockets, GuestChannel } from "../guests/channel.js";
-import { vcpuThreads } from "../guests/qmp.js";
+import { type QmpCommand, qmp, vcpuThreads } from "../guests/qmp.js";
 import { CommandError, type CommandResult, type ExecOptions, type LongRunning } from "../util/process.js";
 import type { Endpoint, EndpointRole } from "./endpoint.js";
 import { localAgentCommand } from "./local.js";
@@ -24,6 +24,30 @@ export interface QemuGuestInfo {
   qmpSocket?: string;
 }
 
+/** What ran an endpoint's guest, for the run's metadata (as the qemu lab records its own guests). */
+export interface EndpointGuestRecord {
+  accelerator: { accel: "kvm" | "tcg"; reason: string };
+  qemuVersion: string;
+  /** qemu's command line, from /proc. */
+  argv: string[];
+  /** The guest's kernel (`uname -r` inside it). */
+  kernelRelease: string;
+}
+
+/** QMP's query-kvm and query-version replies → the record's accelerator and version. Pure. */
+export function qemuFacts(
+  kvm: { enabled?: boolean },
+  version: { qemu?: { major: number; minor: number; micro: number }; package?: string },
+): Pick<EndpointGuestRecord, "accelerator" | "qemuVersion"> {
+  const v = version.qemu;
+  return {
+    accelerator: { accel: kvm.enabled ? "kvm" : "tcg", reason: "read from the guest's QMP (query-kvm)" },
+    qemuVersion: v
+      ? `QEMU ${v.major}.${v.minor}.${v.micro}${version.package ? ` (${version.package.trim()})` : ""}`
+      : "unknown",
+  };
+}
+
 export class QemuGuestEndpoint implements Endpoint {
   readonly kind: "qemu" | "libvirt" = "qemu";
   private readonly channel: GuestChannel;
@@ -35,6 +59,31 @@ export class QemuGuestEndpoint implements Endpoint {
     readonly guest: QemuGuestInfo,
   ) {
     this.channel = new GuestChannel(guest.controlSockets);
+  }
+
+  /** QMP commands' replies, in order (a libvirt domain's go through libvirt). */
+  protected async qmpReplies(commands: QmpCommand[]): Promise<unknown[]> {
+    if (!this.guest.qmpSocket) throw new RunError(`guest ${this.name}: no QMP socket known`);
+    return qmp(this.guest.qmpSocket, commands);
+  }
+
+  /** The accelerator, qemu's version and command line, and the guest's kernel, read now. */
+  async guestRecord(): Promise<EndpointGuestRecord> {
+    const [pid] = (await this.hypervisorTasks()).qemuPids;
+    const [kvm, version] = (await this.qmpReplies([
+      { execute: "query-kvm" },
+      { execute: "query-version" },
+    ])) as [
+      { enabled?: boolean },
+      { qemu?: { major: number; minor: number; micro: number }; package?: string },
+    ];
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+    const { stdout } = await this.exec(["uname", "-r"], { timeoutMs: 10_000 });
+    return {
+      ...qemuFacts(kvm, version),
+      argv: cmdline.split("\0").filter((arg) => arg.length > 0),
+      kernelRelease: stdout.trim(),
+    };
   }
 
   /** The guest's qemu process (the vCPU threads' thread group) and vCPU threads, from QMP. */

@@ -31,6 +31,8 @@ export interface PathProvider {
   host: Endpoint | null;
   /** What to record about where the run ran. */
   describe(): Record<string, unknown>;
+  /** Endpoint guests' records (accelerator, qemu version and command line, guest kernel), by name. */
+  guestRecords?(): Promise<Record<string, unknown>>;
   /** The qemu processes and vCPU threads on the host, where there are guests. */
   hypervisorTasks?(): Promise<HypervisorTasks | null>;
   /** Reads the libvirt domains' stats before a trial; the returned function reads them after it. */
@@ -166,6 +168,19 @@ export function endpointsPaths(set: EndpointSet, description: Record<string, unk
             const before = await readDomainStats(domains);
             return async () => trialDomainStats(domains, before, await readDomainStats(domains));
           },
+        }
+      : {}),
+    ...(guests.length > 0
+      ? {
+          guestRecords: async () =>
+            Object.fromEntries(
+              await Promise.all(
+                guests.map(async (guest) => [
+                  guest.name,
+                  await guest.guestRecord().catch((error: Error) => ({ error: error.message })),
+                ]),
+              ),
+            ),
         }
       : {}),
     resolve: async (setup) => resolveNetworkSetup(setup.network, set),
