@@ -41,6 +41,7 @@ import {
   type AdaptiveSettings,
   adaptiveNote,
   adaptiveRounds,
+  baselineMachineWarning,
   checkBaseline,
   defaultMaxTrials,
 } from "./run/adaptive-run.js";
@@ -242,6 +243,8 @@ async function executeOnPaths(
         : {};
     const where = provider.describe();
     store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where });
+    const otherMachine = baselineMachineWarning(store, runId);
+    if (otherMachine !== undefined) options.onEvent?.({ type: "warning", message: otherMachine });
     const emulated = Object.values(
       (where.qemu ?? {}) as Record<string, { accelerator: { accel: string } }>,
     ).some((guest) => guest.accelerator.accel === "tcg");

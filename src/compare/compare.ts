@@ -52,6 +52,11 @@ export interface CompareOptions {
    * look counts the stopped cells' tests as p = 1); default: the judged inputs.
    */
   judgedFamily?: number;
+  /**
+   * Judged tests an earlier look of an adaptive run called (their cells no longer looked at): in
+   * the Benjamini–Hochberg family as rejections, p = 0, as they would be were their cells still in it.
+   */
+  calledBefore?: number;
 }
 
 /** Everything measured about one metric of one cell, before the verdict. */
@@ -276,21 +281,23 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
     measureRemembered(input, options, isJudged(input.metric, input.pattern, thresholds)),
   );
   const adjusted = new Array<number>(measured.length);
+  const before = options.calledBefore ?? 0;
+  const judgedCount = measured.filter((m) => m.judged).length;
+  const tests = Math.max(judgedCount + before, options.judgedFamily ?? 0);
   for (const family of [true, false]) {
     const members = measured.flatMap((m, i) => (m.judged === family ? [i] : []));
+    const zeros = family ? before : 0;
     const q = benjaminiHochberg(
-      members.map((i) => measured[i]!.p),
-      family ? Math.max(members.length, options.judgedFamily ?? 0) : members.length,
-    );
+      [...new Array<number>(zeros).fill(0), ...members.map((i) => measured[i]!.p)],
+      family ? tests : members.length,
+    ).slice(zeros);
     members.forEach((index, k) => {
       adjusted[index] = q[k]!;
     });
   }
-  const tests = Math.max(measured.filter((m) => m.judged).length, options.judgedFamily ?? 0);
-  const judgedCount = measured.filter((m) => m.judged).length;
   const family = (m: MetricStatistics) => (m.judged ? tests : measured.length - judgedCount);
   const significant = (i: number) => adjusted[i]! < thresholds.alpha;
-  const rejected = { true: 0, false: 0 };
+  const rejected = { true: before, false: 0 };
   measured.forEach((m, i) => {
     if (significant(i)) rejected[`${m.judged}`]++;
   });

@@ -11,6 +11,7 @@ import {
   storedTrialSource,
 } from "../compare/adaptive.js";
 import { describeCells } from "../compare/describe.js";
+import { checkFingerprint, describeDifferences } from "../compare/fingerprint.js";
 import { thresholdsFor } from "../compare/runs.js";
 import { VERDICTS, type Verdict } from "../compare/verdict.js";
 import type { Cell } from "../domain/cell.js";
@@ -63,8 +64,9 @@ export function checkBaseline(
   if (missing.length > 0 || extra.length > 0) {
     const list = (keys: string[]) =>
       `${keys.slice(0, 3).join(", ")}${keys.length > 3 ? ` (and ${keys.length - 3} more)` : ""}`;
+    const none = missing.length === ours.size ? ", none of them in common" : "";
     throw new InputError(
-      `--baseline ${baseline.id}: its cells differ from this run's (cells match on every parameter, durations included): ` +
+      `--baseline ${baseline.id}: its cells differ from this run's${none} (cells match on every parameter, durations included): ` +
         [
           missing.length > 0 ? `${missing.length} not in the baseline: ${list(missing)}` : "",
           extra.length > 0 ? `${extra.length} only in the baseline: ${list(extra)}` : "",
@@ -78,6 +80,24 @@ export function checkBaseline(
     throw new InputError(
       `--max-trials: ${settings.maxTrials} is below the ${settings.initialTrials} initial trials a cell gets`,
     );
+}
+
+/**
+ * What a candidate's machine facts (recorded when it starts) say against its baseline's: a line
+ * naming the hardware facts that differ — the verdict would then measure the machines too — or
+ * undefined when they agree or were not recorded on both sides.
+ */
+export function baselineMachineWarning(store: Store, runId: string): string | undefined {
+  const candidate = store.getRun(runId, { histograms: false });
+  const settings = candidate.metadata.adaptive as AdaptiveSettings | undefined;
+  if (settings === undefined) return undefined;
+  const baseline = store.getRun(settings.baseline, { histograms: false });
+  const check = checkFingerprint(baseline.metadata, candidate.metadata);
+  if (check.matches) return undefined;
+  return (
+    `--baseline ${baseline.id} was measured on other hardware (${describeDifferences(check).join("; ")}): ` +
+    "the verdict against it measures the machines as well as the change"
+  );
 }
 
 /** The looks so far, from the stored trials (read without histograms: a look needs none). */

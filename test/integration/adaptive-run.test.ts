@@ -1,7 +1,8 @@
 // `run --baseline` end to end on loopback, through the CLI: a candidate against a baseline in which
 // one cell was twice as fast stops that cell at its initial trials as a regression and exits 1; the
 // other cells stop or get rounds up to the cap, as the progress says; a baseline with other cells
-// is refused before anything runs; `--trials auto` stays within its cap.
+// is refused before anything runs, one measured on other hardware is warned about; `--trials auto`
+// stays within its cap.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -113,6 +114,29 @@ test("a baseline with other cells is refused before anything runs (exit 2), and 
   assert.equal(auto.code, 2, auto.stderr);
   assert.match(auto.stderr, /--trials auto needs --baseline RUN/);
   assert.equal(listRuns(db).length, before, "nothing stored");
+});
+
+test("a baseline measured on other hardware is warned about on stderr, and the run goes on", async () => {
+  storeRunView(db, baseline, "base-elsewhere", { ...baseline.metadata, cpuModel: "Other CPU 9000" });
+  const result = await runCli([
+    "run",
+    ...CELLS,
+    "--baseline",
+    "base-elsewhere",
+    "--max-trials",
+    "3",
+    "--json",
+  ]);
+  assert.ok(result.code === 0 || result.code === 1, result.stderr);
+  assert.match(
+    result.stderr,
+    /^warning: --baseline .* was measured on other hardware \(cpuModel: baseline "Other CPU 9000", candidate ".*"\): the verdict against it measures the machines/m,
+  );
+  const run: RunView = JSON.parse(result.stdout);
+  assert.deepEqual(
+    run.cells.map((cell) => cell.trials.length),
+    [3, 3],
+  );
 });
 
 test("--trials auto grows cells against the baseline within --max-trials", async () => {
