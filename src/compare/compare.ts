@@ -14,6 +14,7 @@ import {
   type UTestMethod,
 } from "../analysis/statistics.js";
 import { studentTIsf, type WelchResult, welchT } from "../analysis/welch.js";
+import type { RunDrift } from "./drift.js";
 import { defaultJudged, METRICS, type MetricInput, type MetricName } from "./metrics.js";
 import { type Judgement, judge, rankTestDecides, VERDICTS, type Verdict } from "./verdict.js";
 
@@ -57,6 +58,11 @@ export interface CompareOptions {
    * the Benjamini–Hochberg family as rejections, p = 0, as they would be were their cells still in it.
    */
   calledBefore?: number;
+  /**
+   * Run-to-run drift of each metric on this host (drift.ts): its variance, twice (one run on each
+   * side), is added to that of the difference of the log means; absent, the trials are the only noise.
+   */
+  drift?: Partial<Record<MetricName, RunDrift>>;
 }
 
 /** Everything measured about one metric of one cell, before the verdict. */
@@ -149,10 +155,12 @@ function welchOf(
   kind: ChangeKind,
   baseline: readonly number[],
   candidate: readonly number[],
+  drift: RunDrift | undefined,
 ): { test: MetricStatistics["test"]; result: WelchResult } {
   if (kind === "relative" && [...baseline, ...candidate].every((v) => v > 0)) {
     const result = welchT(baseline.map(Math.log), candidate.map(Math.log), {
       minVariance: LOG_RESOLUTION_VARIANCE,
+      extraVariance: drift && drift.variance > 0 ? { variance: 2 * drift.variance, df: drift.df } : undefined,
     });
     return { test: "welch-log", result };
   }
@@ -205,7 +213,7 @@ export function measureMetric(
     change: spec.change,
   });
   const testable = baseline.length >= 2 && candidate.length >= 2;
-  const welch = testable ? welchOf(spec.change, baseline, candidate) : null;
+  const welch = testable ? welchOf(spec.change, baseline, candidate, options.drift?.[input.metric]) : null;
   const rank = mannWhitneyU(candidate, baseline);
   const scale =
     welch === null
@@ -255,7 +263,8 @@ const sameValues = (a: readonly number[], b: readonly number[]) =>
  * got a trial since have new values; the others' measurements are taken from the previous round.
  */
 function measureRemembered(input: MetricInput, options: CompareOptions, judged: boolean): MetricStatistics {
-  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}`;
+  const drift = options.drift?.[input.metric];
+  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}\u0000${drift?.variance}\u0000${drift?.df}`;
   const known = remembered.get(key);
   if (
     known &&
