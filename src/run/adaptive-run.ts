@@ -12,8 +12,8 @@ import {
 } from "../compare/adaptive.js";
 import { describeCells } from "../compare/describe.js";
 import { describeDrift, driftBefore, type RunDrift } from "../compare/drift.js";
-import type { MetricName } from "../compare/metrics.js";
 import { checkFingerprint, describeDifferences } from "../compare/fingerprint.js";
+import type { MetricName } from "../compare/metrics.js";
 import { thresholdsFor } from "../compare/runs.js";
 import { VERDICTS, type Verdict } from "../compare/verdict.js";
 import type { Cell } from "../domain/cell.js";
