@@ -2,10 +2,13 @@
 // while it runs, so the trials of one run are not independent draws: a baseline and a candidate
 // made one after the other differ by that drift even when nothing changed (18 % on this project's
 // 2-core lab host), a difference Welch's t over trials would call. Earlier runs of the same cells
-// on this host measure it: per judged metric, the variance of a run's mean ln(value) from one run
-// to the next beyond what its trials' spread explains (a random effect of the run, as in a
-// two-level model). The comparison adds it to each side's variance. Medians over cells and run
-// pairs, so that a real change among the earlier runs (a regressed candidate) does not set it.
+// on this host measure it: per metric, how much a run's mean ln(value) moves from one run to the
+// next (a random effect of the run, as in a two-level model), which the comparison adds to the
+// variance of the difference. The machine's load comes in modes (here latency p50 at 37 µs in most
+// runs, at 50 µs in some), so the largest fifth of the moves is left out rather than all but the
+// middle: a real change among the earlier runs (a regressed candidate, one or two moves of a cell)
+// does not set it, the switches between modes do. The moves also carry the trials' own spread,
+// counted twice then: on the safe side.
 
 import { loadMeasuredRun } from "../report/run-view.js";
 import type { Store } from "../storage/store.js";
@@ -15,7 +18,7 @@ import { type CellValues, METRIC_NAMES, METRICS, type MetricName } from "./metri
 export interface RunDrift {
   /** Variance of one run's mean ln(value) about the host's (τ²); a difference of two runs has 2τ². */
   variance: number;
-  /** Degrees of freedom credited to the estimate: the run pairs it is the median over. */
+  /** Degrees of freedom credited to the estimate: the run-to-run steps kept (cells of one step move together). */
   df: number;
   /** Successive run pairs (over all cells) and distinct runs it was measured on. */
   pairs: number;
@@ -26,28 +29,25 @@ export interface RunDrift {
 export const MIN_DRIFT_PAIRS = 3;
 export const MIN_DRIFT_RUNS = 4;
 
-/** Median of χ²₁ (scipy.stats.chi2.median(1)): a squared normal's median is this times its mean. */
-const CHI2_1_MEDIAN = 0.454936423119572;
+/** Share of the largest moves left out. */
+const TRIMMED = 0.2;
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+/**
+ * The mean of the smallest 80 % of squared normals over their whole mean: (0.8 − 2·z·φ(z))/0.8
+ * with z = Φ⁻¹(0.9) = 1.2815516, φ(z) = 0.1754983 (the truncated second moment of the normal).
+ */
+const TRIMMED_SQUARE_MEAN = 0.437717;
 
-/** Mean ln(value) of a run's trials of a cell and its variance (s²/n); null below 2 positive values. */
-function runMean(values: readonly number[] | undefined): { mean: number; variance: number } | null {
+/** Mean ln(value) of a run's trials of a cell; null below 2 positive values (as the comparison needs). */
+function runMean(values: readonly number[] | undefined): number | null {
   const logs = (values ?? []).filter((v) => v > 0).map(Math.log);
-  if (logs.length < 2) return null;
-  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
-  const s2 = logs.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (logs.length - 1);
-  return { mean, variance: s2 / logs.length };
+  return logs.length < 2 ? null : logs.reduce((a, b) => a + b, 0) / logs.length;
 }
 
 /**
  * The drift of each metric over runs in time order. For each cell, successive runs that measured
- * it give d = the difference of their mean ln(value), whose expectation of d² is 2τ² plus the two
- * means' variances: 2τ² ≈ median(d²)/median(χ²₁) − median(the means' variances), clipped at 0.
+ * it give d = the difference of their mean ln(value), E[d²] = 2τ² + the two means' variances;
+ * 2τ² is taken as the mean of the smallest 80 % of the d², scaled to a whole normal's.
  */
 export function runDrift(
   runs: ReadonlyArray<{ id: string; cells: ReadonlyArray<{ key: string; values: CellValues }> }>,
@@ -55,26 +55,32 @@ export function runDrift(
 ): Partial<Record<MetricName, RunDrift>> {
   const drift: Partial<Record<MetricName, RunDrift>> = {};
   for (const metric of metrics) {
-    const last = new Map<string, { mean: number; variance: number }>();
+    const last = new Map<string, number>();
     const squares: number[] = [];
-    const variances: number[] = [];
     const used = new Set<string>();
     for (const run of runs)
       for (const cell of run.cells) {
         const now = runMean(cell.values[metric]);
         if (now === null) continue;
         const before = last.get(cell.key);
-        if (before) {
-          squares.push((now.mean - before.mean) ** 2);
-          variances.push(now.variance + before.variance);
+        if (before !== undefined) {
+          squares.push((now - before) ** 2);
           used.add(run.id);
         }
         last.set(cell.key, now);
       }
     // A run counts once it was paired with an earlier one: the first run of each pair is counted too.
     if (squares.length < MIN_DRIFT_PAIRS || used.size + 1 < MIN_DRIFT_RUNS) continue;
-    const variance = Math.max(0, (median(squares) / CHI2_1_MEDIAN - median(variances)) / 2);
-    drift[metric] = { variance, df: squares.length, pairs: squares.length, runs: used.size + 1 };
+    const kept = [...squares]
+      .sort((a, b) => a - b)
+      .slice(0, squares.length - Math.ceil(TRIMMED * squares.length));
+    const meanSquare = kept.reduce((sum, v) => sum + v, 0) / kept.length / TRIMMED_SQUARE_MEAN;
+    drift[metric] = {
+      variance: meanSquare / 2,
+      df: Math.max(1, Math.round((1 - TRIMMED) * used.size)),
+      pairs: squares.length,
+      runs: used.size + 1,
+    };
   }
   return drift;
 }

@@ -1,6 +1,7 @@
-// Run-to-run drift from earlier runs: estimated near the run effect the runs were drawn with,
-// not set by one regressed run among them, absent with too few runs; in a comparison it keeps a
-// drift-sized shift of two tight runs from being called, and still calls a 2× change.
+// Run-to-run drift from earlier runs: estimated near the run effect the runs were drawn with, set
+// by a machine switching between load modes from run to run, not by one regressed run among them,
+// absent with too few runs; in a comparison it keeps a drift-sized shift of two tight runs from
+// being called, and still calls a 2× change.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -54,11 +55,35 @@ test("estimates the run effect's variance the runs were drawn with", () => {
 test("one regressed run among the earlier ones does not set the drift", () => {
   const quiet = runDrift(history(mulberry32(5), 10, 4, 0.01, 0.01), ["latencyP50"]).latencyP50!;
   const regressed = runDrift(history(mulberry32(5), 10, 4, 0.01, 0.01, 6, 2), ["latencyP50"]).latencyP50!;
-  // A 2× run alone would put τ near ln 2 / 2; the median keeps it within a few percent.
+  // A 2× run alone would put τ near ln 2 / 2; leaving out the largest fifth of the moves keeps it
+  // within a few percent.
   assert.ok(
     Math.sqrt(regressed.variance) < 0.05,
     `τ ${Math.sqrt(regressed.variance)} (quiet ${Math.sqrt(quiet.variance)})`,
   );
+});
+
+test("a machine switching between load modes from run to run sets it, and the switch is not called", () => {
+  // Latency p50 at 37 µs in most runs and at 50 µs in some (as on the lab host): 4 switches in 9 steps.
+  const modes = [37, 37, 50, 50, 37, 37, 37, 50, 37, 37];
+  const runs = modes.map((level, r) => ({
+    id: `run-${r}`,
+    cells: [0, 1, 2, 3].map((c) => ({
+      key: `cell-${c}`,
+      values: { latencyP50: [level, level * 1.01, level * 0.99] },
+    })),
+  }));
+  const drift = runDrift(runs, ["latencyP50"]);
+  assert.ok(Math.sqrt(drift.latencyP50!.variance) > 0.1, `τ ${Math.sqrt(drift.latencyP50!.variance)}`);
+  const shift = {
+    cellKey: "c",
+    metric: "latencyP50" as const,
+    baseline: [37, 37.4, 36.7],
+    candidate: [50, 50.3, 49.6],
+  };
+  const judged = { thresholds: { judge: { latencyP50: true } }, resamples: 1 };
+  assert.equal(compareCells([shift], judged).results[0]!.verdict, "regression", "trials alone call it");
+  assert.notEqual(compareCells([shift], { ...judged, drift }).results[0]!.verdict, "regression");
 });
 
 test("needs enough earlier runs", () => {
