@@ -2,7 +2,9 @@
 // the same cells with `run --baseline`, nothing changed between them) must raise no regression; a
 // candidate whose guest link is slowed by tbf, in the same session, is the reference the gate must
 // call. Per pair: the fixed design's verdict (`compare` of the initial 3 trials a side) and the
-// adaptive run's own (sequential looks), and the candidate trials the adaptive run spent.
+// adaptive run's own (sequential looks), the candidate trials the adaptive run spent, and the
+// run-to-run drift both counted (from the runs stored before the candidate, as `compare` reads it:
+// none for the first pairs, whose history is under 4 runs).
 //
 //   node --import tsx bench/aa-lab.ts [pairs, default 10] [measured seconds a trial, default 1]
 //
@@ -13,11 +15,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmark, showRun } from "../src/api.js";
+import { describeDrift, driftBefore } from "../src/compare/drift.js";
 import { compareRunViews } from "../src/compare/runs.js";
 import { labDown, labUp, setLinkOptions } from "../src/labs/netns-lab.js";
 import type { RunView } from "../src/report/run-view.js";
 import { formatTable } from "../src/report/table.js";
 import type { AdaptiveOutcome } from "../src/run/adaptive-run.js";
+import { Store } from "../src/storage/store.js";
 
 const pairs = Number(process.argv[2] ?? 10);
 const duration = process.argv[3] ?? "1";
@@ -60,13 +64,18 @@ async function pair(name: string, between?: () => Promise<void>): Promise<string
   const candidate = await runBenchmark({ ...flags, label: `${name}-b`, baseline: baseline.id });
   const outcome = (candidate.metadata.adaptive as { outcome: AdaptiveOutcome }).outcome;
   const initial = baseline.trialsPerCell;
+  const store = new Store(db);
+  const drift = driftBefore(store, candidate.id);
+  store.close();
   const fixed = compareRunViews(
     showRun(baseline.id, db, { histograms: false }),
     firstTrials(showRun(candidate.id, db, { histograms: false }), initial),
+    { drift },
   );
   const adaptive = compareRunViews(
     showRun(baseline.id, db, { histograms: false }),
     showRun(candidate.id, db, { histograms: false }),
+    { drift },
   );
   for (const cell of adaptive.cells)
     for (const m of cell.metrics)
@@ -82,6 +91,7 @@ async function pair(name: string, between?: () => Promise<void>): Promise<string
     `${outcome.trialsSpent} of ${outcome.fixedDesignTrials}`,
     Object.values(outcome.trialsPerCell).join("/"),
     `${loadBefore} / ${loadBetween} / ${load()}`,
+    describeDrift(drift)?.replace(/.*: /, "") ?? "none",
   ];
 }
 
@@ -106,6 +116,7 @@ process.stdout.write(
       "candidate trials",
       "per cell",
       "load avg before / between / after",
+      "run-to-run drift counted",
     ],
     rows,
     [0, 1, 2],

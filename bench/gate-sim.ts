@@ -2,9 +2,10 @@
 // log-normal with 0.5 % of trials 5× worse, regressions of 5 %, 10 % and 20 % planted in 3 cells.
 // Compares the fixed design (10 trials a side) with adaptive ones on the same draws (the candidate
 // runs its initial trials a cell, then one more a round in the cells hinting at a regression, up to
-// a cap, with α spent over the looks as `run --baseline` does): 5 then up to 15, and seed-full's
-// own `run --baseline` (10 then up to 20). Detection rate per planted size, false-regression rate
-// per comparison, candidate trials spent.
+// a cap, with α spent at the first look and the cap as `run --baseline` does): 5 then up to 20
+// (`--trials 5 --max-trials 20`), 5 then up to 10 (the default cap, twice the initial trials), and
+// seed-full's own `run --baseline` (10 then up to 20). Detection rate per planted size,
+// false-regression rate per comparison, candidate trials spent.
 //
 //   node --import tsx bench/gate-sim.ts [comparisons, default 200] [first seed, default 1] [cells, default 1300]
 
@@ -18,7 +19,8 @@ const shape: GateShape = {
   cells,
   trials: 10,
   adaptive: [
-    { initial: 5, max: 15 },
+    { initial: 5, max: 20 },
+    { initial: 5, max: 10 },
     { initial: 10, max: 20 },
   ],
   outlierRate: 0.005,

@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { CurvePoint } from "./analysis/peak-search.js";
+import { driftBefore } from "./compare/drift.js";
 import { powerFromHistory } from "./compare/power-history.js";
 import { compareMeasuredRuns, type RunCompareOptions, type RunComparison } from "./compare/runs.js";
 import { type RunReference, resolveReference } from "./compare/select.js";
@@ -41,6 +42,7 @@ import {
   type AdaptiveSettings,
   adaptiveNote,
   adaptiveRounds,
+  baselineMachineWarning,
   checkBaseline,
   defaultMaxTrials,
 } from "./run/adaptive-run.js";
@@ -243,6 +245,8 @@ async function executeOnPaths(
     const guests = await provider.guestRecords?.();
     const where = { ...provider.describe(), ...(guests ? { qemu: guests } : {}) };
     store.updateMetadata(runId, { ...metadata, ...fingerprint, paths, where });
+    const otherMachine = baselineMachineWarning(store, runId);
+    if (otherMachine !== undefined) options.onEvent?.({ type: "warning", message: otherMachine });
     const emulated = Object.values(
       (where.qemu ?? {}) as Record<string, { accelerator?: { accel: string } }>,
     ).some((guest) => guest.accelerator?.accel === "tcg");
@@ -548,7 +552,7 @@ export function compareRuns(
   try {
     const base = loadMeasuredRun(store, resolveReference(store, baseline));
     const cand = loadMeasuredRun(store, resolveReference(store, candidate));
-    return compareMeasuredRuns(base, cand, options);
+    return compareMeasuredRuns(base, cand, { drift: driftBefore(store, cand.id), ...options });
   } finally {
     store.close();
   }
@@ -570,11 +574,10 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
     run = loadRunView(store, resolveReference(store, reference));
     if (options.vs !== undefined) {
       baseline = loadRunView(store, resolveReference(store, options.vs));
-      comparison = compareMeasuredRuns(
-        loadMeasuredRun(store, baseline.id),
-        loadMeasuredRun(store, run.id),
-        options,
-      );
+      comparison = compareMeasuredRuns(loadMeasuredRun(store, baseline.id), loadMeasuredRun(store, run.id), {
+        drift: driftBefore(store, run.id),
+        ...options,
+      });
     }
     // Histograms only of the cells whose latency distribution is drawn (the baseline's overlaid).
     const detail = detailCells(run, comparison);

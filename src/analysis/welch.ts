@@ -152,6 +152,12 @@ export interface WelchOptions {
    * least r²/12 (Sheppard's correction), so identical trials do not give an infinite t.
    */
   minVariance?: number;
+  /**
+   * A variance the difference has beyond the two samples' (e.g. a random effect of the run each
+   * sample came from), estimated with `df` degrees of freedom: added to se², and to the
+   * Welch–Satterthwaite sum as its own term.
+   */
+  extraVariance?: { variance: number; df: number };
 }
 
 /**
@@ -167,13 +173,14 @@ export function welchT(x: readonly number[], y: readonly number[], options: Welc
     throw new RangeError(`Welch's t: each sample needs at least 2 values, got ${x.length} and ${y.length}`);
   for (const v of [...x, ...y])
     if (!Number.isFinite(v)) throw new RangeError(`Welch's t: expected finite numbers, got ${v}`);
-  const { confidence = 0.95, minVariance = 0 } = options;
+  const { confidence = 0.95, minVariance = 0, extraVariance } = options;
   const a = meanAndVariance(x);
   const b = meanAndVariance(y);
   const va = Math.max(a.variance, minVariance) / x.length;
   const vb = Math.max(b.variance, minVariance) / y.length;
+  const ve = extraVariance?.variance ?? 0;
   const difference = b.mean - a.mean;
-  const se = Math.sqrt(va + vb);
+  const se = Math.sqrt(va + vb + ve);
   if (se === 0) {
     const p = difference === 0 ? 1 : 0;
     return {
@@ -186,7 +193,9 @@ export function welchT(x: readonly number[], y: readonly number[], options: Welc
       high: difference,
     };
   }
-  const df = (va + vb) ** 2 / (va ** 2 / (x.length - 1) + vb ** 2 / (y.length - 1));
+  const df =
+    (va + vb + ve) ** 2 /
+    (va ** 2 / (x.length - 1) + vb ** 2 / (y.length - 1) + (ve > 0 ? ve ** 2 / extraVariance!.df : 0));
   const t = difference / se;
   const p = Math.min(1, 2 * studentTSf(Math.abs(t), df));
   const q = studentTIsf((1 - confidence) / 2, df);

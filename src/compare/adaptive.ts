@@ -1,15 +1,18 @@
 // Adaptive trials with honest sequential testing, for a candidate that knows its baseline: a first
 // look at every cell after its initial trials, then rounds of one more trial for the cells still
-// open, each followed by a look at them, up to a cap. α is spent over the looks: a fifth on the
-// first (which mostly screens: only large changes are called there), the rest over the later ones
-// by the information fraction cubed (O'Brien–Fleming-like: little early, most at the cap; Lan &
-// DeMets, Biometrika 70, 1983; Kim & DeMets' ρ family). The looks' αs sum to α (Bonferroni over
-// the looks), and at every look the Benjamini–Hochberg family still counts every judged test of
-// the matrix, the stopped cells' as p = 1. Raising a p never adds a rejection, so a look rejects no
-// more than BH over every cell run on to that look would; when nothing changed each look's chance
-// of a false regression is ≤ its α, and over all looks ≤ α, whatever rule keeps cells open (after
-// Chromium Pinpoint's added repeats where a difference is suspected, and two-stage screening
-// designs: Satagopan et al., Biometrics 58, 2002).
+// open, each followed by a look at them, up to a cap. Only two looks spend α: the first (a fifth of
+// it, which calls only large changes) and the one at the cap (the rest). The looks in between
+// only stop cells whose suspicion has gone (futility stops call nothing, so spend nothing); a cell
+// suspected of a regression runs on to the cap, where it has more trials than the fixed design
+// would give it. At both looks the Benjamini–Hochberg family counts every judged test of the
+// matrix: the cells stopped uncalled as p = 1 (raising a p never adds a rejection), and at the cap
+// those the first look called as p = 0, rejections as they would be were their cells still in it.
+// When nothing changed: the first look falsely calls with chance ≤ α/5; when it called nothing,
+// the cap's family is BH over every cell run on to the cap with some p raised, which falsely calls
+// with chance ≤ 4α/5; so ≤ α in all, whatever rule keeps cells open. With real changes called
+// first, the cap's BH counts them as the fixed design's would (after Chromium Pinpoint's added
+// repeats where a difference is suspected, and two-stage screening designs: Satagopan et al.,
+// Biometrics 58, 2002).
 
 import { isTrusted, type Trial } from "../domain/cell.js";
 import {
@@ -50,16 +53,15 @@ export function lookCounts(design: Pick<SequentialDesign, "initial" | "max">): n
 }
 
 /**
- * α of each look: with one look all of it; else α/5 at the first and 4α/5 over the later ones,
- * look k getting 4α/5 · (t_k³ − t_{k−1}³), t the share of the added trials run by then.
+ * α of each look: with one look all of it; else α/5 at the first, 4α/5 at the cap and none at the
+ * looks in between, which only stop cells (spending α there would take it from the cap, where the
+ * suspected cells have the most trials).
  */
 export function lookAlphas(alpha: number, counts: readonly number[]): number[] {
   if (counts.length === 1) return [alpha];
-  const first = counts[0]!;
-  const span = counts[counts.length - 1]! - first;
-  const spent = (n: number) => ((n - first) / span) ** 3;
-  return counts.map((n, k) =>
-    k === 0 ? alpha * FIRST_LOOK_ALPHA : alpha * (1 - FIRST_LOOK_ALPHA) * (spent(n) - spent(counts[k - 1]!)),
+  const last = counts.length - 1;
+  return counts.map((_, k) =>
+    k === 0 ? alpha * FIRST_LOOK_ALPHA : k === last ? alpha * (1 - FIRST_LOOK_ALPHA) : 0,
   );
 }
 
@@ -75,16 +77,23 @@ function imprecise(m: MetricComparison): boolean {
 }
 
 /**
- * The cells a look leaves open. A cell called a regression is settled; otherwise it stays open
- * while a judged metric hints at a regression (and, in precision mode, while one is imprecise).
+ * The cells a look leaves open. At a look that spends α a cell called a regression is settled;
+ * otherwise a cell stays open while a judged metric hints at a regression (and, in precision mode,
+ * while one is imprecise). At a look that spends none (`deciding` false) a cell a judged metric
+ * would call a change at the cap's α also stays open: only the cap may call it.
  */
-export function openAfter(look: Comparison, mode: AdaptiveMode, hint = 0.02): Set<string> {
+export function openAfter(look: Comparison, mode: AdaptiveMode, hint = 0.02, deciding = true): Set<string> {
   const settled = new Set(
-    look.results.filter((m) => m.judged && m.verdict === "regression").map((m) => m.cellKey),
+    deciding ? look.results.filter((m) => m.judged && m.verdict === "regression").map((m) => m.cellKey) : [],
   );
+  const called = (m: MetricComparison) =>
+    !deciding && m.judged && (m.verdict === "regression" || m.verdict === "improvement");
   const open = new Set<string>();
   for (const m of look.results)
-    if (!settled.has(m.cellKey) && (hintsRegression(m, hint) || (mode === "precision" && imprecise(m))))
+    if (
+      !settled.has(m.cellKey) &&
+      (hintsRegression(m, hint) || (mode === "precision" && imprecise(m)) || called(m))
+    )
       open.add(m.cellKey);
   return open;
 }
@@ -136,14 +145,21 @@ export function replayLooks(
   const looks: Look[] = [];
   let open = new Set(cells);
   let tests: number | undefined;
+  // Judged tests called at the first look in cells it stopped: rejections in every later look's family.
+  let calledBefore = 0;
+  const last = counts.length - 1;
   for (const [k, n] of counts.entries()) {
     const lacking = [...open].filter((cell) => source.ran(cell) < n);
     if (lacking.length > 0)
       return state(lacking.map((cellKey) => ({ cellKey, trial: source.ran(cellKey) + 1 })));
+    // A look in between is judged at the cap's α to know which cells the cap would call; none of
+    // its calls stands (the cells stay open), so it spends nothing.
+    const deciding = k === 0 || k === last;
     const look = compareCells(source.inputs(open, n), {
       ...options,
-      thresholds: { ...options.thresholds, alpha: alphas[k]! },
+      thresholds: { ...options.thresholds, alpha: deciding ? alphas[k]! : alphas[last]! },
       judgedFamily: tests,
+      calledBefore,
     });
     tests ??= look.tests;
     const looked = open.size;
@@ -152,7 +168,12 @@ export function replayLooks(
       trialsAt.set(cell, n);
     }
     for (const m of look.results) latest.get(m.cellKey)!.push(m);
-    open = k === counts.length - 1 ? new Set() : openAfter(look, design.mode, design.hint);
+    open = k === last ? new Set() : openAfter(look, design.mode, design.hint, deciding);
+    if (k === 0)
+      calledBefore = look.results.filter(
+        (m) =>
+          m.judged && !open.has(m.cellKey) && (m.verdict === "regression" || m.verdict === "improvement"),
+      ).length;
     looks.push({ n, alpha: alphas[k]!, looked, open: [...open] });
     if (open.size === 0) break;
   }

@@ -14,6 +14,7 @@ import {
   type UTestMethod,
 } from "../analysis/statistics.js";
 import { studentTIsf, type WelchResult, welchT } from "../analysis/welch.js";
+import type { RunDrift } from "./drift.js";
 import { defaultJudged, METRICS, type MetricInput, type MetricName } from "./metrics.js";
 import { type Judgement, judge, rankTestDecides, VERDICTS, type Verdict } from "./verdict.js";
 
@@ -52,6 +53,16 @@ export interface CompareOptions {
    * look counts the stopped cells' tests as p = 1); default: the judged inputs.
    */
   judgedFamily?: number;
+  /**
+   * Judged tests an earlier look of an adaptive run called (their cells no longer looked at): in
+   * the Benjamini–Hochberg family as rejections, p = 0, as they would be were their cells still in it.
+   */
+  calledBefore?: number;
+  /**
+   * Run-to-run drift of each metric on this host (drift.ts): its variance, twice (one run on each
+   * side), is added to that of the difference of the log means; absent, the trials are the only noise.
+   */
+  drift?: Partial<Record<MetricName, RunDrift>>;
 }
 
 /** Everything measured about one metric of one cell, before the verdict. */
@@ -144,10 +155,12 @@ function welchOf(
   kind: ChangeKind,
   baseline: readonly number[],
   candidate: readonly number[],
+  drift: RunDrift | undefined,
 ): { test: MetricStatistics["test"]; result: WelchResult } {
   if (kind === "relative" && [...baseline, ...candidate].every((v) => v > 0)) {
     const result = welchT(baseline.map(Math.log), candidate.map(Math.log), {
       minVariance: LOG_RESOLUTION_VARIANCE,
+      extraVariance: drift && drift.variance > 0 ? { variance: 2 * drift.variance, df: drift.df } : undefined,
     });
     return { test: "welch-log", result };
   }
@@ -200,7 +213,7 @@ export function measureMetric(
     change: spec.change,
   });
   const testable = baseline.length >= 2 && candidate.length >= 2;
-  const welch = testable ? welchOf(spec.change, baseline, candidate) : null;
+  const welch = testable ? welchOf(spec.change, baseline, candidate, options.drift?.[input.metric]) : null;
   const rank = mannWhitneyU(candidate, baseline);
   const scale =
     welch === null
@@ -250,7 +263,8 @@ const sameValues = (a: readonly number[], b: readonly number[]) =>
  * got a trial since have new values; the others' measurements are taken from the previous round.
  */
 function measureRemembered(input: MetricInput, options: CompareOptions, judged: boolean): MetricStatistics {
-  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}`;
+  const drift = options.drift?.[input.metric];
+  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}\u0000${drift?.variance}\u0000${drift?.df}`;
   const known = remembered.get(key);
   if (
     known &&
@@ -276,21 +290,23 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
     measureRemembered(input, options, isJudged(input.metric, input.pattern, thresholds)),
   );
   const adjusted = new Array<number>(measured.length);
+  const before = options.calledBefore ?? 0;
+  const judgedCount = measured.filter((m) => m.judged).length;
+  const tests = Math.max(judgedCount + before, options.judgedFamily ?? 0);
   for (const family of [true, false]) {
     const members = measured.flatMap((m, i) => (m.judged === family ? [i] : []));
+    const zeros = family ? before : 0;
     const q = benjaminiHochberg(
-      members.map((i) => measured[i]!.p),
-      family ? Math.max(members.length, options.judgedFamily ?? 0) : members.length,
-    );
+      [...new Array<number>(zeros).fill(0), ...members.map((i) => measured[i]!.p)],
+      family ? tests : members.length,
+    ).slice(zeros);
     members.forEach((index, k) => {
       adjusted[index] = q[k]!;
     });
   }
-  const tests = Math.max(measured.filter((m) => m.judged).length, options.judgedFamily ?? 0);
-  const judgedCount = measured.filter((m) => m.judged).length;
   const family = (m: MetricStatistics) => (m.judged ? tests : measured.length - judgedCount);
   const significant = (i: number) => adjusted[i]! < thresholds.alpha;
-  const rejected = { true: 0, false: 0 };
+  const rejected = { true: before, false: 0 };
   measured.forEach((m, i) => {
     if (significant(i)) rejected[`${m.judged}`]++;
   });

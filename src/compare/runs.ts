@@ -18,6 +18,7 @@ import {
   type Thresholds,
 } from "./compare.js";
 import { describeSetup, describeTraffic } from "./describe.js";
+import { describeDrift } from "./drift.js";
 import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./fingerprint.js";
 import {
   type CellMeasurements,
@@ -202,6 +203,7 @@ export function compareMeasuredRuns(
     ...excludedWarnings(cells, pairs),
     ...coverageWarnings(matched.baselineOnly, matched.candidateOnly),
     ...trialCountWarnings(comparison),
+    ...(options.drift && describeDrift(options.drift) ? [describeDrift(options.drift)!] : []),
     ...(design
       ? [
           `the candidate ran with --baseline ${baseline.id}: each cell is judged at its last look ` +

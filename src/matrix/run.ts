@@ -13,7 +13,12 @@ import { InputError, RunError } from "../errors.js";
 import { abandonedHolder } from "../labs/lab-lock.js";
 import { openLab } from "../labs/netns-lab.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
-import { type AdaptiveSettings, adaptiveNote, adaptiveRounds } from "../run/adaptive-run.js";
+import {
+  type AdaptiveSettings,
+  adaptiveNote,
+  adaptiveRounds,
+  baselineMachineWarning,
+} from "../run/adaptive-run.js";
 import { collectFingerprint } from "../run/fingerprint.js";
 import type { RunCap } from "../run/max-time.js";
 import { localHostMetadata } from "../run/metadata.js";
@@ -268,6 +273,8 @@ async function execute(
   );
   await setups.recover(stale);
   const cells = store.getRun(runId).cells;
+  const otherMachine = baselineMachineWarning(store, runId);
+  if (otherMachine !== undefined) options.onEvent?.({ type: "warning", message: otherMachine });
   await executeRun(runId, {
     store,
     driverFor: options.driverFor,

@@ -11,6 +11,9 @@ import {
   storedTrialSource,
 } from "../compare/adaptive.js";
 import { describeCells } from "../compare/describe.js";
+import { describeDrift, driftBefore, type RunDrift } from "../compare/drift.js";
+import { checkFingerprint, describeDifferences } from "../compare/fingerprint.js";
+import type { MetricName } from "../compare/metrics.js";
 import { thresholdsFor } from "../compare/runs.js";
 import { VERDICTS, type Verdict } from "../compare/verdict.js";
 import type { Cell } from "../domain/cell.js";
@@ -63,8 +66,9 @@ export function checkBaseline(
   if (missing.length > 0 || extra.length > 0) {
     const list = (keys: string[]) =>
       `${keys.slice(0, 3).join(", ")}${keys.length > 3 ? ` (and ${keys.length - 3} more)` : ""}`;
+    const none = missing.length === ours.size ? ", none of them in common" : "";
     throw new InputError(
-      `--baseline ${baseline.id}: its cells differ from this run's (cells match on every parameter, durations included): ` +
+      `--baseline ${baseline.id}: its cells differ from this run's${none} (cells match on every parameter, durations included): ` +
         [
           missing.length > 0 ? `${missing.length} not in the baseline: ${list(missing)}` : "",
           extra.length > 0 ? `${extra.length} only in the baseline: ${list(extra)}` : "",
@@ -80,8 +84,29 @@ export function checkBaseline(
     );
 }
 
-/** The looks so far, from the stored trials (read without histograms: a look needs none). */
-function replay(store: Store, runId: string) {
+/**
+ * What a candidate's machine facts (recorded when it starts) say against its baseline's: a line
+ * naming the hardware facts that differ — the verdict would then measure the machines too — or
+ * undefined when they agree or were not recorded on both sides.
+ */
+export function baselineMachineWarning(store: Store, runId: string): string | undefined {
+  const candidate = store.getRun(runId, { histograms: false });
+  const settings = candidate.metadata.adaptive as AdaptiveSettings | undefined;
+  if (settings === undefined) return undefined;
+  const baseline = store.getRun(settings.baseline, { histograms: false });
+  const check = checkFingerprint(baseline.metadata, candidate.metadata);
+  if (check.matches) return undefined;
+  return (
+    `--baseline ${baseline.id} was measured on other hardware (${describeDifferences(check).join("; ")}): ` +
+    "the verdict against it measures the machines as well as the change"
+  );
+}
+
+/**
+ * The looks so far, from the stored trials (read without histograms: a look needs none), with the
+ * run-to-run drift of the runs stored before this one (as `compare` reads it).
+ */
+function replay(store: Store, runId: string, drift: Partial<Record<MetricName, RunDrift>>) {
   const candidate = store.getRun(runId, { histograms: false });
   const settings = candidate.metadata.adaptive as AdaptiveSettings;
   const baseline = store.getRun(settings.baseline, { histograms: false });
@@ -90,7 +115,7 @@ function replay(store: Store, runId: string) {
     candidate.cells.map((cell) => cell.key),
     storedTrialSource(baseline.results, candidate.results, patterns),
     { initial: settings.initialTrials, max: settings.maxTrials, mode: settings.mode },
-    { thresholds: thresholdsFor(baseline, candidate) },
+    { thresholds: thresholdsFor(baseline, candidate), drift },
   );
   return { candidate, settings, state };
 }
@@ -118,9 +143,10 @@ function outcomeOf(
 /** The rounds of a stored candidate run with `metadata.adaptive`; undefined for any other run. */
 export function adaptiveRounds(store: Store, runId: string): RoundSource | undefined {
   if (store.getRun(runId).metadata.adaptive === undefined) return undefined;
+  const drift = driftBefore(store, runId);
   return {
     next() {
-      const { candidate, state } = replay(store, runId);
+      const { candidate, state } = replay(store, runId, drift);
       if (state.next === null) return null;
       const index = new Map(candidate.cells.map((cell, i) => [cell.key, i]));
       const open = state.looks.at(-1)?.open ?? candidate.cells.map((cell) => cell.key);
@@ -131,10 +157,11 @@ export function adaptiveRounds(store: Store, runId: string): RoundSource | undef
       };
     },
     finish() {
-      const { candidate, settings, state } = replay(store, runId);
+      const { candidate, settings, state } = replay(store, runId, drift);
       const outcome = outcomeOf(state, candidate.cells, settings);
       store.setMetadataField(runId, "adaptive", { ...settings, outcome });
-      return closingNotes(candidate.cells, settings, outcome);
+      const drifted = describeDrift(drift);
+      return [...closingNotes(candidate.cells, settings, outcome), ...(drifted ? [drifted] : [])];
     },
   };
 }
@@ -147,7 +174,7 @@ export function adaptiveNote(settings: AdaptiveSettings): string {
     `${settings.mode === "precision" ? "not yet settled or precise to the noise threshold" : "hinting at a regression not yet called"}, ` +
     `up to ${settings.maxTrials} (--max-trials; default twice the initial trials); ` +
     (looks > 0
-      ? `α/5 at the first look, 4α/5 over the ${looks} later one(s), most at the cap`
+      ? `α/5 at the first look, 4α/5 at the cap${looks > 1 ? `; the ${looks - 1} look(s) between only stop cells` : ""}`
       : "one look with all of α")
   );
 }

@@ -86,6 +86,17 @@ describe("Welch's t-test", () => {
     assert.ok(floored.p > 0.01, `${floored.p}`);
   });
 
+  it("adds an extra variance component to se² and, with its own degrees of freedom, to the Satterthwaite sum", () => {
+    // Same samples as the scipy case: s²/n = 0.5 and 0.46; plus 0.04 with 10 df: se² = 1.0,
+    // df = 1/(0.0625 + 0.0529 + 0.04²/10) = 8.6535.
+    const r = welchT([100, 102, 98, 101, 99], [110, 111, 108, 112, 109.5], {
+      extraVariance: { variance: 0.04, df: 10 },
+    });
+    assert.ok(Math.abs(r.se - 1) < 1e-12, `${r.se}`);
+    assert.ok(Math.abs(r.t - 10.1) < 1e-12, `${r.t}`);
+    assert.ok(Math.abs(r.df - 1 / (0.0625 + 0.0529 + 0.0016 / 10)) < 1e-9, `${r.df}`);
+  });
+
   it("needs two finite values a side", () => {
     assert.throws(() => welchT([1], [1, 2]), /at least 2 values/);
     assert.throws(() => welchT([1, Number.NaN], [1, 2]), /finite/);

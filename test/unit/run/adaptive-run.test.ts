@@ -20,6 +20,7 @@ import {
   type AdaptiveOutcome,
   type AdaptiveSettings,
   adaptiveRounds,
+  baselineMachineWarning,
   checkBaseline,
 } from "../../../src/run/adaptive-run.js";
 import { createRun, executeRun, type RunEvent } from "../../../src/run/runner.js";
@@ -219,5 +220,34 @@ test("a baseline whose cells differ is refused, naming them; a cap below the ini
   assert.throws(
     () => checkBaseline(baseline, CELLS.slice(0, 3), { mode: "regression", initialTrials: 3, maxTrials: 2 }),
     /--max-trials: 2 is below the 3 initial trials/,
+  );
+  assert.throws(
+    () => checkBaseline(baseline, CELLS.slice(3), { mode: "regression", initialTrials: 3, maxTrials: 6 }),
+    (error: Error) =>
+      error instanceof InputError &&
+      /its cells differ from this run's, none of them in common.*1 not in the baseline: .*size=512.*3 only in the baseline/.test(
+        error.message,
+      ),
+  );
+});
+
+test("a baseline measured on other hardware is said, naming the facts; the same machine is not", () => {
+  const host = { hostname: "lab1", cpuModel: "Xeon E-2224", cores: 4, kernel: "6.1.0" };
+  const run = (metadata: Record<string, unknown>) =>
+    createRun(store, { cells: CELLS, trials: 3, label: "", tester: "t", command: [], metadata }).id;
+  const baseline = run(host);
+  const adaptive: AdaptiveSettings = { baseline, mode: "regression", initialTrials: 3, maxTrials: 6 };
+  const elsewhere = run({ ...host, cpuModel: "EPYC 7302", cores: 16, adaptive });
+  const warning = baselineMachineWarning(store, elsewhere);
+  assert.match(warning ?? "", new RegExp(`--baseline ${baseline} was measured on other hardware`));
+  assert.match(
+    warning ?? "",
+    /cpuModel: baseline "Xeon E-2224", candidate "EPYC 7302"; cores: baseline 4, candidate 16/,
+  );
+  assert.equal(baselineMachineWarning(store, run({ ...host, adaptive })), undefined);
+  assert.equal(
+    baselineMachineWarning(store, run({ ...host, cores: 16 })),
+    undefined,
+    "no baseline: nothing to say",
   );
 });
