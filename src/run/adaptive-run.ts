@@ -8,7 +8,7 @@ import {
   judgedCounts,
   replayLooks,
   type SequentialState,
-  storedTrialSource,
+  StoredTrials,
 } from "../compare/adaptive.js";
 import { describeCells } from "../compare/describe.js";
 import { thresholdsFor } from "../compare/runs.js";
@@ -80,19 +80,37 @@ export function checkBaseline(
     );
 }
 
-/** The looks so far, from the stored trials (read without histograms: a look needs none). */
-function replay(store: Store, runId: string) {
-  const candidate = store.getRun(runId, { histograms: false });
-  const settings = candidate.metadata.adaptive as AdaptiveSettings;
-  const baseline = store.getRun(settings.baseline, { histograms: false });
-  const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
-  const state = replayLooks(
-    candidate.cells.map((cell) => cell.key),
-    storedTrialSource(baseline.results, candidate.results, patterns),
-    { initial: settings.initialTrials, max: settings.maxTrials, mode: settings.mode },
-    { thresholds: thresholdsFor(baseline, candidate) },
-  );
-  return { candidate, settings, state };
+/**
+ * The looks so far, from the stored trials (read without histograms: a look needs none). The
+ * baseline is read once and kept with the inputs made of each cell's trials: after a round only the
+ * cells that got a trial are measured again.
+ */
+function looks(
+  store: Store,
+  runId: string,
+): () => {
+  candidate: StoredRun;
+  settings: AdaptiveSettings;
+  state: SequentialState;
+} {
+  let kept: { baseline: StoredRun; trials: StoredTrials } | undefined;
+  return () => {
+    const candidate = store.getRun(runId, { histograms: false });
+    const settings = candidate.metadata.adaptive as AdaptiveSettings;
+    if (kept?.baseline.id !== settings.baseline) {
+      const baseline = store.getRun(settings.baseline, { histograms: false });
+      const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
+      kept = { baseline, trials: new StoredTrials(baseline.results, patterns) };
+    }
+    const state = replayLooks(
+      candidate.cells.map((cell) => cell.key),
+      kept.trials.source(candidate.results),
+      { initial: settings.initialTrials, max: settings.maxTrials, mode: settings.mode },
+      // The looks decide which cells go on; the interval of the medians is only reported (by compare).
+      { thresholds: thresholdsFor(kept.baseline, candidate), medianInterval: false },
+    );
+    return { candidate, settings, state };
+  };
 }
 
 /** The headline of a sequential comparison, as `compare` words it. */
@@ -117,10 +135,11 @@ function outcomeOf(
 
 /** The rounds of a stored candidate run with `metadata.adaptive`; undefined for any other run. */
 export function adaptiveRounds(store: Store, runId: string): RoundSource | undefined {
-  if (store.getRun(runId).metadata.adaptive === undefined) return undefined;
+  if (store.getRun(runId, { cells: [] }).metadata.adaptive === undefined) return undefined;
+  const replay = looks(store, runId);
   return {
     next() {
-      const { candidate, state } = replay(store, runId);
+      const { candidate, state } = replay();
       if (state.next === null) return null;
       const index = new Map(candidate.cells.map((cell, i) => [cell.key, i]));
       const open = state.looks.at(-1)?.open ?? candidate.cells.map((cell) => cell.key);
@@ -131,7 +150,7 @@ export function adaptiveRounds(store: Store, runId: string): RoundSource | undef
       };
     },
     finish() {
-      const { candidate, settings, state } = replay(store, runId);
+      const { candidate, settings, state } = replay();
       const outcome = outcomeOf(state, candidate.cells, settings);
       store.setMetadataField(runId, "adaptive", { ...settings, outcome });
       return closingNotes(candidate.cells, settings, outcome);
