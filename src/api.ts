@@ -35,7 +35,7 @@ import {
 import { checkName } from "./plan/names.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
-import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
+import { EXPORT_FORMATS, type ExportFormat, serializeRun, storedRunCsv } from "./report/export.js";
 import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import {
   type AdaptiveSettings,
@@ -601,8 +601,9 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     );
   const store = openExistingStore(db);
   try {
-    const view = loadRunView(store, resolveReference(store, reference), { histograms: format === "json" });
-    return serializeRun(view, format);
+    const id = resolveReference(store, reference);
+    if (format === "csv") return storedRunCsv(store, id);
+    return serializeRun(loadRunView(store, id, { histograms: true }), format);
   } finally {
     store.close();
   }

@@ -462,9 +462,13 @@ export class Store {
 
   /**
    * A run with its cells and trials. `histograms: false` leaves the samples' histograms out (null),
-   * reading neither them nor more than the view needs; `cells` limits the trials to those cells.
+   * reading neither them nor more than the view needs; `cells` limits the trials to those cells;
+   * `keep: false` (without histograms) parses them without keeping them for the next read.
    */
-  getRun(reference: string, options: { histograms?: boolean; cells?: readonly string[] } = {}): StoredRun {
+  getRun(
+    reference: string,
+    options: { histograms?: boolean; cells?: readonly string[]; keep?: boolean } = {},
+  ): StoredRun {
     const id = this.resolveRunId(reference);
     const run = runFromRow(this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow);
     const cells = this.runCells(id);
@@ -474,6 +478,13 @@ export class Store {
     if (options.histograms ?? true) {
       const rows = this.db
         .prepare(`SELECT ${TRIAL_COLUMNS}, histograms FROM trials WHERE ${where} ORDER BY rowid`)
+        .all(...params) as TrialRow[];
+      return { ...run, cells, results: rows.map(trialFromRow) };
+    }
+    if (options.keep === false) {
+      // Read once (an export, batch by batch): parsed, not kept.
+      const rows = this.db
+        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE ${where} ORDER BY rowid`)
         .all(...params) as TrialRow[];
       return { ...run, cells, results: rows.map(trialFromRow) };
     }
