@@ -565,18 +565,24 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   let run: RunView;
   let comparison: RunComparison | undefined;
   let baseline: RunView | undefined;
+  let trialCounts: Map<string, { total: number; completed: number }>;
   try {
-    run = loadRunView(store, resolveReference(store, reference));
+    // Summaries only: the trials are read of the cells drawn (all of a small run), the others'
+    // counted from their stored measurements.
+    run = loadRunView(store, resolveReference(store, reference), { trials: false });
+    const measured = loadMeasuredRun(store, run.id);
+    trialCounts = new Map(
+      measured.cells.map(({ key, measurements: m }) => [
+        key,
+        { total: m.trusted + m.excluded, completed: m.completed },
+      ]),
+    );
     if (options.vs !== undefined) {
-      baseline = loadRunView(store, resolveReference(store, options.vs));
-      comparison = compareMeasuredRuns(
-        loadMeasuredRun(store, baseline.id),
-        loadMeasuredRun(store, run.id),
-        options,
-      );
+      baseline = loadRunView(store, resolveReference(store, options.vs), { trials: false });
+      comparison = compareMeasuredRuns(loadMeasuredRun(store, baseline.id), measured, options);
     }
     // Histograms only of the cells whose latency distribution is drawn (the baseline's overlaid).
-    const detail = detailCells(run, comparison);
+    const detail = detailCells(run, comparison, trialCounts);
     const drawn = run.cells.filter((cell) => !detail || detail.has(cell.key)).map((cell) => cell.key);
     run = withTrials(run, store.getRun(run.id, { cells: drawn }).results);
     if (baseline) baseline = withTrials(baseline, store.getRun(baseline.id, { cells: drawn }).results);
@@ -590,6 +596,7 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
     baseline,
     comparison,
     generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
+    trialCounts,
   });
 }
 
