@@ -14,6 +14,8 @@ type Value = string | number | boolean | null | undefined;
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
 export function csvField(value: Value): string {
   if (value === null || value === undefined) return "";
+  // Most fields of a large export are numbers: none needs quoting.
+  if (typeof value === "number") return String(value);
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -112,7 +114,7 @@ export function storedRunCsv(store: Store, runId: string): string {
     const { results } = store.getRun(runId, {
       cells: batch.map((cell) => cell.key),
       histograms: false,
-      keep: false,
+      series: false,
     });
     const byCell = new Map<string, Trial[]>();
     for (const trial of results) {

@@ -174,6 +174,9 @@ function runFromRow(row: RunRow): RunRecord {
 
 const TRIAL_COLUMNS = "cell_key, trial, status, started_at, finished_at, samples, error, extra";
 
+/** json_remove paths of the samples' series and flows (a trial has a sample per direction). */
+const SAMPLE_SERIES = [0, 1, 2, 3].flatMap((i) => [`'$[${i}].series'`, `'$[${i}].flows'`]).join(", ");
+
 /** Refuses a store whose filesystem has less than `minFreeBytes` left (checked before a new file is made). */
 export function assertRoom(path: string, minFreeBytes = MIN_FREE_BYTES): void {
   const fs = statfsSync(dirname(resolve(path)));
@@ -365,6 +368,16 @@ export class Store {
     const select = `SELECT cell_key, ${column} AS summary FROM cell_summaries WHERE run_id = ? AND version = ?`;
     this.dropIfChangedElsewhere();
     const cacheKey = `${runId}\u0000${version}\u0000${field ?? ""}`;
+    const whole = field === undefined ? undefined : this.summaryCache.get(`${runId}\u0000${version}\u0000`);
+    if (whole && whole.stale.size === 0) {
+      // The whole summaries are in hand (a report reads them, then compares): the field of each.
+      const fields = new Map<string, unknown>();
+      for (const [key, summary] of whole.values) {
+        const value = (summary as Record<string, unknown>)[field!];
+        if (value !== undefined && value !== null) fields.set(key, value);
+      }
+      return fields;
+    }
     let cached = this.summaryCache.get(cacheKey);
     const read = (rows: Array<{ cell_key: string; summary: string | null }>, into: Map<string, unknown>) => {
       for (const row of rows) if (row.summary !== null) into.set(row.cell_key, JSON.parse(row.summary));
@@ -463,11 +476,12 @@ export class Store {
   /**
    * A run with its cells and trials. `histograms: false` leaves the samples' histograms out (null),
    * reading neither them nor more than the view needs; `cells` limits the trials to those cells;
-   * `keep: false` (without histograms) parses them without keeping them for the next read.
+   * `series: false` (without histograms too) leaves out the time series and per-flow figures of
+   * the samples and the trial's CPU series, the bulk of a trial, read once (an export's batches).
    */
   getRun(
     reference: string,
-    options: { histograms?: boolean; cells?: readonly string[]; keep?: boolean } = {},
+    options: { histograms?: boolean; cells?: readonly string[]; series?: boolean } = {},
   ): StoredRun {
     const id = this.resolveRunId(reference);
     const run = runFromRow(this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow);
@@ -481,10 +495,14 @@ export class Store {
         .all(...params) as TrialRow[];
       return { ...run, cells, results: rows.map(trialFromRow) };
     }
-    if (options.keep === false) {
-      // Read once (an export, batch by batch): parsed, not kept.
+    if (options.series === false) {
+      // Cut by SQLite, so never parsed here; partial trials, so not kept for the next read.
+      const columns = TRIAL_COLUMNS.replace(
+        "samples",
+        `json_remove(samples, ${SAMPLE_SERIES}) AS samples`,
+      ).replace("extra", "json_remove(extra, '$.cpuSeries') AS extra");
       const rows = this.db
-        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE ${where} ORDER BY rowid`)
+        .prepare(`SELECT ${columns} FROM trials WHERE ${where} ORDER BY rowid`)
         .all(...params) as TrialRow[];
       return { ...run, cells, results: rows.map(trialFromRow) };
     }
