@@ -4,7 +4,7 @@
 import type { Cell, Trial } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
 import type { Store } from "../storage/store.js";
-import type { CellView, RunView } from "./run-view.js";
+import type { RunView } from "./run-view.js";
 
 export const EXPORT_FORMATS = ["csv", "json"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -46,7 +46,7 @@ import {
   seriesRows,
 } from "./plots-data.js";
 import { renderSvg, scopeSvgIds } from "./plots-render.js";
-import type { CellView, RunView } from "./run-view.js";
+import type { RunView } from "./run-view.js";
 import { fmt, percent } from "./table.js";
 
 export interface ReportInput {
