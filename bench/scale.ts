@@ -16,6 +16,7 @@ import { compareRuns, planMatrixFile } from "../src/api.js";
 import { compareMeasuredRuns } from "../src/compare/runs.js";
 import { loadMeasuredRun } from "../src/report/run-view.js";
 import { formatTable } from "../src/report/table.js";
+import { adaptiveRounds } from "../src/run/adaptive-run.js";
 import { Store } from "../src/storage/store.js";
 import { chromiumMissing, inspectPage } from "../test/helpers/chromium.js";
 import { addTrials, buildScaleStore } from "./scale-store.js";
@@ -140,30 +141,95 @@ const compareOpen = () =>
 const round = Date.now();
 compareOpen();
 const roundS = (Date.now() - round) / 1000;
-addTrials(
-  open,
-  candidate,
-  cells.filter((_, i) => i % Math.ceil(cells.length / 5) === 0),
-);
-const again = Date.now();
-const againCpu = process.cpuUsage();
-const incremental = compareOpen();
-const againS = (Date.now() - again) / 1000;
-const againCpuS = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(againCpu));
+/** Wall and CPU seconds of `f`, and its result. */
+function timed<T>(f: () => T): { seconds: number; cpu: number; result: T } {
+  const start = performance.now();
+  const cpu = process.cpuUsage();
+  const result = f();
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - start) / 1000, cpu: (used.user + used.system) / 1e6, result };
+}
+/** The best and the median of some rounds: on a busy machine the best is the cost, the median what waiting added. */
+function bestAndMedian(rounds: Array<{ seconds: number; cpu: number }>) {
+  const sorted = [...rounds].sort((a, b) => a.seconds - b.seconds);
+  return { best: sorted[0]!, median: sorted[Math.floor((sorted.length - 1) / 2)]! };
+}
+const ROUNDS = 5;
+const again: Array<{ seconds: number; cpu: number }> = [];
+let incremental = compareOpen();
+for (let r = 0; r < ROUNDS; r++) {
+  addTrials(
+    open,
+    candidate,
+    cells.filter((_, i) => i % Math.ceil(cells.length / 5) === r),
+    r + 2,
+  );
+  const t = timed(compareOpen);
+  incremental = t.result;
+  again.push(t);
+}
+// The adaptive loop itself (`run --baseline`): after each round of one more trial in the open
+// cells, the looks are replayed to name the next round. The candidate takes the design's metadata.
+open.setMetadataField(candidate, "adaptive", {
+  baseline,
+  mode: "regression",
+  initialTrials: trials,
+  maxTrials: 2 * trials,
+});
+const rounds = adaptiveRounds(open, candidate)!;
+const firstLook = timed(() => rounds.next());
+const looks: Array<{ seconds: number; cpu: number }> = [];
+let open_ = firstLook.result;
+const cellAt = open.getRun(candidate, { cells: [] }).cells;
+for (let r = 0; r < ROUNDS && open_ !== null; r++) {
+  addTrials(
+    open,
+    candidate,
+    open_.trials.map((t) => cellAt[t.cellIndex]!),
+    r + 20,
+  );
+  const t = timed(() => rounds.next());
+  open_ = t.result;
+  looks.push(t);
+}
 open.close();
 const mb = process.memoryUsage().rss / 2 ** 20;
 rows.push(["compare in-process (compareRuns)", firstS.toFixed(2), "", "", mb.toFixed(0), "", "", ""]);
 rows.push(["compare in-process, store kept open", roundS.toFixed(2), "", "", "", "", "", ""]);
-rows.push([
-  "  again after +1 trial in 5 cells",
-  againS.toFixed(2),
-  againCpuS.toFixed(2),
-  "≤ 0.2",
-  "",
-  "",
+const incrementalRow = (what: string, measured: Array<{ seconds: number; cpu: number }>, extra: string) => {
+  const { best, median } = bestAndMedian(measured);
+  rows.push([
+    what,
+    `${best.seconds.toFixed(3)} (median ${median.seconds.toFixed(3)})`,
+    `${best.cpu.toFixed(3)} (${median.cpu.toFixed(3)})`,
+    "≤ 0.2",
+    "",
+    "",
+    extra,
+    best.seconds <= 0.2 ? (median.seconds <= 0.2 ? "met" : "met (best)") : "MISSED",
+  ]);
+};
+incrementalRow(
+  `  again after +1 trial in 5 cells, ${ROUNDS} rounds`,
+  again,
   `${incremental.cells.length} cells`,
-  againS <= 0.2 ? "met" : "MISSED",
+);
+rows.push([
+  "adaptive run: first look (run --baseline)",
+  firstLook.seconds.toFixed(2),
+  firstLook.cpu.toFixed(2),
+  "",
+  "",
+  "",
+  `${firstLook.result?.open.length ?? 0} cells open`,
+  "",
 ]);
+if (looks.length > 0)
+  incrementalRow(
+    `  next look after a round, ${looks.length} rounds`,
+    looks,
+    `${cellAt.length} cells looked at`,
+  );
 
 const missing = chromiumMissing();
 if (missing) rows.push(["report opens in Chromium", "-", "", "≤ 2", "", "", missing, "not measured"]);

@@ -36,7 +36,7 @@ import {
 import { checkName } from "./plan/names.js";
 import { QUICK_TRIALS, quickCells } from "./plan/quick.js";
 import { detailCells } from "./report/detail.js";
-import { EXPORT_FORMATS, type ExportFormat, serializeRun } from "./report/export.js";
+import { EXPORT_FORMATS, type ExportFormat, serializeRun, storedRunCsv } from "./report/export.js";
 import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import {
   type AdaptiveSettings,
@@ -570,17 +570,27 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
   let run: RunView;
   let comparison: RunComparison | undefined;
   let baseline: RunView | undefined;
+  let trialCounts: Map<string, { total: number; completed: number }>;
   try {
-    run = loadRunView(store, resolveReference(store, reference));
+    // Summaries only: the trials are read of the cells drawn (all of a small run), the others'
+    // counted from their stored measurements.
+    run = loadRunView(store, resolveReference(store, reference), { trials: false });
+    const measured = loadMeasuredRun(store, run.id);
+    trialCounts = new Map(
+      measured.cells.map(({ key, measurements: m }) => [
+        key,
+        { total: m.trusted + m.excluded, completed: m.completed },
+      ]),
+    );
     if (options.vs !== undefined) {
-      baseline = loadRunView(store, resolveReference(store, options.vs));
-      comparison = compareMeasuredRuns(loadMeasuredRun(store, baseline.id), loadMeasuredRun(store, run.id), {
+      baseline = loadRunView(store, resolveReference(store, options.vs), { trials: false });
+      comparison = compareMeasuredRuns(loadMeasuredRun(store, baseline.id), measured, {
         drift: driftBefore(store, run.id),
         ...options,
       });
     }
     // Histograms only of the cells whose latency distribution is drawn (the baseline's overlaid).
-    const detail = detailCells(run, comparison);
+    const detail = detailCells(run, comparison, trialCounts);
     const drawn = run.cells.filter((cell) => !detail || detail.has(cell.key)).map((cell) => cell.key);
     run = withTrials(run, store.getRun(run.id, { cells: drawn }).results);
     if (baseline) baseline = withTrials(baseline, store.getRun(baseline.id, { cells: drawn }).results);
@@ -594,6 +604,7 @@ export async function reportRun(reference: RunReference, options: ReportOptions 
     baseline,
     comparison,
     generator: { version: vnetbenchVersion(), at: new Date().toISOString() },
+    trialCounts,
   });
 }
 
@@ -605,8 +616,9 @@ export function exportRun(reference: RunReference, format: ExportFormat, db?: st
     );
   const store = openExistingStore(db);
   try {
-    const view = loadRunView(store, resolveReference(store, reference), { histograms: format === "json" });
-    return serializeRun(view, format);
+    const id = resolveReference(store, reference);
+    if (format === "csv") return storedRunCsv(store, id);
+    return serializeRun(loadRunView(store, id, { histograms: true }), format);
   } finally {
     store.close();
   }

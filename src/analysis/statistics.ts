@@ -166,7 +166,8 @@ function resampledMedianDistribution(sorted: Float64Array): Distribution {
     const r = n / 2;
     const choose = binomial(n, r);
     // (k/n)^r and (k/n)^(n−r) for k = 0 … n (equal exponents: n − r = r).
-    const power = Float64Array.from({ length: n + 1 }, (_, k) => (k / n) ** r);
+    const power = new Float64Array(n + 1);
+    for (let k = 0; k <= n; k++) power[k] = (k / n) ** r;
     for (let i = 1; i <= n; i++) {
       add(
         sorted[i - 1]!,
@@ -205,41 +206,48 @@ function cdfAt(distribution: Distribution, x: number, from: number): number {
  * with b, so P(change ≤ t) = Σ_b P(B = b)·P(C ≤ bound(b)) is one pass over both supports.
  */
 function changeQuantile(base: Distribution, cand: Distribution, kind: ChangeKind, q: number): number {
-  const bound = kind === "relative" ? (b: number, t: number) => b * (1 + t) : (b: number, t: number) => b + t;
-  /** P(change ≤ t), and how many (b, c) pairs have change ≤ t. */
-  const below = (t: number): { p: number; pairs: number } => {
+  const relative = kind === "relative";
+  const bound = (b: number, t: number) => (relative ? b * (1 + t) : b + t);
+  // Scratch of `below`: a comparison of a large matrix calls it a million times.
+  let pairs = 0;
+  /** P(change ≤ t); sets `pairs`, how many (b, c) pairs have change ≤ t. */
+  const below = (t: number): number => {
+    const { values, cumulative } = base;
+    const candValues = cand.values;
+    const candCumulative = cand.cumulative;
+    const factor = 1 + t;
     let p = 0;
-    let pairs = 0;
     let j = 0;
     let previous = 0;
-    for (let i = 0; i < base.values.length; i++) {
-      j = cdfAt(cand, bound(base.values[i]!, t), j);
-      const pb = base.cumulative[i]! - previous;
-      previous = base.cumulative[i]!;
-      if (j > 0) p += pb * cand.cumulative[j - 1]!;
+    pairs = 0;
+    for (let i = 0; i < values.length; i++) {
+      const x = relative ? values[i]! * factor : values[i]! + t;
+      while (j < candValues.length && candValues[j]! <= x) j++;
+      const at = cumulative[i]!;
+      if (j > 0) p += (at - previous) * candCumulative[j - 1]!;
+      previous = at;
       pairs += j;
     }
-    return { p, pairs };
+    return p;
   };
   const last = (d: Distribution) => d.values[d.values.length - 1]!;
   let low = changeOf(kind, last(base), cand.values[0]!);
   let high = changeOf(kind, base.values[0]!, last(cand));
   // Cumulative sums are off by rounding: a step that reaches q within 1e-12 reaches it.
-  const atLow = below(low);
-  if (atLow.p >= q - 1e-12) return low;
-  let lowPairs = atLow.pairs;
-  let highPairs = below(high).pairs;
+  if (below(low) >= q - 1e-12) return low;
+  let lowPairs = pairs;
+  below(high);
+  let highPairs = pairs;
   // Until one pair's change is left between the bounds (or, for equal changes, the bounds meet).
   while (highPairs - lowPairs > 1 && high - low > 1e-12 * Math.max(1, Math.abs(high))) {
     const middle = (low + high) / 2;
     if (middle <= low || middle >= high) break;
-    const at = below(middle);
-    if (at.p >= q - 1e-12) {
+    if (below(middle) >= q - 1e-12) {
       high = middle;
-      highPairs = at.pairs;
+      highPairs = pairs;
     } else {
       low = middle;
-      lowPairs = at.pairs;
+      lowPairs = pairs;
     }
   }
   // The step is the largest change at or below `high`.

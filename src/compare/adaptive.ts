@@ -219,28 +219,91 @@ export function storedTrialSource(
   candidate: readonly Trial[],
   patterns: ReadonlyMap<string, string>,
 ): TrialSource {
-  const numbers = new Map<string, Set<number>>();
-  for (const trial of candidate) {
-    const seen = numbers.get(trial.cellKey) ?? new Set<number>();
-    seen.add(trial.trial);
-    numbers.set(trial.cellKey, seen);
+  return new StoredTrials(baseline, patterns).source(candidate);
+}
+
+/** A candidate cell's trials, how far they have run, and the looks' inputs made of them, by trial count. */
+interface CandidateCell {
+  trials: Trial[];
+  ran: number;
+  /** With the trials each was made of: a cell that got a trial keeps the inputs of its earlier looks. */
+  inputs: Map<number, { trials: Trial[]; inputs: MetricInput[] }>;
+  /** Whether every entry of `inputs` is known to be made of the trials in hand. */
+  checked: boolean;
+}
+
+/**
+ * A baseline's trials, kept, and a candidate's that grow round by round (an adaptive run looks
+ * again after each): each round's source re-uses, per cell, the inputs made of the same trials
+ * (the store hands back the very objects of rows it parsed before), so a round measures again
+ * only the cells that got a trial, and their inputs' values are the arrays compareCells knows.
+ */
+export class StoredTrials {
+  /** Trusted baseline trials by cell, in the order cells first appear among them (the inputs' order). */
+  private readonly base = new Map<string, Trial[]>();
+  private cells = new Map<string, CandidateCell>();
+
+  constructor(
+    baseline: readonly Trial[],
+    private readonly patterns: ReadonlyMap<string, string>,
+  ) {
+    for (const trial of baseline) {
+      if (!isTrusted(trial)) continue;
+      const list = this.base.get(trial.cellKey);
+      if (list) list.push(trial);
+      else this.base.set(trial.cellKey, [trial]);
+    }
   }
-  const trustedBase = baseline.filter(isTrusted);
-  const trustedCand = candidate.filter(isTrusted);
-  return {
-    ran(cellKey) {
-      const seen = numbers.get(cellKey);
-      let n = 0;
-      while (seen?.has(n + 1)) n++;
-      return n;
-    },
-    inputs(cells, n) {
-      const matched = matchTrials(
-        trustedBase.filter((t) => cells.has(t.cellKey)),
-        trustedCand.filter((t) => cells.has(t.cellKey) && t.trial <= n),
+
+  /** The source of this round: the baseline and the candidate's trials as stored now. */
+  source(candidate: readonly Trial[]): TrialSource {
+    const byCell = new Map<string, Trial[]>();
+    for (const trial of candidate) {
+      const list = byCell.get(trial.cellKey);
+      if (list) list.push(trial);
+      else byCell.set(trial.cellKey, [trial]);
+    }
+    const cells = new Map<string, CandidateCell>();
+    for (const [key, trials] of byCell) {
+      const known = this.cells.get(key);
+      const same =
+        known && known.trials.length === trials.length && known.trials.every((t, i) => t === trials[i]);
+      cells.set(
+        key,
+        same ? known : { trials, ran: ranOf(trials), inputs: known?.inputs ?? new Map(), checked: !known },
       );
-      for (const input of matched.inputs) input.pattern = patterns.get(input.cellKey);
-      return matched.inputs;
-    },
-  };
+    }
+    this.cells = cells;
+    return {
+      ran: (cellKey) => cells.get(cellKey)?.ran ?? 0,
+      inputs: (open, n) => {
+        const inputs: MetricInput[] = [];
+        for (const [key, base] of this.base) {
+          const cell = open.has(key) ? cells.get(key) : undefined;
+          if (!cell) continue;
+          let made = cell.inputs.get(n);
+          if (!made || !cell.checked) {
+            const trials = cell.trials.filter((t) => isTrusted(t) && t.trial <= n);
+            if (
+              !(made && made.trials.length === trials.length && made.trials.every((t, i) => t === trials[i]))
+            ) {
+              made = { trials, inputs: matchTrials(base, trials).inputs };
+              for (const input of made.inputs) input.pattern = this.patterns.get(key);
+              cell.inputs.set(n, made);
+            }
+          }
+          for (const input of made.inputs) inputs.push(input);
+        }
+        return inputs;
+      },
+    };
+  }
+}
+
+/** The highest n such that trials 1..n have run (whatever their status). */
+function ranOf(trials: readonly Trial[]): number {
+  const seen = new Set(trials.map((trial) => trial.trial));
+  let n = 0;
+  while (seen.has(n + 1)) n++;
+  return n;
 }

@@ -49,6 +49,11 @@ export interface CompareOptions {
   /** Seed of the bootstrap; each cell and metric derives its own from it (default 1). */
   seed?: number;
   /**
+   * false: no bootstrap interval of the medians (left NaN to NaN). It is reported, never decides:
+   * an adaptive run's looks, which only decide which cells go on, need not pay for it each round.
+   */
+  medianInterval?: boolean;
+  /**
    * Judged tests in the Benjamini–Hochberg family when some are not given (an adaptive run's later
    * look counts the stopped cells' tests as p = 1); default: the judged inputs.
    */
@@ -140,8 +145,18 @@ export function noiseFor(metric: MetricName, thresholds: Thresholds): number {
 
 /** Whether a metric of a cell gates its verdict: the matrix's choice, else the defaults. */
 export function isJudged(metric: MetricName, pattern: string | undefined, thresholds: Thresholds): boolean {
-  return thresholds.judge?.[metric] ?? defaultJudged(pattern).includes(metric);
+  const given = thresholds.judge?.[metric];
+  if (given !== undefined) return given;
+  let judged = judgedByPattern.get(pattern);
+  if (!judged) {
+    judged = new Set(defaultJudged(pattern));
+    judgedByPattern.set(pattern, judged);
+  }
+  return judged.has(metric);
 }
+
+/** defaultJudged by pattern, asked once per metric of every cell of every comparison. */
+const judgedByPattern = new Map<string | undefined, ReadonlySet<MetricName>>();
 
 /**
  * Latency percentiles come from histograms of 3 significant digits, and rates and CPU figures
@@ -206,12 +221,15 @@ export function measureMetric(
   const alpha = options.thresholds?.alpha ?? DEFAULT_THRESHOLDS.alpha;
   const baseMedian = median(baseline);
   const candMedian = median(candidate);
-  const medianInterval = bootstrapChangeInterval(baseline, candidate, {
-    resamples: options.resamples ?? 2000,
-    confidence,
-    seed: hashSeed(`${options.seed ?? 1}\u0000${input.cellKey}\u0000${input.metric}`),
-    change: spec.change,
-  });
+  const medianInterval =
+    options.medianInterval === false
+      ? { low: Number.NaN, high: Number.NaN }
+      : bootstrapChangeInterval(baseline, candidate, {
+          resamples: options.resamples ?? 2000,
+          confidence,
+          seed: hashSeed(`${options.seed ?? 1}\u0000${input.cellKey}\u0000${input.metric}`),
+          change: spec.change,
+        });
   const testable = baseline.length >= 2 && candidate.length >= 2;
   const welch = testable ? welchOf(spec.change, baseline, candidate, options.drift?.[input.metric]) : null;
   const rank = mannWhitneyU(candidate, baseline);
@@ -255,8 +273,17 @@ export function measureMetric(
 const remembered = new Map<string, { input: MetricInput; measured: MetricStatistics }>();
 const REMEMBERED_MAX = 50_000;
 
+/**
+ * The same, by the candidate's array of values: the cells an incremental comparison did not
+ * change come with the very arrays of the last round, found without building a key.
+ */
+const byValues = new WeakMap<
+  readonly number[],
+  { input: MetricInput; options: CompareOptions; judged: boolean; measured: MetricStatistics }
+>();
+
 const sameValues = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
+  a === b || (a.length === b.length && a.every((value, i) => Object.is(value, b[i])));
 
 /**
  * measureMetric, remembered: an adaptive run compares after every round, and only the cells that
@@ -264,19 +291,99 @@ const sameValues = (a: readonly number[], b: readonly number[]) =>
  */
 function measureRemembered(input: MetricInput, options: CompareOptions, judged: boolean): MetricStatistics {
   const drift = options.drift?.[input.metric];
-  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}\u0000${drift?.variance}\u0000${drift?.df}`;
+  const same = byValues.get(input.candidate);
+  const sameDrift = same?.options.drift?.[input.metric];
+  if (
+    same &&
+    same.judged === judged &&
+    same.input.cellKey === input.cellKey &&
+    same.input.metric === input.metric &&
+    same.options.resamples === options.resamples &&
+    same.options.confidence === options.confidence &&
+    same.options.seed === options.seed &&
+    same.options.medianInterval === options.medianInterval &&
+    sameDrift?.variance === drift?.variance &&
+    sameDrift?.df === drift?.df &&
+    sameValues(same.input.baseline, input.baseline)
+  )
+    return same.measured;
+  const key = `${input.cellKey}\u0000${input.metric}\u0000${judged}\u0000${options.resamples}\u0000${options.confidence}\u0000${options.seed}\u0000${options.medianInterval}\u0000${drift?.variance}\u0000${drift?.df}`;
   const known = remembered.get(key);
+  let measured: MetricStatistics;
   if (
     known &&
     sameValues(known.input.baseline, input.baseline) &&
     sameValues(known.input.candidate, input.candidate)
   )
-    return known.measured;
-  const measured = measureMetric(input, options, judged);
-  if (remembered.size >= REMEMBERED_MAX) remembered.clear();
-  remembered.set(key, { input, measured });
+    measured = known.measured;
+  else {
+    measured = measureMetric(input, options, judged);
+    if (remembered.size >= REMEMBERED_MAX) remembered.clear();
+    remembered.set(key, { input, measured });
+  }
+  byValues.set(input.candidate, { input, options, judged, measured });
   return measured;
 }
+
+/** What a metric's verdict depends on beyond its measurement, and the verdict last made of them. */
+interface Judged {
+  pAdjusted: number;
+  confidence: number;
+  tests: number;
+  noise: number;
+  alpha: number;
+  result: MetricComparison;
+}
+
+/**
+ * A measurement with its verdict, every field named: built by spreads, the objects were too many
+ * shapes for V8 to read fast, and every pass over a large comparison's metrics paid for it.
+ * The fields in the order the JSON has always had them.
+ */
+function metricComparison(
+  m: MetricStatistics,
+  interval: Interval,
+  confidence: number,
+  pAdjusted: number,
+  noise: number,
+  judgement: Judgement,
+): MetricComparison {
+  const result = {
+    cellKey: m.cellKey,
+    metric: m.metric,
+    better: m.better,
+    change: m.change,
+    baseline: m.baseline,
+    candidate: m.candidate,
+    estimate: m.estimate,
+    low: interval.low,
+    high: interval.high,
+    confidence,
+    medianInterval: m.medianInterval,
+    test: m.test,
+    welch: m.welch,
+    t: m.t,
+    df: m.df,
+    p: m.p,
+    u: m.u,
+    rankP: m.rankP,
+    rankMethod: m.rankMethod,
+    rankDecides: m.rankDecides,
+    judged: m.judged,
+    pAdjusted,
+    noise,
+    notes: m.judged ? [] : ["reported, not judged"],
+    verdict: judgement.verdict,
+  } as MetricComparison;
+  if (judgement.verdict === "inconclusive" && result.verdict === "inconclusive") {
+    result.reason = judgement.reason;
+    result.trialsPerSide = judgement.trialsPerSide;
+  }
+  return result;
+}
+
+/** The last verdict of each measurement: a round that moves no adjusted p re-uses it, allocating nothing. */
+const judgedBefore = new WeakMap<MetricStatistics, Judged>();
 
 /**
  * Compares every metric of every matched cell and judges each. The judged metrics form one
@@ -286,6 +393,46 @@ function measureRemembered(input: MetricInput, options: CompareOptions, judged: 
  */
 export function compareCells(inputs: readonly MetricInput[], options: CompareOptions = {}): Comparison {
   const thresholds = resolveThresholds(options.thresholds);
+  const first = inputs[0];
+  const before = first && comparedBefore.get(first);
+  if (
+    before &&
+    before.inputs.length === inputs.length &&
+    before.inputs.every((input, i) => input === inputs[i]) &&
+    sameOptions(before.options, options, before.thresholds, thresholds)
+  )
+    return before.comparison;
+  const comparison = compareAll(inputs, options, thresholds);
+  if (first) comparedBefore.set(first, { inputs: [...inputs], options, thresholds, comparison });
+  return comparison;
+}
+
+/**
+ * The last comparison of the same inputs (the same objects, as a trial source or a store hands
+ * back for cells that did not change): an adaptive run replays every look each round, and all
+ * but the latest are made of the inputs of the round before.
+ */
+const comparedBefore = new WeakMap<
+  MetricInput,
+  { inputs: MetricInput[]; options: CompareOptions; thresholds: Thresholds; comparison: Comparison }
+>();
+
+function sameOptions(a: CompareOptions, b: CompareOptions, x: Thresholds, y: Thresholds): boolean {
+  return (
+    a.resamples === b.resamples &&
+    a.confidence === b.confidence &&
+    a.seed === b.seed &&
+    a.medianInterval === b.medianInterval &&
+    a.judgedFamily === b.judgedFamily &&
+    JSON.stringify(x) === JSON.stringify(y)
+  );
+}
+
+function compareAll(
+  inputs: readonly MetricInput[],
+  options: CompareOptions,
+  thresholds: Thresholds,
+): Comparison {
   const measured = inputs.map((input) =>
     measureRemembered(input, options, isJudged(input.metric, input.pattern, thresholds)),
   );
@@ -294,7 +441,8 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
   const judgedCount = measured.filter((m) => m.judged).length;
   const tests = Math.max(judgedCount + before, options.judgedFamily ?? 0);
   for (const family of [true, false]) {
-    const members = measured.flatMap((m, i) => (m.judged === family ? [i] : []));
+    const members: number[] = [];
+    for (let i = 0; i < measured.length; i++) if (measured[i]!.judged === family) members.push(i);
     const zeros = family ? before : 0;
     const q = benjaminiHochberg(
       [...new Array<number>(zeros).fill(0), ...members.map((i) => measured[i]!.p)],
@@ -322,35 +470,47 @@ export function compareCells(inputs: readonly MetricInput[], options: CompareOpt
     const confidence = significant(i)
       ? Math.max(m.confidence, 1 - (rejected[`${m.judged}`] * thresholds.alpha) / family(m))
       : m.confidence;
-    const interval = confidence === m.confidence ? m : changeInterval(m, confidence);
-    const judgement = judge({
-      better: m.better,
-      baselineN: m.baseline.n,
-      candidateN: m.candidate.n,
-      estimate: m.estimate,
-      low: interval.low,
-      high: interval.high,
-      confidence,
-      p: m.p,
-      pAdjusted,
-      tests: family(m),
-      noise,
-      alpha: thresholds.alpha,
-      rankP: m.rankDecides ? m.rankP : null,
-    });
-    if (m.judged) counts[judgement.verdict]++;
-    const notes: string[] = [];
-    if (!m.judged) notes.push("reported, not judged");
-    return {
-      ...m,
-      low: interval.low,
-      high: interval.high,
-      confidence,
-      pAdjusted,
-      noise,
-      notes,
-      ...judgement,
-    };
+    const familySize = family(m);
+    const before = judgedBefore.get(m);
+    let result: MetricComparison;
+    if (
+      before &&
+      Object.is(before.pAdjusted, pAdjusted) &&
+      before.confidence === confidence &&
+      before.tests === familySize &&
+      before.noise === noise &&
+      before.alpha === thresholds.alpha
+    )
+      result = before.result;
+    else {
+      const interval = confidence === m.confidence ? m : changeInterval(m, confidence);
+      const judgement = judge({
+        better: m.better,
+        baselineN: m.baseline.n,
+        candidateN: m.candidate.n,
+        estimate: m.estimate,
+        low: interval.low,
+        high: interval.high,
+        confidence,
+        p: m.p,
+        pAdjusted,
+        tests: familySize,
+        noise,
+        alpha: thresholds.alpha,
+        rankP: m.rankDecides ? m.rankP : null,
+      });
+      result = metricComparison(m, interval, confidence, pAdjusted, noise, judgement);
+      judgedBefore.set(m, {
+        pAdjusted,
+        confidence,
+        tests: familySize,
+        noise,
+        alpha: thresholds.alpha,
+        result,
+      });
+    }
+    if (m.judged) counts[result.verdict]++;
+    return result;
   });
   return { results, tests, thresholds, counts };
 }

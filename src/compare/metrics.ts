@@ -288,13 +288,36 @@ export function matchValues(
   for (const [cellKey, base] of baseCells) {
     const cand = candCells.get(cellKey);
     if (!cand) continue;
-    for (const metric of metrics) {
-      const b = base[metric] ?? [];
-      const c = cand[metric] ?? [];
-      if (b.length > 0 && c.length > 0) matched.inputs.push({ cellKey, metric, baseline: b, candidate: c });
-      else if (b.length > 0) matched.oneSided.push({ cellKey, metric, side: "baseline" });
-      else if (c.length > 0) matched.oneSided.push({ cellKey, metric, side: "candidate" });
+    let pair = pairs.get(cand);
+    if (!(pair && pair.base === base && pair.cellKey === cellKey && pair.metrics === metrics)) {
+      pair = { cellKey, base, metrics, inputs: [], oneSided: [] };
+      for (const metric of metrics) {
+        const b = base[metric] ?? [];
+        const c = cand[metric] ?? [];
+        if (b.length > 0 && c.length > 0) pair.inputs.push({ cellKey, metric, baseline: b, candidate: c });
+        else if (b.length > 0) pair.oneSided.push({ cellKey, metric, side: "baseline" });
+        else if (c.length > 0) pair.oneSided.push({ cellKey, metric, side: "candidate" });
+      }
+      pairs.set(cand, pair);
     }
+    for (const input of pair.inputs) matched.inputs.push(input);
+    for (const one of pair.oneSided) matched.oneSided.push(one);
   }
   return matched;
 }
+
+/**
+ * A cell's pairs by its candidate values: a comparison made again after a round (the store
+ * handing back the values of unchanged cells as they were) re-uses the inputs of those cells,
+ * and with them their measurements (compare.ts).
+ */
+const pairs = new WeakMap<
+  CellValues,
+  {
+    cellKey: string;
+    base: CellValues;
+    metrics: readonly MetricName[];
+    inputs: MetricInput[];
+    oneSided: OneSidedMetric[];
+  }
+>();

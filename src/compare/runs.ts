@@ -110,11 +110,49 @@ export function measuredRun(view: RunView): MeasuredRun {
   };
 }
 
+const RANK = new Map(VERDICT_ORDER.map((verdict, i) => [verdict, i]));
+
 function worstVerdict(metrics: readonly MetricComparison[]): Verdict {
-  const rank = (v: Verdict) => VERDICT_ORDER.indexOf(v);
-  return metrics
-    .filter((m) => m.judged)
-    .reduce<Verdict>((worst, m) => (rank(m.verdict) < rank(worst) ? m.verdict : worst), "unchanged");
+  let worst: Verdict = "unchanged";
+  for (const m of metrics) if (m.judged && RANK.get(m.verdict)! < RANK.get(worst)!) worst = m.verdict;
+  return worst;
+}
+
+/**
+ * Each cell's comparison by its candidate measurements, with what it was made of: a comparison
+ * made again after a round re-uses the cells whose metrics' verdicts are the very ones of the last.
+ */
+const cellsBefore = new WeakMap<CellMeasurements, { base: CellMeasurements; cell: CellComparison }>();
+
+function cellComparison(
+  cell: MeasuredRun["cells"][number],
+  base: CellMeasurements,
+  metrics: MetricComparison[],
+): CellComparison {
+  const before = cellsBefore.get(cell.measurements);
+  const kept = before?.cell;
+  if (
+    kept &&
+    before.base === base &&
+    kept.key === cell.key &&
+    kept.setup === cell.setup &&
+    kept.traffic === cell.traffic &&
+    kept.metrics.length === metrics.length &&
+    kept.metrics.every((m, i) => m === metrics[i])
+  )
+    return kept;
+  const comparison: CellComparison = {
+    key: cell.key,
+    setup: cell.setup,
+    traffic: cell.traffic,
+    group: describeSetup(cell.setup),
+    name: describeTraffic(cell.traffic),
+    verdict: worstVerdict(metrics),
+    metrics,
+    generatorLimited: { baseline: base.generatorLimited, candidate: cell.measurements.generatorLimited },
+  };
+  cellsBefore.set(cell.measurements, { base, cell: comparison });
+  return comparison;
 }
 
 /**
@@ -174,27 +212,16 @@ export function compareMeasuredRuns(
   }
   const baseCells = new Map(baseline.cells.map((cell) => [cell.key, cell.measurements]));
   const pairs = new Map<string, CellPair>();
-  const cells = candidate.cells
-    .filter((cell) => byCell.has(cell.key))
-    .map((cell): CellComparison => {
-      const metrics = byCell.get(cell.key)!;
-      pairs.set(cell.key, { baseline: baseCells.get(cell.key)!, candidate: cell.measurements });
-      return {
-        key: cell.key,
-        setup: cell.setup,
-        traffic: cell.traffic,
-        group: describeSetup(cell.setup),
-        name: describeTraffic(cell.traffic),
-        verdict: worstVerdict(metrics),
-        metrics,
-        generatorLimited: {
-          baseline: baseCells.get(cell.key)!.generatorLimited,
-          candidate: cell.measurements.generatorLimited,
-        },
-      };
-    });
+  const cells: CellComparison[] = [];
+  for (const cell of candidate.cells) {
+    const metrics = byCell.get(cell.key);
+    if (!metrics) continue;
+    const base = baseCells.get(cell.key)!;
+    pairs.set(cell.key, { baseline: base, candidate: cell.measurements });
+    cells.push(cellComparison(cell, base, metrics));
+  }
   // A stable sort keeps the matrix order within each verdict.
-  cells.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  cells.sort((a, b) => RANK.get(a.verdict)! - RANK.get(b.verdict)!);
 
   const warnings = [
     ...describeDifferences(fingerprint).map((line) => `fingerprint differs: ${line}`),

@@ -2,7 +2,7 @@
 // large one only those a reviewer must read, so a 1300-cell report stays small and opens quickly.
 
 import { type CellComparison, type RunComparison, VERDICT_ORDER } from "../compare/runs.js";
-import type { RunView } from "./run-view.js";
+import type { CellView, RunView } from "./run-view.js";
 
 /** Up to this many cells a run is detailed in full; beyond, this many cells at most. */
 export const DETAIL_LIMIT = 20;
@@ -22,7 +22,11 @@ function changeSize(cell: CellComparison): number {
  * thousand inconclusive cells are mostly noise; a planted 30 % change leads them); without, the cells with failed or generator-limited
  * trials or warnings.
  */
-export function detailCells(run: RunView, comparison?: RunComparison): Set<string> | null {
+export function detailCells(
+  run: RunView,
+  comparison?: RunComparison,
+  counts?: ReadonlyMap<string, TrialCounts>,
+): Set<string> | null {
   if (run.cells.length <= DETAIL_LIMIT) return null;
   const keys = comparison
     ? comparison.cells
@@ -41,8 +45,32 @@ export function detailCells(run: RunView, comparison?: RunComparison): Set<strin
           (cell) =>
             cell.summary.generatorLimited ||
             cell.summary.warnings.length > 0 ||
-            cell.trials.some((trial) => trial.status !== "completed"),
+            notAllCompleted(cell, counts),
         )
         .map((cell) => cell.key);
   return new Set(keys.slice(0, DETAIL_LIMIT));
+}
+
+/** Trials of a cell, and how many completed: what a report needs of the cells whose trials it does not read. */
+export interface TrialCounts {
+  total: number;
+  completed: number;
+}
+
+/** A cell's trial counts: from `counts` when given for it, else from its trials. */
+export function trialCounts(
+  cell: Pick<CellView, "key" | "trials">,
+  counts?: ReadonlyMap<string, TrialCounts>,
+): TrialCounts {
+  return (
+    counts?.get(cell.key) ?? {
+      total: cell.trials.length,
+      completed: cell.trials.filter((trial) => trial.status === "completed").length,
+    }
+  );
+}
+
+function notAllCompleted(cell: CellView, counts?: ReadonlyMap<string, TrialCounts>): boolean {
+  const { total, completed } = trialCounts(cell, counts);
+  return completed < total;
 }

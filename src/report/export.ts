@@ -1,9 +1,10 @@
 // `vnetbench export`: a run as CSV (one row per trial and direction, for spreadsheets and pandas)
 // or as the RunView JSON contract. Pure serializers.
 
-import type { Trial } from "../domain/cell.js";
+import type { Cell, Trial } from "../domain/cell.js";
 import type { Sample } from "../domain/sample.js";
-import type { CellView, RunView } from "./run-view.js";
+import type { Store } from "../storage/store.js";
+import type { RunView } from "./run-view.js";
 
 export const EXPORT_FORMATS = ["csv", "json"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -13,6 +14,8 @@ type Value = string | number | boolean | null | undefined;
 /** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
 export function csvField(value: Value): string {
   if (value === null || value === undefined) return "";
+  // Most fields of a large export are numbers: none needs quoting.
+  if (typeof value === "number") return String(value);
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
@@ -23,7 +26,7 @@ interface TrialExtras {
   serviceDemand?: { usPerTransaction?: number; usPerKB?: number } | null;
 }
 
-const COLUMNS: Array<[string, (cell: CellView, trial: Trial, sample: Sample | undefined) => Value]> = [
+const COLUMNS: Array<[string, (cell: Cell, trial: Trial, sample: Sample | undefined) => Value]> = [
   ["cell_key", (c) => c.key],
   ["network", (c) => c.setup.network],
   ["setup_direction", (c) => c.setup.direction],
@@ -82,19 +85,53 @@ export const CSV_HEADER = ["run_id", ...COLUMNS.map(([name]) => name)];
  * samples one, with the sample's columns empty). The histogram is left out: export JSON keeps it.
  */
 export function runCsv(view: RunView): string {
-  const lines = [CSV_HEADER.join(",")];
-  for (const cell of view.cells) {
+  return `${[CSV_HEADER.join(","), ...csvLines(view.id, view.cells)].join("\r\n")}\r\n`;
+}
+
+/** The CSV's rows (no header) of these cells' trials. */
+function csvLines(runId: string, cells: ReadonlyArray<Cell & { trials: readonly Trial[] }>): string[] {
+  const lines: string[] = [];
+  for (const cell of cells) {
     for (const trial of cell.trials) {
       const samples: Array<Sample | undefined> = trial.samples.length > 0 ? trial.samples : [undefined];
       for (const sample of samples) {
-        lines.push(
-          [view.id, ...COLUMNS.map(([, read]) => read(cell, trial, sample))].map(csvField).join(","),
-        );
+        lines.push([runId, ...COLUMNS.map(([, read]) => read(cell, trial, sample))].map(csvField).join(","));
       }
     }
   }
+  return lines;
+}
+
+/**
+ * runCsv of a stored run, read a batch of cells at a time and without summaries (no column needs
+ * one): a large run's trials, series and all, never all in memory at once.
+ */
+export function storedRunCsv(store: Store, runId: string): string {
+  const { cells } = store.getRun(runId, { cells: [] });
+  const lines = [CSV_HEADER.join(",")];
+  for (let start = 0; start < cells.length; start += CSV_BATCH) {
+    const batch = cells.slice(start, start + CSV_BATCH);
+    const { results } = store.getRun(runId, {
+      cells: batch.map((cell) => cell.key),
+      histograms: false,
+      series: false,
+    });
+    const byCell = new Map<string, Trial[]>();
+    for (const trial of results) {
+      const list = byCell.get(trial.cellKey);
+      if (list) list.push(trial);
+      else byCell.set(trial.cellKey, [trial]);
+    }
+    for (const line of csvLines(
+      runId,
+      batch.map((cell) => ({ ...cell, trials: byCell.get(cell.key) ?? [] })),
+    ))
+      lines.push(line);
+  }
   return `${lines.join("\r\n")}\r\n`;
 }
+
+const CSV_BATCH = 50;
 
 export function runJson(view: RunView): string {
   return `${JSON.stringify(view, null, 2)}\n`;

@@ -22,7 +22,7 @@ import {
 } from "../compare/report.js";
 import type { CellComparison, RunComparison } from "../compare/runs.js";
 import { CPU_CATEGORIES } from "../monitors/cpu-report.js";
-import { DETAIL_LIMIT, detailCells } from "./detail.js";
+import { DETAIL_LIMIT, detailCells, type TrialCounts, trialCounts } from "./detail.js";
 import { matrixFacts, factsTable as recordedFacts } from "./facts.js";
 import {
   cpuBarsSpec,
@@ -46,7 +46,7 @@ import {
   seriesRows,
 } from "./plots-data.js";
 import { renderSvg, scopeSvgIds } from "./plots-render.js";
-import type { CellView, RunView } from "./run-view.js";
+import type { RunView } from "./run-view.js";
 import { fmt, percent } from "./table.js";
 
 export interface ReportInput {
@@ -57,6 +57,8 @@ export interface ReportInput {
   comparison?: RunComparison;
   /** vnetbench version and time of writing, shown in the footer. */
   generator: { version: string; at: string };
+  /** Trial counts of the cells whose trials were not read (a large run reads only the detailed cells'). */
+  trialCounts?: ReadonlyMap<string, TrialCounts>;
 }
 
 /** Text safe in HTML content and attribute values. */
@@ -137,13 +139,10 @@ ${others.length > 0 ? factsHtml(others) : `<p class="note">Nothing else recorded
 </section>`;
 }
 
-function completed(cell: CellView): number {
-  return cell.trials.filter((t) => t.status === "completed").length;
-}
-
-function matrixSection(run: RunView): string {
+function matrixSection(run: RunView, counts?: ReadonlyMap<string, TrialCounts>): string {
   const rows = run.cells.map((cell, i): Cell[] => {
-    const failed = cell.trials.length - completed(cell);
+    const { total, completed } = trialCounts(cell, counts);
+    const failed = total - completed;
     return [
       String(i + 1),
       describeSetup(cell.setup),
@@ -153,7 +152,7 @@ function matrixSection(run: RunView): string {
       `${cell.traffic.requestSize}/${cell.traffic.responseSize}`,
       String(cell.traffic.rate),
       `${cell.traffic.durationS}s + ${cell.traffic.warmupS}s`,
-      `${completed(cell)}/${run.trialsPerCell}`,
+      `${completed}/${run.trialsPerCell}`,
       failed > 0 ? { html: String(failed), className: "bad" } : "0",
     ];
   });
@@ -502,7 +501,7 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const figure = figures();
   const title = `vnetbench report: ${run.label ? `${run.label} ` : ""}${run.id}`;
   // A large run plots and lists the trials of the cells that matter only; tables cover every cell.
-  const detail = detailCells(run, comparison);
+  const detail = detailCells(run, comparison, input.trialCounts);
   const detailed = detail ? { ...run, cells: run.cells.filter((cell) => detail.has(cell.key)) } : run;
   const scope = detail
     ? `<p class="note">${run.cells.length} cells: drawn here are the ${detailed.cells.length} ${comparison ? "that changed or are inconclusive" : "with failed or generator-limited trials or warnings"} (at most ${DETAIL_LIMIT}); the tables above cover every cell.</p>`
@@ -512,7 +511,7 @@ export async function reportHtml(input: ReportInput): Promise<string> {
     comparison ? await comparisonSection(comparison, figure, detail) : "",
     resultsSection(run),
     await plotsSection(detailed, figure, scope, baseline),
-    matrixSection(run),
+    matrixSection(run, input.trialCounts),
     runSection(run),
     trialsSection(detailed, scope),
   ];

@@ -8,7 +8,7 @@ import {
   judgedCounts,
   replayLooks,
   type SequentialState,
-  storedTrialSource,
+  StoredTrials,
 } from "../compare/adaptive.js";
 import { describeCells } from "../compare/describe.js";
 import { describeDrift, driftBefore, type RunDrift } from "../compare/drift.js";
@@ -104,20 +104,37 @@ export function baselineMachineWarning(store: Store, runId: string): string | un
 
 /**
  * The looks so far, from the stored trials (read without histograms: a look needs none), with the
- * run-to-run drift of the runs stored before this one (as `compare` reads it).
+ * run-to-run drift of the runs stored before this one (as `compare` reads it). The baseline is
+ * read once and kept with the inputs made of each cell's trials: after a round only the cells that
+ * got a trial are measured again.
  */
-function replay(store: Store, runId: string, drift: Partial<Record<MetricName, RunDrift>>) {
-  const candidate = store.getRun(runId, { histograms: false });
-  const settings = candidate.metadata.adaptive as AdaptiveSettings;
-  const baseline = store.getRun(settings.baseline, { histograms: false });
-  const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
-  const state = replayLooks(
-    candidate.cells.map((cell) => cell.key),
-    storedTrialSource(baseline.results, candidate.results, patterns),
-    { initial: settings.initialTrials, max: settings.maxTrials, mode: settings.mode },
-    { thresholds: thresholdsFor(baseline, candidate), drift },
-  );
-  return { candidate, settings, state };
+function looks(
+  store: Store,
+  runId: string,
+  drift: Partial<Record<MetricName, RunDrift>>,
+): () => {
+  candidate: StoredRun;
+  settings: AdaptiveSettings;
+  state: SequentialState;
+} {
+  let kept: { baseline: StoredRun; trials: StoredTrials } | undefined;
+  return () => {
+    const candidate = store.getRun(runId, { histograms: false });
+    const settings = candidate.metadata.adaptive as AdaptiveSettings;
+    if (kept?.baseline.id !== settings.baseline) {
+      const baseline = store.getRun(settings.baseline, { histograms: false });
+      const patterns = new Map(candidate.cells.map((cell) => [cell.key, cell.traffic.pattern]));
+      kept = { baseline, trials: new StoredTrials(baseline.results, patterns) };
+    }
+    const state = replayLooks(
+      candidate.cells.map((cell) => cell.key),
+      kept.trials.source(candidate.results),
+      { initial: settings.initialTrials, max: settings.maxTrials, mode: settings.mode },
+      // The looks decide which cells go on; the interval of the medians is only reported (by compare).
+      { thresholds: thresholdsFor(kept.baseline, candidate), drift, medianInterval: false },
+    );
+    return { candidate, settings, state };
+  };
 }
 
 /** The headline of a sequential comparison, as `compare` words it. */
@@ -142,11 +159,12 @@ function outcomeOf(
 
 /** The rounds of a stored candidate run with `metadata.adaptive`; undefined for any other run. */
 export function adaptiveRounds(store: Store, runId: string): RoundSource | undefined {
-  if (store.getRun(runId).metadata.adaptive === undefined) return undefined;
+  if (store.getRun(runId, { cells: [] }).metadata.adaptive === undefined) return undefined;
   const drift = driftBefore(store, runId);
+  const replay = looks(store, runId, drift);
   return {
     next() {
-      const { candidate, state } = replay(store, runId, drift);
+      const { candidate, state } = replay();
       if (state.next === null) return null;
       const index = new Map(candidate.cells.map((cell, i) => [cell.key, i]));
       const open = state.looks.at(-1)?.open ?? candidate.cells.map((cell) => cell.key);
@@ -157,7 +175,7 @@ export function adaptiveRounds(store: Store, runId: string): RoundSource | undef
       };
     },
     finish() {
-      const { candidate, settings, state } = replay(store, runId, drift);
+      const { candidate, settings, state } = replay();
       const outcome = outcomeOf(state, candidate.cells, settings);
       store.setMetadataField(runId, "adaptive", { ...settings, outcome });
       const drifted = describeDrift(drift);

@@ -174,6 +174,9 @@ function runFromRow(row: RunRow): RunRecord {
 
 const TRIAL_COLUMNS = "cell_key, trial, status, started_at, finished_at, samples, error, extra";
 
+/** json_remove paths of the samples' series and flows (a trial has a sample per direction). */
+const SAMPLE_SERIES = [0, 1, 2, 3].flatMap((i) => [`'$[${i}].series'`, `'$[${i}].flows'`]).join(", ");
+
 /** Refuses a store whose filesystem has less than `minFreeBytes` left (checked before a new file is made). */
 export function assertRoom(path: string, minFreeBytes = MIN_FREE_BYTES): void {
   const fs = statfsSync(dirname(resolve(path)));
@@ -202,6 +205,18 @@ export class Store {
   private readonly db: Database.Database;
   /** Trials read without histograms, by rowid; a trial's finishing time tells a replaced row (see trialsWithoutHistograms). */
   private readonly parsedTrials = new Map<number, Trial>();
+  /**
+   * Summaries read, by run, version and field, with the cells this store wrote since (read again):
+   * a view read after every round (an adaptive run's comparison) reads only the cells that changed,
+   * and gets the very objects of the last read for the others. Cells' rows are written once.
+   */
+  private readonly summaryCache = new Map<
+    string,
+    { runId: string; values: Map<string, unknown>; stale: Set<string> }
+  >();
+  private readonly cellsCache = new Map<string, Cell[]>();
+  /** PRAGMA data_version when the caches were last known good: it moves when another connection commits. */
+  private dataVersion = -1;
 
   constructor(readonly path: string) {
     try {
@@ -324,6 +339,21 @@ export class Store {
         );
       this.db.prepare("DELETE FROM cell_summaries WHERE run_id = ? AND cell_key = ?").run(runId, cellKey);
     })();
+    this.markStale(runId, [cellKey]);
+  }
+
+  private markStale(runId: string, cellKeys: Iterable<string>): void {
+    for (const cached of this.summaryCache.values())
+      if (cached.runId === runId) for (const key of cellKeys) cached.stale.add(key);
+  }
+
+  /** Drops what was read when another connection (another process) has committed since. */
+  private dropIfChangedElsewhere(): void {
+    const version = this.db.pragma("data_version", { simple: true }) as number;
+    if (version === this.dataVersion) return;
+    this.summaryCache.clear();
+    this.cellsCache.clear();
+    this.dataVersion = version;
   }
 
   /**
@@ -335,12 +365,37 @@ export class Store {
       throw new RangeError(`summary field '${field}'`);
     // The field cut out by SQLite: a view that needs one field parses no more.
     const column = field === undefined ? "summary" : `json_extract(summary, '$.${field}')`;
-    const rows = this.db
-      .prepare(`SELECT cell_key, ${column} AS summary FROM cell_summaries WHERE run_id = ? AND version = ?`)
-      .all(runId, version) as Array<{ cell_key: string; summary: string | null }>;
-    return new Map(
-      rows.flatMap((row) => (row.summary === null ? [] : [[row.cell_key, JSON.parse(row.summary)]])),
-    );
+    const select = `SELECT cell_key, ${column} AS summary FROM cell_summaries WHERE run_id = ? AND version = ?`;
+    this.dropIfChangedElsewhere();
+    const cacheKey = `${runId}\u0000${version}\u0000${field ?? ""}`;
+    const whole = field === undefined ? undefined : this.summaryCache.get(`${runId}\u0000${version}\u0000`);
+    if (whole && whole.stale.size === 0) {
+      // The whole summaries are in hand (a report reads them, then compares): the field of each.
+      const fields = new Map<string, unknown>();
+      for (const [key, summary] of whole.values) {
+        const value = (summary as Record<string, unknown>)[field!];
+        if (value !== undefined && value !== null) fields.set(key, value);
+      }
+      return fields;
+    }
+    let cached = this.summaryCache.get(cacheKey);
+    const read = (rows: Array<{ cell_key: string; summary: string | null }>, into: Map<string, unknown>) => {
+      for (const row of rows) if (row.summary !== null) into.set(row.cell_key, JSON.parse(row.summary));
+    };
+    if (!cached) {
+      cached = { runId, values: new Map(), stale: new Set() };
+      read(this.db.prepare(select).all(runId, version) as never, cached.values);
+      this.summaryCache.set(cacheKey, cached);
+    } else if (cached.stale.size > 0) {
+      const stale = [...cached.stale];
+      for (const key of stale) cached.values.delete(key);
+      const rows = this.db
+        .prepare(`${select} AND cell_key IN (SELECT value FROM json_each(?))`)
+        .all(runId, version, JSON.stringify(stale));
+      read(rows as never, cached.values);
+      cached.stale.clear();
+    }
+    return new Map(cached.values);
   }
 
   /** Keeps cells' summaries; a store opened read-only keeps nothing, and views compute them again. */
@@ -352,6 +407,7 @@ export class Store {
     this.db.transaction(() => {
       for (const [key, summary] of summaries) insert.run(runId, key, JSON.stringify(summary), version);
     })();
+    this.markStale(runId, summaries.keys());
   }
 
   setRunStatus(runId: string, status: RunStatus, finishedAt: string | null): void {
@@ -419,22 +475,17 @@ export class Store {
 
   /**
    * A run with its cells and trials. `histograms: false` leaves the samples' histograms out (null),
-   * reading neither them nor more than the view needs; `cells` limits the trials to those cells.
+   * reading neither them nor more than the view needs; `cells` limits the trials to those cells;
+   * `series: false` (without histograms too) leaves out the time series and per-flow figures of
+   * the samples and the trial's CPU series, the bulk of a trial, read once (an export's batches).
    */
-  getRun(reference: string, options: { histograms?: boolean; cells?: readonly string[] } = {}): StoredRun {
+  getRun(
+    reference: string,
+    options: { histograms?: boolean; cells?: readonly string[]; series?: boolean } = {},
+  ): StoredRun {
     const id = this.resolveRunId(reference);
     const run = runFromRow(this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow);
-    const cells = (
-      this.db
-        .prepare("SELECT key, setup, traffic FROM cells WHERE run_id = ? ORDER BY position")
-        .all(id) as Array<{
-        key: string;
-        setup: string;
-        traffic: string;
-      }>
-    ).map(
-      (row) => ({ key: row.key, setup: JSON.parse(row.setup), traffic: JSON.parse(row.traffic) }) as Cell,
-    );
+    const cells = this.runCells(id);
     const only = options.cells;
     const where = `run_id = ?${only ? " AND cell_key IN (SELECT value FROM json_each(?))" : ""}`;
     const params = only ? [id, JSON.stringify(only)] : [id];
@@ -444,7 +495,34 @@ export class Store {
         .all(...params) as TrialRow[];
       return { ...run, cells, results: rows.map(trialFromRow) };
     }
+    if (options.series === false) {
+      // Cut by SQLite, so never parsed here; partial trials, so not kept for the next read.
+      const columns = TRIAL_COLUMNS.replace(
+        "samples",
+        `json_remove(samples, ${SAMPLE_SERIES}) AS samples`,
+      ).replace("extra", "json_remove(extra, '$.cpuSeries') AS extra");
+      const rows = this.db
+        .prepare(`SELECT ${columns} FROM trials WHERE ${where} ORDER BY rowid`)
+        .all(...params) as TrialRow[];
+      return { ...run, cells, results: rows.map(trialFromRow) };
+    }
     return { ...run, cells, results: this.trialsWithoutHistograms(where, params) };
+  }
+
+  /** A run's cells in matrix order, parsed once (they are written with the run, never after): shared, read-only. */
+  private runCells(id: string): Cell[] {
+    this.dropIfChangedElsewhere();
+    let cells = this.cellsCache.get(id);
+    if (!cells) {
+      const rows = this.db
+        .prepare("SELECT key, setup, traffic FROM cells WHERE run_id = ? ORDER BY position")
+        .all(id) as Array<{ key: string; setup: string; traffic: string }>;
+      cells = rows.map(
+        (row) => ({ key: row.key, setup: JSON.parse(row.setup), traffic: JSON.parse(row.traffic) }) as Cell,
+      );
+      this.cellsCache.set(id, cells);
+    }
+    return cells;
   }
 
   /**

@@ -13,6 +13,7 @@ import { compareMeasuredRuns, compareRunViews, type RunComparison } from "../../
 import type { Trial } from "../../../src/domain/cell.js";
 import { loadMatrix, planMatrix } from "../../../src/matrix/plan.js";
 import { loadMeasuredRun, loadRunView, runView, summaryVersion } from "../../../src/report/run-view.js";
+import { adaptiveRounds } from "../../../src/run/adaptive-run.js";
 import { Store } from "../../../src/storage/store.js";
 import { cellOf, cpuSummary, HOST, sampleOf } from "./run-fixture.js";
 
@@ -210,7 +211,67 @@ test("compare after one more trial in a few cells, in the process that compared 
       );
     }
     assert.notDeepEqual(verdicts(again), verdicts(before));
+    // Every field, warnings and order included, as a store opened afresh reads it.
+    const fresh = new Store(db);
+    try {
+      assert.deepEqual(
+        again,
+        compareMeasuredRuns(loadMeasuredRun(fresh, built.baseline), loadMeasuredRun(fresh, built.candidate)),
+      );
+    } finally {
+      fresh.close();
+    }
+    // Each cell given a trial compares otherwise than before it: one not judged again would fail above.
+    const judged = (c: RunComparison, key: string) => verdicts(c).find(([k]) => k === key);
+    for (const key of keys) assert.notDeepEqual(judged(before, key), judged(scratch, key), key);
   } finally {
+    writer.close();
+  }
+});
+
+test("an adaptive run's rounds, looked at again after each with what it kept, are those replayed from scratch", () => {
+  const writer = new Store(db);
+  try {
+    const settings = { baseline: built.baseline, mode: "precision", initialTrials: 10, maxTrials: 16 };
+    writer.setMetadataField(built.candidate, "adaptive", settings);
+    const rounds = adaptiveRounds(writer, built.candidate)!;
+    const fromScratch = () => {
+      const fresh = new Store(db);
+      try {
+        return adaptiveRounds(fresh, built.candidate)!.next();
+      } finally {
+        fresh.close();
+      }
+    };
+    const cellsByKey = new Map(cells.map((cell) => [cell.key, cell]));
+    let ran = 0;
+    for (let next = rounds.next(); next !== null; next = rounds.next()) {
+      assert.deepEqual(next, fromScratch(), `round ${next.round}`);
+      const before = next;
+      // One more trial in the cells the round names (those the earlier tests ran on get theirs too).
+      for (const { cellIndex, trial } of next.trials) {
+        const cell = cellsByKey.get(writer.getRun(built.candidate, { cells: [] }).cells[cellIndex]!.key)!;
+        const run = writer.getRun(built.candidate, { cells: [cell.key] });
+        assert.equal(run.results.length + 1, trial);
+        addTrials(writer, built.candidate, [cell], trial);
+      }
+      ran++;
+      // A cell given a trial opens the next round otherwise: a look not made again would repeat it.
+      assert.notDeepEqual(fromScratch(), before);
+    }
+    assert.ok(ran >= 2, `${ran} rounds`);
+    assert.equal(fromScratch(), null);
+    const notes = rounds.finish();
+    const kept = writer.getRun(built.candidate, { cells: [] }).metadata.adaptive;
+    const fresh = new Store(db);
+    try {
+      assert.deepEqual(adaptiveRounds(fresh, built.candidate)!.finish(), notes);
+      assert.deepEqual(fresh.getRun(built.candidate, { cells: [] }).metadata.adaptive, kept);
+    } finally {
+      fresh.close();
+    }
+  } finally {
+    writer.setMetadataField(built.candidate, "adaptive", null);
     writer.close();
   }
 });
