@@ -424,6 +424,8 @@ function sameOptions(a: CompareOptions, b: CompareOptions, x: Thresholds, y: Thr
     a.seed === b.seed &&
     a.medianInterval === b.medianInterval &&
     a.judgedFamily === b.judgedFamily &&
+    a.calledBefore === b.calledBefore &&
+    JSON.stringify(a.drift) === JSON.stringify(b.drift) &&
     JSON.stringify(x) === JSON.stringify(y)
   );
 }
