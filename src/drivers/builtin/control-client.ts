@@ -34,7 +34,16 @@ export class AgentConnection {
     input.on("close", () => this.failAll(new Error(`agent ${description} closed the control connection`)));
     input.on("end", () => this.failAll(new Error(`agent ${description} closed the control connection`)));
     input.on("error", (error) => this.failAll(new Error(`agent ${description}: ${error.message}`)));
-    output.on("error", (error) => this.failAll(new Error(`agent ${description}: ${error.message}`)));
+    // A write the agent's end no longer takes (EPIPE, ECONNRESET): the agent is gone, say so.
+    output.on("error", (error: NodeJS.ErrnoException) =>
+      this.failAll(
+        new Error(
+          error.code === "EPIPE" || error.code === "ECONNRESET"
+            ? `agent ${description} closed the control connection (${error.message})`
+            : `agent ${description}: ${error.message}`,
+        ),
+      ),
+    );
   }
 
   /** Control over a launched agent's stdin/stdout: private to its launcher, so no authentication. */
