@@ -22,7 +22,7 @@ import {
   DEFAULT_THRESHOLDS,
   type MetricComparison,
 } from "./compare.js";
-import { type MetricInput, matchTrials } from "./metrics.js";
+import { type MetricInput, matchTrials, trialsInARow } from "./metrics.js";
 import { VERDICTS } from "./verdict.js";
 
 /**
@@ -270,7 +270,9 @@ export class StoredTrials {
         known && known.trials.length === trials.length && known.trials.every((t, i) => t === trials[i]);
       cells.set(
         key,
-        same ? known : { trials, ran: ranOf(trials), inputs: known?.inputs ?? new Map(), checked: !known },
+        same
+          ? known
+          : { trials, ran: trialsInARow(trials), inputs: known?.inputs ?? new Map(), checked: !known },
       );
     }
     this.cells = cells;
@@ -301,9 +303,3 @@ export class StoredTrials {
 }
 
 /** The highest n such that trials 1..n have run (whatever their status). */
-function ranOf(trials: readonly Trial[]): number {
-  const seen = new Set(trials.map((trial) => trial.trial));
-  let n = 0;
-  while (seen.has(n + 1)) n++;
-  return n;
-}

@@ -208,6 +208,14 @@ export function metricValues(metric: MetricName, trials: readonly TrialMeasureme
   return values;
 }
 
+/** How many trials ran in a row from trial 1 (a trial still to run, or to retry, ends the row). */
+export function trialsInARow(trials: readonly { trial: number }[]): number {
+  const seen = new Set(trials.map((trial) => trial.trial));
+  let n = 0;
+  while (seen.has(n + 1)) n++;
+  return n;
+}
+
 /** Each metric's values over a cell's trials, in trial order; a metric no trial measured is absent. */
 export type CellValues = Partial<Record<MetricName, number[]>>;
 
@@ -228,6 +236,10 @@ export function cellValues(trials: readonly TrialMeasurements[]): CellValues {
 export interface CellMeasurements {
   /** The values of the trusted trials (completed, not flagged: the only ones a comparison counts). */
   values: CellValues;
+  /** The trial number of each value, per metric: an adaptive run's look at n counts trials ≤ n. */
+  valueTrials: Partial<Record<MetricName, number[]>>;
+  /** Trials run in a row from trial 1, whatever became of them (an adaptive run's looks count these). */
+  ran: number;
   /** Trusted trials: a cell with none is compared with nothing. */
   trusted: number;
   completed: number;
@@ -240,8 +252,19 @@ export interface CellMeasurements {
 export function measureCell(trials: readonly Trial[]): CellMeasurements {
   const trusted = trials.filter(isTrusted);
   const completed = trials.filter((trial) => trial.status === "completed");
+  const values = cellValues(trusted);
+  const valueTrials: CellMeasurements["valueTrials"] = {};
+  for (const metric of Object.keys(values) as MetricName[])
+    valueTrials[metric] = trusted
+      .filter((trial) => {
+        const value = METRICS[metric].read(trial);
+        return value !== null && Number.isFinite(value);
+      })
+      .map((trial) => trial.trial);
   return {
-    values: cellValues(trusted),
+    values,
+    valueTrials,
+    ran: trialsInARow(trials),
     trusted: trusted.length,
     completed: completed.length,
     generatorLimited: completed.filter((trial) => trial.samples.some((s) => s.generatorLimited)).length,

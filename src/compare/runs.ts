@@ -23,6 +23,7 @@ import { checkFingerprint, describeDifferences, type FingerprintCheck } from "./
 import {
   type CellMeasurements,
   type CellValues,
+  type MetricName,
   matchValues,
   measureCell,
   type OneSidedMetric,
@@ -261,27 +262,29 @@ export function compareMeasuredRuns(
 }
 
 /**
- * The candidate's stored measurements as the looks' source: a cell has run as many trials as it
- * stored, and a look at n takes its first n trusted values (the run's own looks count failed
- * trials by number, so the two differ only where a trial failed or was flagged).
+ * The candidate's stored measurements as the looks' source, counted as the run's own looks count
+ * them: a cell has run its trials in a row from 1, and a look at n takes the values of trusted
+ * trials numbered n or less (a failed or flagged trial leaves a gap, not a later trial's value).
  */
-function measuredTrialSource(
+export function measuredTrialSource(
   baseline: ReadonlyMap<string, CellValues>,
   candidate: MeasuredRun,
   patterns: ReadonlyMap<string, string>,
 ): TrialSource {
   const cells = new Map(candidate.cells.map((cell) => [cell.key, cell.measurements]));
   return {
-    ran: (key) => {
-      const m = cells.get(key);
-      return m ? m.trusted + m.excluded : 0;
-    },
+    ran: (key) => cells.get(key)?.ran ?? 0,
     inputs(open, n) {
       const sliced = new Map(
         [...open].flatMap((key) => {
-          const values = cells.get(key)?.values;
-          if (!values) return [];
-          return [[key, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v?.slice(0, n)]))]];
+          const m = cells.get(key);
+          if (!m) return [];
+          const upTo = (metric: MetricName, values: number[]) => {
+            const trials = m.valueTrials[metric]!;
+            return values.filter((_, i) => trials[i]! <= n);
+          };
+          const values = Object.entries(m.values).map(([k, v]) => [k, upTo(k as MetricName, v!)]);
+          return [[key, Object.fromEntries(values)]];
         }),
       );
       const base = new Map([...baseline].filter(([key]) => open.has(key)));

@@ -52,7 +52,7 @@ export interface RunView {
  * Which summarizeCell made a stored summary: bump it when the summary's fields change, so stores
  * summarized before are summarized again (a new vnetbench version does so too).
  */
-const SUMMARY_FORMAT = 5;
+const SUMMARY_FORMAT = 6;
 
 let version: string | undefined;
 
