@@ -1,6 +1,7 @@
 // `vnetbench report`: one self-contained HTML file — styles inline, plots as inline SVG rendered
 // here — that opens offline and can be attached to a patch.
 
+import type { TopLevelSpec } from "vega-lite";
 import type { MetricComparison } from "../compare/compare.js";
 import { describeSetup } from "../compare/describe.js";
 import { FINGERPRINT_FIELDS } from "../compare/fingerprint.js";
@@ -45,7 +46,6 @@ import {
   percentileRows,
   seriesRows,
 } from "./plots-data.js";
-import { renderSvg, scopeSvgIds } from "./plots-render.js";
 import type { RunView } from "./run-view.js";
 import { fmt, percent } from "./table.js";
 
@@ -212,12 +212,16 @@ ${folded(htmlTable(["cell", "p50", "p90", "p99", "p99.9", "max", "msg/s", "Mbit/
 </section>`;
 }
 
-type Figure = (spec: Parameters<typeof renderSvg>[0], caption: string) => Promise<string>;
+type Figure = (spec: TopLevelSpec, caption: string) => Promise<string>;
 
-/** Renders plots into figures, each with its own id prefix within the page. */
+/**
+ * Renders plots into figures, each with its own id prefix within the page. The renderer (vega,
+ * vega-lite) is loaded on the first plot: loading it took half a second of every command.
+ */
 function figures(): Figure {
   let count = 0;
   return async (spec, caption) => {
+    const { renderSvg, scopeSvgIds } = await import("./plots-render.js");
     const svg = scopeSvgIds(await renderSvg(spec), `plot${++count}`);
     return `<figure class="plot">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
   };
