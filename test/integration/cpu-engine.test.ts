@@ -7,9 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { runBenchmark } from "../../src/api.js";
-import { LocalEndpoint } from "../../src/endpoints/local.js";
 import { labDown, labUp } from "../../src/labs/netns-lab.js";
-import { startCpuMonitor } from "../../src/monitors/cpu-monitor.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vnb-cpu-engine-"));
 const LAB = "vnbt4";
@@ -19,22 +17,24 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The host's busy CPUs with nothing of ours running (others' processes, the kernel). */
-async function background(): Promise<number> {
-  const monitor = await startCpuMonitor(new LocalEndpoint());
-  await new Promise((resolve) => setTimeout(resolve, 700));
-  const report = await monitor.stop();
-  return report.hostSeconds / report.wallSeconds;
+/** CPU-seconds other processes used over the trial's measured window (the run measures them beside it). */
+function othersInWindow(
+  trial: { cpu?: { otherLoad?: { seconds: number }; wallSeconds: number } | null },
+  windowS: number,
+) {
+  const cpu = trial.cpu!;
+  assert.ok(cpu.otherLoad, "other processes' CPU is measured where the host is this machine");
+  return (cpu.otherLoad.seconds / cpu.wallSeconds) * windowS;
 }
 
 // Host-level service demand also holds kernel work charged to no thread (softirqs in idle context,
-// wake-ups), which grows on a busy machine: the bound that always holds is that it never reads
-// below what both ends' threads used, and stays within a third above it.
+// wake-ups), which grows on a busy machine: the bound that always holds is that, less what other
+// processes used in the same window, it never reads below what both ends' threads used, and stays
+// within a third above it.
 test("loopback tcp rr: service demand never below both ends' exact CPU per transaction, nor a third above", async (t) => {
   const errors: number[] = [];
   const within = (e: number) => e >= -0.05 && e <= 0.33;
   for (let attempt = 0; attempt < 3 && errors.filter(within).length === 0; attempt++) {
-    const idle = await background();
     const view = await runBenchmark({
       db: join(dir, `rr-${attempt}.db`),
       setup: "loopback",
@@ -52,11 +52,12 @@ test("loopback tcp rr: service demand never below both ends' exact CPU per trans
     // Both agents' threads from schedstat (ns, exact) over the measured window.
     const trueUs = ((cpu.generatorSeconds / cpu.wallSeconds) * sample.durationS * 1e6) / transactions;
     const measuredUs = trial.serviceDemand!.usPerTransaction!;
-    const backgroundUs = (idle * sample.durationS * 1e6) / transactions;
+    const others = othersInWindow(trial, sample.durationS);
+    const backgroundUs = (others * 1e6) / transactions;
     const error = (measuredUs - backgroundUs) / trueUs - 1;
     errors.push(error);
     t.diagnostic(
-      `service demand ${measuredUs.toFixed(2)} µs/tr − background ${backgroundUs.toFixed(2)} (${idle.toFixed(3)} CPUs) ` +
+      `service demand ${measuredUs.toFixed(2)} µs/tr − other processes ${backgroundUs.toFixed(2)} (${(others / sample.durationS).toFixed(3)} CPUs) ` +
         `vs both ends' schedstat ${trueUs.toFixed(2)} µs/tr: ${(error * 100).toFixed(2)} %; ${transactions} transactions`,
     );
   }
@@ -67,28 +68,40 @@ test("netns lab udp paced at two rates: host CPU-seconds grow with the rate, ser
   skip: !root && "needs root",
 }, async (t) => {
   await labUp({ name: LAB, baseSubnet: "10.232.0.0/16", force: true });
-  const view = await runBenchmark({
-    db: join(dir, "paced.db"),
-    lab: LAB,
-    setup: "host-to-guest",
-    protocol: "udp",
-    pattern: "paced",
-    size: "256",
-    rate: "200,500",
-    duration: "2",
-    warmup: "0.3",
-    trials: 1,
-  });
-  const [low, high] = view.cells.map((cell) => {
-    const trial = cell.trials[0]!;
-    const demand = trial.serviceDemand!;
-    t.diagnostic(
-      `rate ${cell.traffic.rate}: host ${trial.windowCpuSeconds!.toFixed(3)} CPU-s (generator ${trial.windowGeneratorSeconds!.toFixed(3)}); ` +
-        `service demand ${demand.usPerTransaction!.toFixed(1)} µs/tr, outside the generator ${demand.withoutGenerator!.usPerTransaction!.toFixed(1)} µs/tr`,
+  // Other processes' CPU comes and goes on a shared machine: it is taken out of each window, and
+  // a try whose figures it still swamped is made again.
+  const failures: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const view = await runBenchmark({
+      db: join(dir, `paced-${attempt}.db`),
+      lab: LAB,
+      setup: "host-to-guest",
+      protocol: "udp",
+      pattern: "paced",
+      size: "256",
+      rate: "200,500",
+      duration: "2",
+      warmup: "0.3",
+      trials: 1,
+    });
+    const [low, high] = view.cells.map((cell) => {
+      const trial = cell.trials[0]!;
+      const windowS = trial.samples[0]!.durationS;
+      const seconds = trial.windowCpuSeconds! - othersInWindow(trial, windowS);
+      const demand = (seconds * 1e6) / trial.samples[0]!.messagesReceived;
+      t.diagnostic(
+        `rate ${cell.traffic.rate}: host ${trial.windowCpuSeconds!.toFixed(3)} CPU-s, ${seconds.toFixed(3)} without other processes ` +
+          `(generator ${trial.windowGeneratorSeconds!.toFixed(3)}); service demand ${demand.toFixed(1)} µs/tr`,
+      );
+      return { seconds, demand };
+    });
+    const ratio = Math.max(low!.demand, high!.demand) / Math.min(low!.demand, high!.demand);
+    if (high!.seconds > low!.seconds && ratio < 3) return;
+    failures.push(
+      `CPU-s ${low!.seconds.toFixed(3)} at 200/s, ${high!.seconds.toFixed(3)} at 500/s; demand ratio ${ratio.toFixed(2)}`,
     );
-    return { seconds: trial.windowCpuSeconds!, demand: demand.usPerTransaction! };
-  });
-  assert.ok(high!.seconds > low!.seconds, "CPU-seconds grow with the offered rate");
-  const ratio = Math.max(low!.demand, high!.demand) / Math.min(low!.demand, high!.demand);
-  assert.ok(ratio < 3, `service demand at the two rates within a factor 3 (got ${ratio.toFixed(2)})`);
+  }
+  assert.fail(
+    `CPU-seconds grow with the offered rate and service demand stays within a factor 3: ${failures.join("; ")}`,
+  );
 });
