@@ -132,6 +132,10 @@ export async function measureWithCpu(
   const generator = options.generator ?? [];
   const generatorPids = generatorPidsOn(generator, host);
   const { local: hostsHere, elsewhere } = hostsByMachine(host, options.hosts ?? []);
+  // Probed before the trial (once per endpoint): a probe over ssh would eat into the window.
+  const perfElsewhere = await Promise.all(
+    elsewhere.map((other) => options.perf ?? probePerf(other.endpoint).then((support) => support.counts)),
+  );
   // Several hosts on this machine (a netns lab) split its CPU; one host takes it whole.
   const shared = hostsHere.length > 1 && hostsHere.every((h) => h.namespaces.length > 0);
   let monitor: Promise<{ monitor: CpuMonitor; share: HostShareWindow | null }> | null = null;
@@ -174,12 +178,11 @@ export async function measureWithCpu(
       return { monitor: started, share };
     })();
     monitor.catch(() => {});
-    remote = elsewhere.map(async (other) => {
-      const counts = options.perf ?? (await probePerf(other.endpoint)).counts;
+    remote = elsewhere.map(async (other, i) => {
       const started = await startMonitor(other.endpoint, {
         intervalMs: options.intervalMs,
         generatorPids: generatorPidsOn(generator, other.endpoint),
-        perf: counts,
+        perf: perfElsewhere[i],
       });
       return { name: other.name, monitor: started };
     });
