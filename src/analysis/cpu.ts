@@ -63,6 +63,39 @@ export function summarizeCpu(report: CpuReport): CpuSummary {
 }
 
 /**
+ * What adds up however CPU summaries are combined (a cell's trials, or one window's machines):
+ * seconds and counts summed, steal over the summed capacity (flagged when any part was), cycles
+ * null unless every part counted them, the clock from the sums, warnings once each.
+ */
+function summedCpu(parts: readonly CpuSummary[]) {
+  const total = (pick: (s: CpuSummary) => number) => parts.reduce((sum, s) => sum + pick(s), 0);
+  const hostSeconds = total((s) => s.hostSeconds);
+  const stealSeconds = total((s) => s.steal.seconds);
+  const capacity = total((s) => s.wallSeconds * s.onlineCpus);
+  const allCounted = parts.every((s) => s.cycles !== null);
+  const cycles = allCounted ? total((s) => s.cycles!) : null;
+  return {
+    hostSeconds,
+    byCategory: Object.fromEntries(
+      CPU_CATEGORIES.map((c) => [c, total((s) => s.byCategory[c])]),
+    ) as CategorySeconds,
+    generatorSeconds: total((s) => s.generatorSeconds),
+    steal: {
+      seconds: stealSeconds,
+      fraction: capacity > 0 ? stealSeconds / capacity : 0,
+      flagged: parts.some((s) => s.steal.flagged),
+    },
+    netRxSoftirqs: total((s) => s.netRxSoftirqs),
+    netTxSoftirqs: total((s) => s.netTxSoftirqs),
+    interrupts: total((s) => s.interrupts),
+    cycles,
+    ...mergedClock(parts, cycles, hostSeconds),
+    perfNote: allCounted ? null : (parts.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
+    warnings: [...new Set(parts.flatMap((s) => s.warnings))],
+  };
+}
+
+/**
  * A cell's CPU over its trials: seconds and counts summed, rates recomputed from the sums (never the
  * average of per-trial rates). Cycles stay null unless every trial counted them. Steal is flagged when
  * any trial was.
@@ -70,40 +103,18 @@ export function summarizeCpu(report: CpuReport): CpuSummary {
 export function mergeCpuSummaries(trials: CpuSummary[]): CpuSummary {
   const first = trials[0];
   if (!first) throw new RangeError("cannot merge the CPU of zero trials");
-  const total = (pick: (s: CpuSummary) => number) => trials.reduce((sum, s) => sum + pick(s), 0);
-  const wallSeconds = total((s) => s.wallSeconds);
-  const hostSeconds = total((s) => s.hostSeconds);
-  const byCategory = Object.fromEntries(
-    CPU_CATEGORIES.map((c) => [c, total((s) => s.byCategory[c])]),
-  ) as CategorySeconds;
+  const sums = summedCpu(trials);
+  const wallSeconds = trials.reduce((sum, s) => sum + s.wallSeconds, 0);
   const processes: Record<string, number> = {};
   for (const s of trials)
     for (const [name, seconds] of Object.entries(s.processes))
       processes[name] = (processes[name] ?? 0) + seconds;
-  const stealSeconds = total((s) => s.steal.seconds);
-  const capacity = total((s) => s.wallSeconds * s.onlineCpus);
-  const allCounted = trials.every((s) => s.cycles !== null);
-  const cycles = allCounted ? total((s) => s.cycles!) : null;
   return {
-    hostSeconds,
-    byCategory,
-    generatorSeconds: total((s) => s.generatorSeconds),
-    perWallSecond: wallSeconds > 0 ? hostSeconds / wallSeconds : 0,
-    steal: {
-      seconds: stealSeconds,
-      fraction: capacity > 0 ? stealSeconds / capacity : 0,
-      flagged: trials.some((s) => s.steal.flagged),
-    },
+    ...sums,
+    perWallSecond: wallSeconds > 0 ? sums.hostSeconds / wallSeconds : 0,
     wallSeconds,
     onlineCpus: Math.max(...trials.map((s) => s.onlineCpus)),
     processes,
-    netRxSoftirqs: total((s) => s.netRxSoftirqs),
-    netTxSoftirqs: total((s) => s.netTxSoftirqs),
-    interrupts: total((s) => s.interrupts),
-    cycles,
-    ...mergedClock(trials, cycles, hostSeconds),
-    perfNote: allCounted ? null : (trials.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
-    warnings: [...new Set(trials.flatMap((s) => s.warnings))],
     ...(trials.every((s) => s.byComponent)
       ? {
           byComponent: trials.map((s) => s.byComponent!).reduce(addByComponent),
@@ -126,12 +137,6 @@ export function addMachines(
 ): CpuSummary {
   if (others.length === 0) return first;
   const all = [first, ...others.map((o) => o.cpu)];
-  const total = (pick: (s: CpuSummary) => number) => all.reduce((sum, s) => sum + pick(s), 0);
-  const hostSeconds = total((s) => s.hostSeconds);
-  const stealSeconds = total((s) => s.steal.seconds);
-  const capacity = total((s) => s.wallSeconds * s.onlineCpus);
-  const allCounted = all.every((s) => s.cycles !== null);
-  const cycles = allCounted ? total((s) => s.cycles!) : null;
   const processes = { ...first.processes };
   const byHost = { ...first.byHost };
   for (const { name, cpu } of others) {
@@ -141,26 +146,10 @@ export function addMachines(
   }
   return {
     ...first,
-    hostSeconds,
-    byCategory: Object.fromEntries(
-      CPU_CATEGORIES.map((c) => [c, total((s) => s.byCategory[c])]),
-    ) as CategorySeconds,
-    generatorSeconds: total((s) => s.generatorSeconds),
-    perWallSecond: total((s) => s.perWallSecond),
-    steal: {
-      seconds: stealSeconds,
-      fraction: capacity > 0 ? stealSeconds / capacity : 0,
-      flagged: all.some((s) => s.steal.flagged),
-    },
-    onlineCpus: total((s) => s.onlineCpus),
+    ...summedCpu(all),
+    perWallSecond: all.reduce((sum, s) => sum + s.perWallSecond, 0),
+    onlineCpus: all.reduce((sum, s) => sum + s.onlineCpus, 0),
     processes,
-    netRxSoftirqs: total((s) => s.netRxSoftirqs),
-    netTxSoftirqs: total((s) => s.netTxSoftirqs),
-    interrupts: total((s) => s.interrupts),
-    cycles,
-    ...mergedClock(all, cycles, hostSeconds),
-    perfNote: allCounted ? null : (all.find((s) => s.cycles === null)?.perfNote ?? "cycles not counted"),
-    warnings: [...new Set(all.flatMap((s) => s.warnings))],
     byHost,
   };
 }
