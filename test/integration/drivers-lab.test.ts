@@ -7,6 +7,7 @@ import { driverFor } from "../../src/drivers/registry.js";
 import { type Lab, labDown, labUp } from "../../src/labs/netns-lab.js";
 import { resolveNetworkSetup } from "../../src/setups/network.js";
 import { runCli } from "../helpers/cli.js";
+import { trafficOf } from "../helpers/traffic.js";
 
 const LAB = "vnbt6";
 const root = process.getuid?.() === 0;
@@ -18,16 +19,7 @@ after(async () => {
   if (root) await labDown(LAB);
 });
 
-const base: Traffic = {
-  protocol: "udp",
-  pattern: "rr",
-  requestSize: 64,
-  responseSize: 64,
-  rate: "max",
-  durationS: 1,
-  warmupS: 0.2,
-  driver: "builtin",
-};
+const base = trafficOf({ protocol: "udp" });
 
 const cases: Array<[string, Partial<Traffic>]> = [
   ["ping", { protocol: "icmp", pattern: "rr", rate: 200 }],

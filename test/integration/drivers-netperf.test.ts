@@ -4,20 +4,11 @@ import type { Traffic } from "../../src/domain/traffic.js";
 import { driverFor } from "../../src/drivers/registry.js";
 import { LocalEndpoint } from "../../src/endpoints/local.js";
 import { execCommand } from "../../src/util/process.js";
+import { trafficOf } from "../helpers/traffic.js";
 
 const local = new LocalEndpoint();
 const path = { client: local, server: local, serverAddress: "127.0.0.1" };
-const traffic = (extra: Partial<Traffic>): Traffic => ({
-  protocol: "tcp",
-  pattern: "rr",
-  requestSize: 64,
-  responseSize: 64,
-  rate: "max",
-  durationS: 1,
-  warmupS: 0,
-  driver: "netperf",
-  ...extra,
-});
+const traffic = (extra: Partial<Traffic>): Traffic => trafficOf({ warmupS: 0, driver: "netperf", ...extra });
 
 const present = await execCommand(["netperf", "-V"], { allowFailure: true }).then(
   () => true,

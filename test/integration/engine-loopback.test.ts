@@ -12,6 +12,7 @@ import { builtinDriver } from "../../src/drivers/builtin/driver.js";
 import { runUdpRr } from "../../src/drivers/builtin/rr.js";
 import type { DriverSession } from "../../src/drivers/driver.js";
 import { loopbackPath } from "../helpers/paths.js";
+import { trafficOf } from "../helpers/traffic.js";
 
 let session: DriverSession;
 before(async () => {
@@ -19,19 +20,7 @@ before(async () => {
 });
 after(() => session.close());
 
-function traffic(partial: Partial<Traffic>): Traffic {
-  return {
-    protocol: "tcp",
-    pattern: "rr",
-    requestSize: 64,
-    responseSize: 64,
-    rate: "max",
-    durationS: 1,
-    warmupS: 0.2,
-    driver: "builtin",
-    ...partial,
-  };
-}
+const traffic = trafficOf;
 
 async function one(partial: Partial<Traffic>): Promise<Sample> {
   const samples = await session.runTrial(traffic(partial));

@@ -6,23 +6,14 @@ import { after, test } from "node:test";
 import Database from "better-sqlite3";
 import { type Cell, cellKey, type Trial } from "../../../src/domain/cell.js";
 import { DEFAULT_SETUP } from "../../../src/domain/setup.js";
-import type { Traffic } from "../../../src/domain/traffic.js";
 import { InputError } from "../../../src/errors.js";
 import { SCHEMA_VERSION, Store } from "../../../src/storage/store.js";
+import { trafficOf } from "../../helpers/traffic.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vnb-store-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const traffic: Traffic = {
-  protocol: "tcp",
-  pattern: "rr",
-  requestSize: 64,
-  responseSize: 64,
-  rate: "max",
-  durationS: 1,
-  warmupS: 0,
-  driver: "builtin",
-};
+const traffic = trafficOf({ warmupS: 0 });
 const cell: Cell = { key: cellKey(DEFAULT_SETUP, traffic), setup: DEFAULT_SETUP, traffic };
 
 function newRun(store: Store, id: string, createdAt = "2026-11-26T10:00:00.000Z") {
