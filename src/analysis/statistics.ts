@@ -13,7 +13,7 @@ function requireValues(values: readonly number[], what: string): void {
 
 function sortedCopy(values: readonly number[]): Float64Array {
   // A typed array sorts numerically (Array#sort would compare as strings).
-  return Float64Array.from(values).sort();
+  return new Float64Array(values).sort();
 }
 
 /** Quantile of already sorted values, type 7 (below). */
@@ -101,8 +101,31 @@ function resampledMedian(sorted: Float64Array, counts: Uint32Array, random: () =
   return low;
 }
 
-/** A discrete distribution: its values, ascending, and their cumulative probabilities. */
-type Distribution = { values: Float64Array; cumulative: Float64Array };
+/** A discrete distribution: its first `size` values, ascending, and their cumulative probabilities. */
+type Distribution = { values: Float64Array; cumulative: Float64Array; size: number };
+
+/**
+ * Room for the two distributions a bootstrap interval compares, reused from call to call: a
+ * comparison of a large matrix builds tens of thousands, and allocating them was most of its
+ * garbage collection.
+ */
+class DistributionScratch implements Distribution {
+  values = new Float64Array(0);
+  probabilities = new Float64Array(0);
+  cumulative = new Float64Array(0);
+  size = 0;
+
+  reset(capacity: number): void {
+    if (this.values.length < capacity) {
+      this.values = new Float64Array(capacity);
+      this.probabilities = new Float64Array(capacity);
+      this.cumulative = new Float64Array(capacity);
+    }
+    this.size = 0;
+  }
+}
+const baselineScratch = new DistributionScratch();
+const candidateScratch = new DistributionScratch();
 
 /** Above this many values a side, resampled medians are drawn by counting (the pmf has O(n²) points). */
 const PMF_MAX_N = 100;
@@ -139,14 +162,50 @@ function binomialCdf(n: number, p: number, k: number): number {
  * P(N_{i−1} ≤ r−1) − P(N_i ≤ r) + C(n,r)·((i−1)/n)^r·((n−i)/n)^{n−r}. Drawing from it gives the
  * same resampled medians as drawing n values and taking their median, in O(log n) a resample.
  */
-function resampledMedianDistribution(sorted: Float64Array): Distribution {
+/**
+ * The probabilities of the points below, in the order they are made (i, then j > i): they depend
+ * on n alone, so each n's are computed once.
+ */
+const medianWeightsByN = new Map<number, Float64Array>();
+
+function medianWeights(n: number): Float64Array {
+  const cached = medianWeightsByN.get(n);
+  if (cached) return cached;
+  const weights = new Float64Array(n % 2 === 1 ? n : (n * (n + 1)) / 2);
+  let k = 0;
+  if (n % 2 === 1) {
+    const r = (n + 1) / 2;
+    for (let i = 1; i <= n; i++)
+      weights[k++] = binomialCdf(n, (i - 1) / n, r - 1) - binomialCdf(n, i / n, r - 1);
+  } else {
+    const r = n / 2;
+    const choose = binomial(n, r);
+    // (k/n)^r and (k/n)^(n−r) for k = 0 … n (equal exponents: n − r = r).
+    const power = new Float64Array(n + 1);
+    for (let m = 0; m <= n; m++) power[m] = (m / n) ** r;
+    for (let i = 1; i <= n; i++) {
+      weights[k++] =
+        binomialCdf(n, (i - 1) / n, r - 1) -
+        binomialCdf(n, i / n, r) +
+        choose * power[i - 1]! * power[n - i]!;
+      const low = power[i]! - power[i - 1]!;
+      for (let j = i + 1; j <= n; j++) weights[k++] = choose * low * (power[n - j + 1]! - power[n - j]!);
+    }
+  }
+  medianWeightsByN.set(n, weights);
+  return weights;
+}
+
+function resampledMedianDistribution(sorted: Float64Array, into: DistributionScratch): Distribution {
   const n = sorted.length;
-  // At most n(n+1)/2 points, kept in parallel arrays (no per-point objects: a comparison of a
-  // thousand cells builds tens of thousands of these).
-  const values = new Float64Array(n % 2 === 1 ? n : (n * (n + 1)) / 2);
-  const probabilities = new Float64Array(values.length);
+  const weights = medianWeights(n);
+  // At most n(n+1)/2 points, kept in parallel arrays (no per-point objects).
+  into.reset(weights.length);
+  const { values, probabilities, cumulative } = into;
   let count = 0;
-  const add = (value: number, p: number) => {
+  let k = 0;
+  const add = (value: number) => {
+    const p = weights[k++]!;
     if (!(p > 0)) return;
     // Insertion in order: few points, mostly arriving near their place.
     let i = count++;
@@ -158,29 +217,10 @@ function resampledMedianDistribution(sorted: Float64Array): Distribution {
     values[i] = value;
     probabilities[i] = p;
   };
-  if (n % 2 === 1) {
-    const r = (n + 1) / 2;
-    for (let i = 1; i <= n; i++)
-      add(sorted[i - 1]!, binomialCdf(n, (i - 1) / n, r - 1) - binomialCdf(n, i / n, r - 1));
-  } else {
-    const r = n / 2;
-    const choose = binomial(n, r);
-    // (k/n)^r and (k/n)^(n−r) for k = 0 … n (equal exponents: n − r = r).
-    const power = new Float64Array(n + 1);
-    for (let k = 0; k <= n; k++) power[k] = (k / n) ** r;
-    for (let i = 1; i <= n; i++) {
-      add(
-        sorted[i - 1]!,
-        binomialCdf(n, (i - 1) / n, r - 1) -
-          binomialCdf(n, i / n, r) +
-          choose * power[i - 1]! * power[n - i]!,
-      );
-      const low = power[i]! - power[i - 1]!;
-      for (let j = i + 1; j <= n; j++)
-        add((sorted[i - 1]! + sorted[j - 1]!) / 2, choose * low * (power[n - j + 1]! - power[n - j]!));
-    }
+  for (let i = 1; i <= n; i++) {
+    add(sorted[i - 1]!);
+    if (n % 2 === 0) for (let j = i + 1; j <= n; j++) add((sorted[i - 1]! + sorted[j - 1]!) / 2);
   }
-  const cumulative = new Float64Array(count);
   let total = 0;
   for (let i = 0; i < count; i++) {
     total += probabilities[i]!;
@@ -188,14 +228,15 @@ function resampledMedianDistribution(sorted: Float64Array): Distribution {
   }
   // Rounding leaves the total a hair off 1: scale it out so the last value is always reachable.
   for (let i = 0; i < count; i++) cumulative[i]! /= total;
-  return { values: values.subarray(0, count), cumulative };
+  into.size = count;
+  return into;
 }
 
 /** How many values of `distribution` are at or below x, counting on from index `from`. */
 function cdfAt(distribution: Distribution, x: number, from: number): number {
-  const { values } = distribution;
+  const { values, size } = distribution;
   let i = from;
-  while (i < values.length && values[i]! <= x) i++;
+  while (i < size && values[i]! <= x) i++;
   return i;
 }
 
@@ -212,17 +253,18 @@ function changeQuantile(base: Distribution, cand: Distribution, kind: ChangeKind
   let pairs = 0;
   /** P(change ≤ t); sets `pairs`, how many (b, c) pairs have change ≤ t. */
   const below = (t: number): number => {
-    const { values, cumulative } = base;
+    const { values, cumulative, size } = base;
     const candValues = cand.values;
     const candCumulative = cand.cumulative;
+    const candSize = cand.size;
     const factor = 1 + t;
     let p = 0;
     let j = 0;
     let previous = 0;
     pairs = 0;
-    for (let i = 0; i < values.length; i++) {
+    for (let i = 0; i < size; i++) {
       const x = relative ? values[i]! * factor : values[i]! + t;
-      while (j < candValues.length && candValues[j]! <= x) j++;
+      while (j < candSize && candValues[j]! <= x) j++;
       const at = cumulative[i]!;
       if (j > 0) p += (at - previous) * candCumulative[j - 1]!;
       previous = at;
@@ -230,7 +272,7 @@ function changeQuantile(base: Distribution, cand: Distribution, kind: ChangeKind
     }
     return p;
   };
-  const last = (d: Distribution) => d.values[d.values.length - 1]!;
+  const last = (d: Distribution) => d.values[d.size - 1]!;
   let low = changeOf(kind, last(base), cand.values[0]!);
   let high = changeOf(kind, base.values[0]!, last(cand));
   // Cumulative sums are off by rounding: a step that reaches q within 1e-12 reaches it.
@@ -252,7 +294,7 @@ function changeQuantile(base: Distribution, cand: Distribution, kind: ChangeKind
   }
   // The step is the largest change at or below `high`.
   let step = Number.NEGATIVE_INFINITY;
-  for (let i = 0, j = 0; i < base.values.length; i++) {
+  for (let i = 0, j = 0; i < base.size; i++) {
     j = cdfAt(cand, bound(base.values[i]!, high), j);
     if (j > 0) step = Math.max(step, changeOf(kind, base.values[i]!, cand.values[j - 1]!));
   }
@@ -296,8 +338,8 @@ export function bootstrapChangeInterval(
     finite(cand) &&
     (change === "absolute" || base[0]! > 0)
   ) {
-    const b = resampledMedianDistribution(base);
-    const c = resampledMedianDistribution(cand);
+    const b = resampledMedianDistribution(base, baselineScratch);
+    const c = resampledMedianDistribution(cand, candidateScratch);
     return { low: changeQuantile(b, c, change, tail), high: changeQuantile(b, c, change, 1 - tail) };
   }
   const random = mulberry32(seed);

@@ -2,7 +2,6 @@
 
 import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { compareRuns, DEFAULT_DB, exportRun, reportRun } from "../api.js";
 import { formatComparison } from "../compare/report.js";
 import { comparisonExitCode } from "../compare/runs.js";
 import type { RunReference } from "../compare/select.js";
@@ -10,6 +9,7 @@ import { InputError } from "../errors.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../report/export.js";
 import { comparisonJunit } from "../report/junit.js";
 import { comparisonMarkdown } from "../report/markdown.js";
+import { compareRuns, DEFAULT_DB, exportRun, reportRun } from "../views.js";
 
 const dbOption = () => new Option("--db <path>", "SQLite file holding the results").default(DEFAULT_DB);
 

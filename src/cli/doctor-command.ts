@@ -1,16 +1,19 @@
 // `vnetbench doctor`: per endpoint, which drivers and monitors are usable and why not.
 
 import type { Command } from "commander";
-import { doctor } from "../doctor.js";
 import type { Endpoint } from "../endpoints/endpoint.js";
-import { loadEndpointsFile } from "../endpoints/endpoints-file.js";
-import { LocalEndpoint } from "../endpoints/local.js";
-import { openLab } from "../labs/netns-lab.js";
 import { formatTable } from "../report/table.js";
 
 async function endpointsFor(options: { lab?: string; endpoints?: string }): Promise<readonly Endpoint[]> {
-  if (options.endpoints) return (await loadEndpointsFile(options.endpoints)).endpoints;
-  if (options.lab) return Object.values((await openLab(options.lab)).endpoints);
+  if (options.endpoints) {
+    const { loadEndpointsFile } = await import("../endpoints/endpoints-file.js");
+    return (await loadEndpointsFile(options.endpoints)).endpoints;
+  }
+  if (options.lab) {
+    const { openLab } = await import("../labs/netns-lab.js");
+    return Object.values((await openLab(options.lab)).endpoints);
+  }
+  const { LocalEndpoint } = await import("../endpoints/local.js");
   return [new LocalEndpoint("local", "127.0.0.1", "host")];
 }
 
@@ -22,6 +25,7 @@ export function registerDoctorCommand(program: Command): void {
     .option("--endpoints <file>", "check the endpoints an endpoints file describes")
     .option("--json", "print as JSON")
     .action(async (options) => {
+      const { doctor } = await import("../doctor.js");
       const report = await doctor(await endpointsFor(options));
       if (options.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

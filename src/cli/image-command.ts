@@ -1,7 +1,6 @@
 // `vnetbench image build`: the guest kernel and initramfs the qemu lab boots.
 
 import type { Command } from "commander";
-import { buildImage } from "../guests/image.js";
 
 export function registerImageCommand(program: Command): void {
   const image = program.command("image").description("guest images for the qemu lab");
@@ -13,6 +12,7 @@ export function registerImageCommand(program: Command): void {
     .option("--force", "rebuild even when cached")
     .option("--json", "print the image as JSON")
     .action(async (options) => {
+      const { buildImage } = await import("../guests/image.js");
       const built = await buildImage({
         kernelPackage: options.kernelPackage,
         cacheDir: options.cache,

@@ -1,12 +1,10 @@
 // `vnetbench lab up|down|status|link`: the netns lab by hand (run brings one up by itself).
 
 import type { Command } from "commander";
-import { labDownRestoring } from "../api.js";
 import type { NetnsEndpoint } from "../endpoints/netns.js";
 import { InputError } from "../errors.js";
 import type { LinkOptions, LinkShaping } from "../labs/link-options.js";
-import { labStatus, labUp, openLab, setLinkOptions } from "../labs/netns-lab.js";
-import { type LabGuest, parseGuestKind } from "../labs/qemu-lab.js";
+import type { LabGuest } from "../labs/qemu-lab.js";
 import { DEFAULT_LAB_NAME, LAB_LINKS, LAB_NODES, type LabLinkName, type LabNode } from "../labs/topology.js";
 import { formatTable } from "../report/table.js";
 
@@ -61,6 +59,8 @@ export function registerLabCommands(program: Command): void {
     .option("--no-vhost", "qemu guests: vhost-net off (it is on where /dev/vhost-net exists)")
     .option("--json", "print the lab as JSON")
     .action(async (options) => {
+      const { labUp } = await import("../labs/netns-lab.js");
+      const { parseGuestKind } = await import("../labs/qemu-lab.js");
       const up = await labUp({
         name: options.name,
         baseSubnet: options.subnet,
@@ -97,6 +97,7 @@ export function registerLabCommands(program: Command): void {
     .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
     .option("--timeout <seconds>", "give up after this long", "60")
     .action(async (node: string, command: string[], options) => {
+      const { openLab } = await import("../labs/netns-lab.js");
       if (!(LAB_NODES as readonly string[]).includes(node))
         throw new InputError(`lab node '${node}' is not one of ${LAB_NODES.join(", ")}`);
       const lab = await openLab(options.name);
@@ -117,6 +118,7 @@ export function registerLabCommands(program: Command): void {
     .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
     .option("--json", "print what was removed (and restored) as JSON")
     .action(async (options) => {
+      const { labDownRestoring } = await import("../api.js");
       const { removed, restored } = await labDownRestoring(options.name);
       const lines = [
         ...(restored.length ? [`restored ${restored.join(", ")}`] : []),
@@ -131,6 +133,7 @@ export function registerLabCommands(program: Command): void {
     .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
     .option("--json", "print as JSON")
     .action(async (options) => {
+      const { labStatus } = await import("../labs/netns-lab.js");
       const status = await labStatus(options.name);
       const links = status.links.map((link) => [
         link.name,
@@ -162,6 +165,7 @@ export function registerLabCommands(program: Command): void {
     )
     .option("--clear", "remove the link's shaping")
     .action(async (link, options) => {
+      const { labStatus, openLab, setLinkOptions } = await import("../labs/netns-lab.js");
       await setLinkOptions(await openLab(options.name), linkName(link), linkOptionsFrom(options));
       const status = (await labStatus(options.name)).links.find((item) => item.name === link);
       process.stdout.write(

@@ -2,20 +2,10 @@
 // The vnetbench command line: parse options, call the API, print. Nothing else lives here.
 
 import { Command, CommanderError, Option } from "commander";
-import {
-  DEFAULT_DB,
-  listRuns,
-  planMatrixFile,
-  resumeBenchmark,
-  resumeConflicts,
-  runBenchmark,
-  showRun,
-} from "../api.js";
-import { serveAgent } from "../drivers/builtin/serve.js";
 import { ExitCode, InputError, InterruptedError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
-import { adaptiveExitCode } from "../run/adaptive-run.js";
 import { vnetbenchVersion } from "../run/metadata.js";
+import { DEFAULT_DB } from "../views.js";
 import { registerCompareCommands } from "./compare-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
 import { registerImageCommand } from "./image-command.js";
@@ -23,6 +13,9 @@ import { registerLabCommands } from "./lab-commands.js";
 import { registerPeakCommand } from "./peak-command.js";
 import { printPlan, registerPlanCommand } from "./plan-command.js";
 import { progressReporter } from "./progress.js";
+
+// Each command loads what it needs when it runs (a run's labs, drivers and matrix parser; the
+// agent's engine): a command that reads stored results, or the agent in a guest, starts fast.
 
 // A reader that closed the pipe (`| head`) has what it wanted: stop quietly, no stack trace.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -107,6 +100,8 @@ program
   )
   .addOption(dbOption())
   .action(async (matrix: string | undefined, options) => {
+    const { planMatrixFile, resumeBenchmark, resumeConflicts, runBenchmark } = await import("../api.js");
+    const { adaptiveExitCode } = await import("../run/adaptive-run.js");
     if (options.keepGoing && options.failFast)
       throw new InputError("--keep-going and --fail-fast contradict each other: give one");
     if (options.dryRun) {
@@ -157,6 +152,7 @@ program
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new InputError(`--port: '${options.port}' is not a port number (0-65535)`);
     }
+    const { serveAgent } = await import("../drivers/builtin/serve.js");
     await serveAgent(
       { listen: options.listen, port, tokenFile: options.tokenFile, stdio: options.stdio },
       (line) => process.stdout.write(`${line}\n`),
@@ -174,7 +170,8 @@ program
   .description("list stored runs")
   .option("--json", "print as JSON")
   .addOption(dbOption())
-  .action((options) => {
+  .action(async (options) => {
+    const { listRuns } = await import("../views.js");
     const runs = listRuns(options.db);
     if (options.json) printJson(runs);
     else process.stdout.write(`${formatRuns(runs)}\n`);
@@ -186,7 +183,8 @@ program
   .argument("<run>", "run id, unique prefix, or latest")
   .option("--json", "print as JSON")
   .addOption(dbOption())
-  .action((reference, options) => {
+  .action(async (reference, options) => {
+    const { showRun } = await import("../views.js");
     const json = options.json === true;
     const view = showRun(reference, options.db, { histograms: json, trials: json });
     if (options.json) printJson(view);

@@ -3,10 +3,10 @@
 import { type Command, Option } from "commander";
 import type { CurvePoint } from "../analysis/peak-search.js";
 import type { PeakSummary } from "../analysis/peak-summary.js";
-import { DEFAULT_DB, peakSearch } from "../api.js";
 import { DRIVERS } from "../domain/traffic.js";
 import { formatRun } from "../report/show.js";
 import { fmt, formatTable, percent } from "../report/table.js";
+import { DEFAULT_DB } from "../views.js";
 
 function verdictOf(point: CurvePoint): string {
   return point.verdict === "good" ? "good" : `${point.verdict} (${point.failed.join(", ")})`;
@@ -89,6 +89,7 @@ export function registerPeakCommand(program: Command): void {
       const stop = () => controller.abort();
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      const { peakSearch } = await import("../api.js");
       const view = await peakSearch({
         ...options,
         command: process.argv.slice(2),

@@ -2,11 +2,11 @@
 // running anything (also `run matrix.yaml --dry-run`); `plan --schema` prints the file's JSON Schema.
 
 import type { Command } from "commander";
-import { DEFAULT_DB, planMatrixFile } from "../api.js";
 import { flowsOf, ipOf } from "../domain/traffic.js";
 import { InputError } from "../errors.js";
-import { type MatrixPlan, skippedLines } from "../matrix/plan.js";
-import { matrixJsonSchema } from "../matrix/schema.js";
+import type { MatrixPlan } from "../matrix/plan.js";
+import { skippedLines } from "../plan/skipped.js";
+import { DEFAULT_DB } from "../views.js";
 
 function duration(seconds: number): string {
   const s = Math.round(seconds);
@@ -68,10 +68,12 @@ export function registerPlanCommand(program: Command): void {
     .option("--schema", "print the matrix file's JSON Schema instead")
     .action(async (file: string | undefined, options) => {
       if (options.schema) {
+        const { matrixJsonSchema } = await import("../matrix/schema.js");
         process.stdout.write(`${JSON.stringify(matrixJsonSchema(), null, 2)}\n`);
         return;
       }
       if (file === undefined) throw new InputError("plan: expected a matrix file (or --schema)");
+      const { planMatrixFile } = await import("../api.js");
       printPlan(
         await planMatrixFile(file, { lab: options.lab, trials: options.trials, db: options.db }),
         options.json === true,

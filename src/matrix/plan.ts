@@ -214,10 +214,3 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): MatrixPla
       : matrix.cpu.filter((o) => o.pin.length + o.irqAffinity.length > 0 || o.numa).map((o) => o.name),
   };
 }
-
-/** Skipped cells, one line per reason (an option skipped here skips many cells). */
-export function skippedLines(skipped: MatrixPlan["skipped"]): string[] {
-  const byReason = new Map<string, number>();
-  for (const item of skipped) byReason.set(item.reason, (byReason.get(item.reason) ?? 0) + 1);
-  return [...byReason].map(([reason, count]) => `skipped ${count} cell${count === 1 ? "" : "s"}: ${reason}`);
-}

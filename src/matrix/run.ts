@@ -13,6 +13,7 @@ import { InputError, RunError } from "../errors.js";
 import { abandonedHolder } from "../labs/lab-lock.js";
 import { openLab } from "../labs/netns-lab.js";
 import type { GuestKind } from "../labs/qemu-lab.js";
+import { skippedLines } from "../plan/skipped.js";
 import {
   type AdaptiveSettings,
   adaptiveNote,
@@ -36,7 +37,6 @@ import {
   planMatrix,
   probeCpuOptions,
   probeGuestOptions,
-  skippedLines,
 } from "./plan.js";
 
 export interface MatrixRunOptions {
