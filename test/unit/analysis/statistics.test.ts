@@ -279,6 +279,17 @@ describe("bootstrap interval of the change of medians", () => {
     }
   });
 
+  it("does not depend on the intervals computed before it (their buffers are reused)", () => {
+    const small = { base: [10, 12, 11], cand: [13, 12, 14, 12] };
+    const alone = bootstrapChangeInterval(small.base, small.cand);
+    const large = Array.from({ length: 40 }, (_, i) => 100 + ((i * 7) % 13));
+    bootstrapChangeInterval(
+      large,
+      large.map((v) => v * 0.5),
+    );
+    assert.deepEqual(bootstrapChangeInterval(small.base, small.cand), alone);
+  });
+
   it("collapses to the change when there is no spread", () => {
     assert.deepEqual(bootstrapChangeInterval([10, 10, 10], [11, 11, 11]), { low: 0.1, high: 0.1 });
   });
