@@ -12,9 +12,10 @@ import { EXPORT_FORMATS, type ExportFormat, serializeRun, storedRunCsv } from ".
 import { loadMeasuredRun, loadRunView, type RunView, withTrials } from "./report/run-view.js";
 import { vnetbenchVersion } from "./run/metadata.js";
 import { ownerAlive, type RunOwner } from "./run/owner.js";
+import { DEFAULT_DB } from "./storage/location.js";
 import { assertRoom, type RunRecord, Store } from "./storage/store.js";
 
-export const DEFAULT_DB = "vnetbench.db";
+export { DEFAULT_DB };
 
 /** Opens the store; `forRun`: one a run will write to, checked writable with room to spare first. */
 export function openStore(db: string | undefined, { forRun = false } = {}): Store {

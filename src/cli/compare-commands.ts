@@ -2,14 +2,10 @@
 
 import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { formatComparison } from "../compare/report.js";
-import { comparisonExitCode } from "../compare/runs.js";
 import type { RunReference } from "../compare/select.js";
 import { InputError } from "../errors.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../report/export.js";
-import { comparisonJunit } from "../report/junit.js";
-import { comparisonMarkdown } from "../report/markdown.js";
-import { compareRuns, DEFAULT_DB, exportRun, reportRun } from "../views.js";
+import { DEFAULT_DB } from "../storage/location.js";
 
 const dbOption = () => new Option("--db <path>", "SQLite file holding the results").default(DEFAULT_DB);
 
@@ -108,7 +104,12 @@ export function registerCompareCommands(program: Command): void {
       ),
   )
     .addOption(dbOption())
-    .action((base: string | undefined, cand: string | undefined, options) => {
+    .action(async (base: string | undefined, cand: string | undefined, options) => {
+      const { compareRuns } = await import("../views.js");
+      const { formatComparison } = await import("../compare/report.js");
+      const { comparisonExitCode } = await import("../compare/runs.js");
+      const { comparisonJunit } = await import("../report/junit.js");
+      const { comparisonMarkdown } = await import("../report/markdown.js");
       if (options.json && options.markdown) throw new InputError("choose one of --json and --markdown");
       const [baseline, candidate] = comparedRuns(base, cand, options.label);
       const comparison = compareRuns(baseline, candidate, { db: options.db, ...comparisonOptions(options) });
@@ -132,6 +133,7 @@ export function registerCompareCommands(program: Command): void {
   )
     .addOption(dbOption())
     .action(async (reference: string, options) => {
+      const { reportRun } = await import("../views.js");
       const html = await reportRun(reference, {
         db: options.db,
         vs: options.vs,
@@ -148,7 +150,8 @@ export function registerCompareCommands(program: Command): void {
     .addOption(new Option("--format <format>", "csv or json").choices(EXPORT_FORMATS).makeOptionMandatory())
     .option("-o, --output <file>", "file to write (default: standard output)")
     .addOption(dbOption())
-    .action((reference: string, options) => {
+    .action(async (reference: string, options) => {
+      const { exportRun } = await import("../views.js");
       const text = exportRun(reference, options.format as ExportFormat, options.db);
       if (options.output) writeOutput(options.output, text);
       else process.stdout.write(text);

@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode, InputError, InterruptedError, RunError } from "../errors.js";
 import { formatRun, formatRuns } from "../report/show.js";
 import { vnetbenchVersion } from "../run/metadata.js";
-import { DEFAULT_DB } from "../views.js";
+import { DEFAULT_DB } from "../storage/location.js";
 import { registerCompareCommands } from "./compare-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
 import { registerImageCommand } from "./image-command.js";

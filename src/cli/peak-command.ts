@@ -6,7 +6,7 @@ import type { PeakSummary } from "../analysis/peak-summary.js";
 import { DRIVERS } from "../domain/traffic.js";
 import { formatRun } from "../report/show.js";
 import { fmt, formatTable, percent } from "../report/table.js";
-import { DEFAULT_DB } from "../views.js";
+import { DEFAULT_DB } from "../storage/location.js";
 
 function verdictOf(point: CurvePoint): string {
   return point.verdict === "good" ? "good" : `${point.verdict} (${point.failed.join(", ")})`;

@@ -6,7 +6,7 @@ import { flowsOf, ipOf } from "../domain/traffic.js";
 import { InputError } from "../errors.js";
 import type { MatrixPlan } from "../matrix/plan.js";
 import { skippedLines } from "../plan/skipped.js";
-import { DEFAULT_DB } from "../views.js";
+import { DEFAULT_DB } from "../storage/location.js";
 
 function duration(seconds: number): string {
   const s = Math.round(seconds);
