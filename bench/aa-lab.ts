@@ -14,7 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBenchmark, showRun } from "../src/api.js";
+import { runBenchmark } from "../src/api.js";
 import { describeDrift, driftBefore } from "../src/compare/drift.js";
 import { compareRunViews } from "../src/compare/runs.js";
 import { labDown, labUp, setLinkOptions } from "../src/labs/netns-lab.js";
@@ -22,6 +22,7 @@ import type { RunView } from "../src/report/run-view.js";
 import { formatTable } from "../src/report/table.js";
 import type { AdaptiveOutcome } from "../src/run/adaptive-run.js";
 import { Store } from "../src/storage/store.js";
+import { showRun } from "../src/views.js";
 
 const pairs = Number(process.argv[2] ?? 10);
 const duration = process.argv[3] ?? "1";

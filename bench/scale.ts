@@ -12,12 +12,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { compareRuns, planMatrixFile } from "../src/api.js";
+import { planMatrixFile } from "../src/api.js";
 import { compareMeasuredRuns } from "../src/compare/runs.js";
 import { loadMeasuredRun } from "../src/report/run-view.js";
 import { formatTable } from "../src/report/table.js";
 import { adaptiveRounds } from "../src/run/adaptive-run.js";
 import { Store } from "../src/storage/store.js";
+import { compareRuns } from "../src/views.js";
 import { chromiumMissing, inspectPage } from "../test/helpers/chromium.js";
 import { addTrials, buildScaleStore } from "./scale-store.js";
 

@@ -59,18 +59,6 @@ import { parseLoadLimit } from "./run/trial-checks.js";
 import type { Store } from "./storage/store.js";
 import { DEFAULT_DB, openExistingStore, openStore } from "./views.js";
 
-// Reading stored runs lives apart (views.ts) so the commands that only read load little.
-export {
-  type CompareRunsOptions,
-  compareRuns,
-  DEFAULT_DB,
-  exportRun,
-  listRuns,
-  type ReportOptions,
-  reportRun,
-  showRun,
-} from "./views.js";
-
 export interface RunOptions extends TrafficFlags {
   db?: string;
   /** A matrix file (YAML) to run instead of flags. */

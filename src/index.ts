@@ -17,24 +17,16 @@ export {
 export type { ServiceDemand } from "./analysis/service-demand.js";
 export { type CellSummary, summarizeSamples } from "./analysis/summary.js";
 export {
-  type CompareRunsOptions,
-  compareRuns,
-  DEFAULT_DB,
-  exportRun,
-  listRuns,
   type MatrixPlanOptions,
   type PeakOptions,
   type PlannedRun,
   peakSearch,
   planMatrixFile,
   planRun,
-  type ReportOptions,
   type ResumeOptions,
   type RunOptions,
-  reportRun,
   resumeBenchmark,
   runBenchmark,
-  showRun,
 } from "./api.js";
 export type { RunComparison } from "./compare/runs.js";
 export { doctor, type EndpointDoctor } from "./doctor.js";
@@ -60,3 +52,13 @@ export { runPeakTrial } from "./run/peak.js";
 export type { RunEvent } from "./run/runner.js";
 export { NETWORK_SETUPS, resolveNetworkSetup } from "./setups/network.js";
 export { type RunRecord, Store } from "./storage/store.js";
+export {
+  type CompareRunsOptions,
+  compareRuns,
+  DEFAULT_DB,
+  exportRun,
+  listRuns,
+  type ReportOptions,
+  reportRun,
+  showRun,
+} from "./views.js";

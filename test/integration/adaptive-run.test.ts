@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { listRuns } from "../../src/api.js";
 import type { RunView } from "../../src/report/run-view.js";
+import { listRuns } from "../../src/views.js";
 import { runCli } from "../helpers/cli.js";
 import { storeRunView } from "../helpers/store-run.js";
 

@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { compareRuns, runBenchmark } from "../../src/api.js";
+import { runBenchmark } from "../../src/api.js";
 import { type Lab, labDown, labUp, setLinkOptions } from "../../src/labs/netns-lab.js";
 import type { RunView } from "../../src/report/run-view.js";
+import { compareRuns } from "../../src/views.js";
 import { runCli } from "../helpers/cli.js";
 import { storeRunView } from "../helpers/store-run.js";
 

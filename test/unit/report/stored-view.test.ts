@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { addTrials, buildScaleStore } from "../../../bench/scale-store.js";
-import { compareRuns } from "../../../src/api.js";
 import { compareMeasuredRuns, compareRunViews, type RunComparison } from "../../../src/compare/runs.js";
 import type { Trial } from "../../../src/domain/cell.js";
 import { loadMatrix, planMatrix } from "../../../src/matrix/plan.js";
 import { loadMeasuredRun, loadRunView, runView, summaryVersion } from "../../../src/report/run-view.js";
 import { adaptiveRounds } from "../../../src/run/adaptive-run.js";
 import { Store } from "../../../src/storage/store.js";
+import { compareRuns } from "../../../src/views.js";
 import { cellOf, cpuSummary, HOST, sampleOf } from "./run-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vnb-stored-view-"));
