@@ -57,13 +57,19 @@ type Row = { key: string; started: string };
 
 /**
  * Opens the store as a reader would after the kill; throws when it does not open. A kill before
- * the run created its store (node still starting) leaves none, and nothing to lose.
+ * the run created its store (node still starting) leaves none, and one while it created its
+ * tables leaves none of them (that transaction rolled back): nothing stored, nothing to lose.
  */
 function completed(db: string): Row[] {
   if (!existsSync(db)) return [];
   const reader = new Database(db, { readonly: true, fileMustExist: true });
   try {
     assert.equal(reader.pragma("quick_check", { simple: true }), "ok");
+    const hasTrials = reader
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trials'")
+      .pluck()
+      .get();
+    if (hasTrials === undefined) return [];
     return reader
       .prepare(
         "SELECT cell_key || '#' || trial AS key, started_at AS started FROM trials WHERE status = 'completed'",
