@@ -106,8 +106,7 @@ type Distribution = { values: Float64Array; cumulative: Float64Array; size: numb
 
 /**
  * Room for the two distributions a bootstrap interval compares, reused from call to call: a
- * comparison of a large matrix builds tens of thousands, and allocating them was most of its
- * garbage collection.
+ * comparison of a large matrix builds tens of thousands of them.
  */
 class DistributionScratch implements Distribution {
   values = new Float64Array(0);
@@ -153,18 +152,8 @@ function binomialCdf(n: number, p: number, k: number): number {
 }
 
 /**
- * The exact distribution of the median of a resample with replacement of `sorted` (n values): its
- * possible values, ascending, and their cumulative probabilities. With N_i ~ Bin(n, i/n) the draws
- * at or below the i-th order statistic, the r-th smallest draw is x_i with probability
- * P(N_i ≥ r) − P(N_{i−1} ≥ r). For even n (r = n/2, the median the mean of draws r and r+1):
- * P(x_i, x_j), i < j, = C(n,r)·((i/n)^r − ((i−1)/n)^r)·(((n−j+1)/n)^{n−r} − ((n−j)/n)^{n−r}) (r draws
- * at or below x_i, one of them x_i; none strictly between; the next x_j); P(x_i, x_i) =
- * P(N_{i−1} ≤ r−1) − P(N_i ≤ r) + C(n,r)·((i−1)/n)^r·((n−i)/n)^{n−r}. Drawing from it gives the
- * same resampled medians as drawing n values and taking their median, in O(log n) a resample.
- */
-/**
- * The probabilities of the points below, in the order they are made (i, then j > i): they depend
- * on n alone, so each n's are computed once.
+ * The probabilities of resampledMedianDistribution's points, in the order it makes them (i, then
+ * j > i): they depend on n alone, so each n's are computed once.
  */
 const medianWeightsByN = new Map<number, Float64Array>();
 
@@ -196,6 +185,16 @@ function medianWeights(n: number): Float64Array {
   return weights;
 }
 
+/**
+ * The exact distribution of the median of a resample with replacement of `sorted` (n values): its
+ * possible values, ascending, and their cumulative probabilities. With N_i ~ Bin(n, i/n) the draws
+ * at or below the i-th order statistic, the r-th smallest draw is x_i with probability
+ * P(N_i ≥ r) − P(N_{i−1} ≥ r). For even n (r = n/2, the median the mean of draws r and r+1):
+ * P(x_i, x_j), i < j, = C(n,r)·((i/n)^r − ((i−1)/n)^r)·(((n−j+1)/n)^{n−r} − ((n−j)/n)^{n−r}) (r draws
+ * at or below x_i, one of them x_i; none strictly between; the next x_j); P(x_i, x_i) =
+ * P(N_{i−1} ≤ r−1) − P(N_i ≤ r) + C(n,r)·((i−1)/n)^r·((n−i)/n)^{n−r}. Drawing from it gives the
+ * same resampled medians as drawing n values and taking their median, in O(log n) a resample.
+ */
 function resampledMedianDistribution(sorted: Float64Array, into: DistributionScratch): Distribution {
   const n = sorted.length;
   const weights = medianWeights(n);
