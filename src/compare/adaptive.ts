@@ -301,5 +301,3 @@ export class StoredTrials {
     };
   }
 }
-
-/** The highest n such that trials 1..n have run (whatever their status). */

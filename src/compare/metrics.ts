@@ -252,15 +252,16 @@ export interface CellMeasurements {
 export function measureCell(trials: readonly Trial[]): CellMeasurements {
   const trusted = trials.filter(isTrusted);
   const completed = trials.filter((trial) => trial.status === "completed");
-  const values = cellValues(trusted);
+  // One pass: each value with the number of the trial it came from.
+  const values: CellValues = {};
   const valueTrials: CellMeasurements["valueTrials"] = {};
-  for (const metric of Object.keys(values) as MetricName[])
-    valueTrials[metric] = trusted
-      .filter((trial) => {
-        const value = METRICS[metric].read(trial);
-        return value !== null && Number.isFinite(value);
-      })
-      .map((trial) => trial.trial);
+  for (const metric of METRIC_NAMES)
+    for (const trial of trusted) {
+      const value = METRICS[metric].read(trial);
+      if (value === null || !Number.isFinite(value)) continue;
+      (values[metric] ??= []).push(value);
+      (valueTrials[metric] ??= []).push(trial.trial);
+    }
   return {
     values,
     valueTrials,
