@@ -255,13 +255,19 @@ export function measureCell(trials: readonly Trial[]): CellMeasurements {
   // One pass: each value with the number of the trial it came from.
   const values: CellValues = {};
   const valueTrials: CellMeasurements["valueTrials"] = {};
-  for (const metric of METRIC_NAMES)
+  for (const metric of METRIC_NAMES) {
+    const list: number[] = [];
+    const numbers: number[] = [];
     for (const trial of trusted) {
       const value = METRICS[metric].read(trial);
       if (value === null || !Number.isFinite(value)) continue;
-      (values[metric] ??= []).push(value);
-      (valueTrials[metric] ??= []).push(trial.trial);
+      list.push(value);
+      numbers.push(trial.trial);
     }
+    if (list.length === 0) continue;
+    values[metric] = list;
+    valueTrials[metric] = numbers;
+  }
   return {
     values,
     valueTrials,
