@@ -2,7 +2,8 @@
 // request/response (tcp and udp) against `sockperf ping-pong --full-rtt` with client and server
 // unpinned, on different CPUs and on one CPU; open-loop (paced) latency, achieved rate, sender
 // lateness and receive lag against `sockperf under-load --mps --full-rtt`, unpinned; stream
-// throughput against iperf3.
+// throughput against iperf3. The built-in engine runs on its native data path where it is built;
+// VNETBENCH_DATA_PATH=node measures Node's.
 //
 //   node --import tsx bench/engine.ts [seconds per trial, default 4] [rr,paced,stream]
 
@@ -110,11 +111,13 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 async function requestResponse(): Promise<void> {
   const rows: string[][] = [];
+  let dataPath = "";
   for (const protocol of ["udp", "tcp"] as const) {
     for (const placement of PLACEMENTS) {
       const where = path(placement);
       const rr = traffic({ protocol });
       const ours = await measure("builtin", where, rr);
+      dataPath = ours.dataPath ?? "node";
       const reference = await measure("sockperf", where, rr);
       rows.push([
         `${protocol} ${placement.name}`,
@@ -130,7 +133,7 @@ async function requestResponse(): Promise<void> {
     }
   }
   console.log(
-    `\nrr 64/64 on loopback, ${seconds} s per trial (µs, transactions/s; ratio = builtin / sockperf)`,
+    `\nrr 64/64 on loopback, ${seconds} s per trial (µs, transactions/s; ratio = builtin / sockperf; built-in data path: ${dataPath})`,
   );
   console.log(
     formatTable(
@@ -161,6 +164,7 @@ function machineJitter(): string {
 
 async function paced(): Promise<void> {
   const rows: string[][] = [];
+  const dataPaths = new Set<string>();
   const where = path(PLACEMENTS[0]!);
   const before = machineJitter();
   for (const protocol of ["udp", "tcp"] as const) {
@@ -181,6 +185,8 @@ async function paced(): Promise<void> {
       const refP50 = mid(reference, (s) => s.latencyUs?.p50);
       const refP99 = mid(reference, (s) => s.latencyUs?.p99);
       const sent = mid(ours, (s) => s.messagesSent / s.durationS);
+      const refSent = mid(reference, (s) => s.messagesSent / s.durationS);
+      dataPaths.add(ours[0]?.dataPath ?? "node");
       rows.push([
         `${protocol} ${rate}`,
         f(refP50),
@@ -192,6 +198,7 @@ async function paced(): Promise<void> {
         f(pathP99),
         ratio(pathP99, refP99),
         `${(((sent ?? 0) / rate - 1) * 100).toFixed(2)} %`,
+        `${(((refSent ?? 0) / rate - 1) * 100).toFixed(2)} %`,
         f(mid(ours, (s) => s.lateness?.p99Us)),
         f(mid(ours, (s) => s.receiveLag?.p99Us)),
         `${ours.filter((s) => s.generatorLimited).length}/3`,
@@ -204,6 +211,7 @@ async function paced(): Promise<void> {
     `\npaced 64/64 on loopback, unpinned, ${seconds} s per trial, median of 3 interleaved pairs (µs; our latency from the intended send time, sockperf's from its actual send; path = ours with the tool's own delays taken out)`,
   );
   console.log(`machine: before, ${before}; after, ${machineJitter()}`);
+  console.log(`built-in data path: ${[...dataPaths].join(", ")}`);
   console.log(
     formatTable(
       [
@@ -217,6 +225,7 @@ async function paced(): Promise<void> {
         "path p99",
         "path ratio",
         "sent vs offered",
+        "sockperf sent",
         "late p99",
         "rx lag p99",
         "gen-limited",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real: traffic tools, sshd, chromium
-# (the HTML report test), and what the labs and monitors use. Idempotent; run as root.
+# Installs the Debian packages the test suite drives for real: a C compiler (the engine's native
+# data path), traffic tools, sshd, chromium (the HTML report test), and what the labs and monitors
+# use. Idempotent; run as root.
 set -euo pipefail
-packages=(iproute2 iputils-ping sockperf iperf3 openssh-server openssh-client ethtool numactl procps linux-perf chromium
+packages=(gcc libc6-dev iproute2 iputils-ping sockperf iperf3 openssh-server openssh-client ethtool numactl procps linux-perf chromium
   qemu-system-x86 busybox-static cpio libvirt-daemon libvirt-clients)
 missing=()
 for package in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 // `vnetbench doctor`: what each endpoint can do — which drivers and monitors are usable there, and
 // why not when they are not — checked on the endpoint itself, before any run depends on it.
 
+import { posix } from "node:path";
 import { DRIVERS, type DriverName } from "./domain/traffic.js";
 import { driverFor } from "./drivers/registry.js";
 import type { Endpoint } from "./endpoints/endpoint.js";
@@ -77,9 +78,22 @@ async function commandCapability(
   });
 }
 
+/** The built-in engine's native data path beside the endpoint's vnetbench (dist/native, from dist/src/cli). */
+function nativeDataPathCapability(endpoint: Endpoint): Promise<Capability> {
+  const main = endpoint.vnetbenchCommand().at(-1) ?? "";
+  const binary = posix.join(posix.dirname(main), "..", "..", "native", "vnb-wire");
+  return check("engine:native-data-path", async () => {
+    const result = await endpoint.exec([binary, "version"], { allowFailure: true, timeoutMs: 10_000 });
+    if (result.code !== 0)
+      throw new Error("not built (no C compiler at install): rr and paced run in Node, with a longer tail");
+    return `${result.stdout.trim()}: rr and paced time their messages in C`;
+  });
+}
+
 export async function doctorEndpoint(endpoint: Endpoint): Promise<EndpointDoctor> {
   const capabilities = await Promise.all([
     ...DRIVERS.map((name) => driverCapability(endpoint, name)),
+    nativeDataPathCapability(endpoint),
     fileCapability(endpoint, "monitor:proc-stat", "/proc/stat", "host CPU from /proc/stat"),
     fileCapability(endpoint, "monitor:schedstat", "/proc/self/schedstat", "per-thread CPU in ns"),
     fileCapability(endpoint, "monitor:interrupts", "/proc/interrupts", "interrupts and softirqs"),

@@ -98,6 +98,8 @@ export interface Sample {
   pathLatency?: Lateness | null;
   /** The generator could not keep its schedule or saturated its CPU: latency would be the tool's, not the path's. */
   generatorLimited: boolean;
+  /** The built-in engine's rr and paced: whether its native data path (C) or Node's carried the messages. */
+  dataPath?: "native" | "node";
   warnings: string[];
   /** Figures a tool reports about itself (iperf3's CPU, netperf's service demand), kept apart from ours. */
   tool?: Record<string, unknown>;

@@ -53,7 +53,8 @@ export async function startCpuMonitor(
   const userHz = options.userHz ?? 100;
   const selectors = options.processes ?? [];
   const groups = [...selectors];
-  if (options.generatorPids?.length) groups.push({ name: GENERATOR, pids: options.generatorPids });
+  if (options.generatorPids?.length)
+    groups.push({ name: GENERATOR, pids: options.generatorPids, withChildren: true });
   if (new Set(groups.map((g) => g.name)).size !== groups.length) {
     throw new Error(
       `process selections need distinct names ("${GENERATOR}" is reserved): got ${groups.map((g) => g.name).join(", ")}`,

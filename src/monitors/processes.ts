@@ -9,6 +9,8 @@ export interface ProcessSelector {
   /** Extended regular expression (pgrep's), matched against the command line and the process name. */
   pattern?: string;
   pids?: number[];
+  /** Also the children of `pids` (the native data path's processes, which the agents start from their main thread). */
+  withChildren?: boolean;
 }
 
 /** Parses pgrep output: one PID a line. */
@@ -45,6 +47,13 @@ export async function resolvePids(endpoint: Endpoint, selector: ProcessSelector)
       }
       for (const pid of parsePidList(result.stdout)) pids.add(pid);
     }
+  }
+  if (selector.withChildren) {
+    // Node starts children from its main thread, whose task lists them: a read, not a pgrep.
+    const lists = await Promise.all(
+      (selector.pids ?? []).map((pid) => endpoint.readFile(`/proc/${pid}/task/${pid}/children`).catch(() => "")),
+    );
+    for (const list of lists) for (const pid of list.split(" ").filter(Boolean)) pids.add(Number(pid));
   }
   return [...pids].sort((a, b) => a - b);
 }

@@ -3,7 +3,7 @@
 // averaged away.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -75,15 +75,36 @@ test("4 built-in stream flows and 4 iperf3 streams (-P 4): per-flow and total fi
   checkFlows(cell("iperf3", 4).trials[0]!.samples[0]!, 4);
 });
 
+/** A process's children now, from /proc (what `pgrep -P` reads). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
+}
+
 test("a stall in the middle of a trial shows as a dip in its series, in traffic and generator CPU", async () => {
   const path = resolveNetworkSetup("loopback");
   const session = await builtinDriver.prepare(path);
   const traffic = trafficOf({ durationS: 3, warmupS: 0.3 });
   const [server] = session.generatorProcesses!().map((p) => p.pid);
   assert.ok(server, "the server agent's pid");
-  // 1.2 s into the window the server agent is stopped for 0.7 s: nothing is answered meanwhile.
-  const stop = setTimeout(() => process.kill(server, "SIGSTOP"), 1500);
-  const resume = setTimeout(() => process.kill(server, "SIGCONT"), 2200);
+  // 1.2 s into the window the server agent is stopped for 0.7 s, with its children (the native
+  // data path answers in one): nothing is answered meanwhile.
+  let stopped: number[] = [server];
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of stopped) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // gone already
+      }
+    }
+  };
+  const stop = setTimeout(() => {
+    stopped = [server, ...childrenOf(server)];
+    signal("SIGSTOP");
+  }, 1500);
+  const resume = setTimeout(() => signal("SIGCONT"), 2200);
   try {
     const measured = await measureWithCpu(
       traffic,
@@ -128,7 +149,7 @@ test("a stall in the middle of a trial shows as a dip in its series, in traffic 
   } finally {
     clearTimeout(stop);
     clearTimeout(resume);
-    process.kill(server, "SIGCONT");
+    signal("SIGCONT");
     await session.close();
   }
 });

@@ -32,6 +32,7 @@ import {
 } from "./protocol.js";
 import { cpuShareBetween, readNetCounters, SATURATED_CPU_SHARE, socketDropsBetween } from "./socket-drops.js";
 import { directWriter } from "./trial.js";
+import { releaseLingering, startWireServer, wireBinary } from "./wire.js";
 
 export interface AgentOptions {
   host: string;
@@ -279,6 +280,24 @@ function openUdp(host: string, request: OpenRequest): Promise<DataSession> {
   });
 }
 
+/**
+ * A request/response or open-loop session answered by the native data path: a blocking thread of
+ * its own per socket, nothing of this event loop between a request and its answer. Only stream
+ * sessions are marked, so its counters stay empty.
+ */
+async function openWire(binary: string, host: string, request: OpenRequest): Promise<DataSession> {
+  // tcp rr answers are all alike (as tcpConstantResponder's); the others echo the request's header.
+  const header = request.pattern === "rr" && request.protocol === "tcp" ? 0 : headerBytes(request);
+  const { requestSize, responseSize } = request;
+  const server = await startWireServer(binary, request.protocol, host, { requestSize, responseSize, header });
+  return {
+    port: server.port,
+    counters: { bytes: 0, messages: 0, sequence: null, source: null },
+    messageSize: requestSize,
+    close: () => server.close(),
+  };
+}
+
 /** Serves control connections until close() is called. */
 export class Agent {
   private readonly server: net.Server;
@@ -304,6 +323,8 @@ export class Agent {
   close(): void {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
+    // The native data path's finished processes end now, not when their linger would.
+    releaseLingering();
     for (const peer of this.peers.values())
       peer.then(
         (connection) => connection.close(),
@@ -438,8 +459,10 @@ export class Agent {
       case "open": {
         if (this.sessions.size >= MAX_SESSIONS)
           return { id: request.id, ok: false, error: `${MAX_SESSIONS} data sessions are open already` };
-        const session =
-          request.protocol === "udp"
+        const binary = request.pattern === "rr" || request.pattern === "paced" ? wireBinary() : null;
+        const session = binary
+          ? await openWire(binary, this.options.host, request)
+          : request.protocol === "udp"
             ? await openUdp(this.options.host, request)
             : await openTcp(this.options.host, request);
         const id = this.nextSession++;

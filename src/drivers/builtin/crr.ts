@@ -37,7 +37,7 @@ export async function runTcpCrr(ctx: PatternContext): Promise<Sample> {
           const doneNs = nowNs();
           // Close passively once the agent's FIN arrives; the next connection starts at once.
           socket.once("end", () => socket.destroy());
-          ctx.series?.latency(doneNs - startedNs, requestSize + responseSize);
+          ctx.series?.latencyAt(doneNs, doneNs - startedNs, requestSize + responseSize);
           if (startedNs >= clock.measureFromNs) {
             if (measured === 0) firstMeasuredNs = startedNs;
             recordNs(histogram, doneNs - startedNs);

@@ -84,6 +84,7 @@ export function mergeFlows(samples: readonly Sample[]): Sample {
     ...(receiveLags.some((lag) => lag !== undefined) ? { receiveLag: worst(receiveLags) } : {}),
     ...(pathLatencies.some((path) => path !== undefined) ? { pathLatency: worst(pathLatencies) } : {}),
     generatorLimited: samples.some((s) => s.generatorLimited),
+    ...(first.dataPath ? { dataPath: first.dataPath } : {}),
     warnings: [
       ...new Set(
         samples.flatMap((s, i) => s.warnings.map((w) => (samples.length > 1 ? `flow ${i + 1}: ${w}` : w))),

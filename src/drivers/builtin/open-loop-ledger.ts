@@ -30,8 +30,8 @@ export class OpenLoopLedger {
     private readonly startNs: number,
     private readonly firstMeasured: number,
     private readonly total: number,
-    /** Each measured answer's latency, for the trial's time series. */
-    private readonly onLatency?: (latencyNs: number) => void,
+    /** Each measured answer's latency and when it was read, for the trial's time series. */
+    private readonly onLatency?: (latencyNs: number, readNs: number) => void,
   ) {}
 
   /** This thread starts work (a read, a burst of sends) at `nowNs`; call it before `record` for what a read brought. */
@@ -60,12 +60,14 @@ export class OpenLoopLedger {
   }
 
   /**
-   * One answer, read at `readNs`. It may have waited since it could first have arrived (its send
-   * plus the fastest flight seen), but not from before the thread last could read: its last turn
-   * when spinning; when sleeping, the start of the busy stretch this read ends (after an idle
-   * moment the thread was waiting in the kernel and read it at once: no lag of ours).
+   * One answer, read at `readNs`. `measuredLagNs`, when given, is how long it waited after the
+   * kernel took it in (its receive timestamp). Otherwise that is estimated: it may have waited
+   * since it could first have arrived (its send plus the fastest flight seen), but not from before
+   * the thread last could read: its last turn when spinning; when sleeping, the start of the busy
+   * stretch this read ends (after an idle moment the thread was waiting in the kernel and read it
+   * at once: no lag of ours).
    */
-  record(seq: number, intendedUs: number, latenessNs: number, readNs: number): void {
+  record(seq: number, intendedUs: number, latenessNs: number, readNs: number, measuredLagNs?: number): void {
     if (seq > this.newest) this.newest = seq;
     if (seq < this.firstMeasured || seq >= this.total) return;
     if (!this.sequence.record(seq - this.firstMeasured)) return;
@@ -74,14 +76,14 @@ export class OpenLoopLedger {
     const flightNs = readNs - sentNs;
     const fastestNs = Number.isFinite(this.minFlightNs) ? this.minFlightNs : flightNs;
     const readySinceNs = this.polledNs ?? (this.backToBack ? this.busyFromNs : readNs);
-    const lagNs = Math.min(
-      flightNs - fastestNs,
-      Math.max(0, readNs - Math.max(sentNs + fastestNs, readySinceNs)),
-    );
+    const lagNs =
+      measuredLagNs === undefined
+        ? Math.min(flightNs - fastestNs, Math.max(0, readNs - Math.max(sentNs + fastestNs, readySinceNs)))
+        : Math.min(flightNs, measuredLagNs);
     if (lagNs <= 0 && flightNs < this.minFlightNs) this.minFlightNs = flightNs;
     const latencyNs = readNs - intendedNs;
     recordNs(this.latency, latencyNs);
-    this.onLatency?.(latencyNs);
+    this.onLatency?.(latencyNs, readNs);
     recordNs(this.receiveLag, Math.max(0, lagNs));
     recordNs(this.path, flightNs - Math.max(0, lagNs));
     if (latencyNs > this.worstNs) this.worstNs = latencyNs;

@@ -7,6 +7,7 @@
 
 import type dgram from "node:dgram";
 import type net from "node:net";
+import { type LatencyHistogram, newLatencyHistogram, recordNs } from "../../analysis/latency.js";
 import type { Sample } from "../../domain/sample.js";
 import { OpenLoopLedger } from "./open-loop-ledger.js";
 import { type SenderResult, startPacedSender } from "./paced-sender.js";
@@ -15,12 +16,17 @@ import {
   abortable,
   connectTcp,
   connectUdp,
+  type DataPath,
   descriptorOf,
+  nanoseconds,
   nowNs,
   type PatternContext,
   sampleFrom,
   startClock,
+  type TrialClock,
 } from "./trial.js";
+import { untilEnded, WireClient, wireBinary } from "./wire.js";
+import { RecordKind } from "./wire-records.js";
 
 /** After the last send, answers are awaited this long at least (and 4 × the worst seen), unless all have come. */
 const DRAIN_FLOOR_NS = 100e6;
@@ -66,6 +72,8 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
   if (requestSize < HEADER_BYTES || responseSize < HEADER_BYTES) {
     throw new Error(`paced messages carry a ${HEADER_BYTES}-byte header: sizes must be ≥ ${HEADER_BYTES}`);
   }
+  const binary = wireBinary();
+  if (binary) return runWirePaced(ctx, binary, protocol, rate);
   const { session, port } = await ctx.agent.open({
     protocol,
     pattern: "paced",
@@ -104,8 +112,8 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
   const firstMeasured = Math.ceil((clock.measureFromNs - clock.startNs) / intervalNs);
   const total = Math.ceil((clock.endNs - clock.startNs) / intervalNs);
   const bytesPerAnswer = requestSize + responseSize;
-  const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total, (ns) =>
-    ctx.series?.latency(ns, bytesPerAnswer),
+  const ledgerOfTrial = new OpenLoopLedger(clock.startNs, firstMeasured, total, (ns, readNs) =>
+    ctx.series?.latencyAt(readNs, ns, bytesPerAnswer),
   );
   ledger = ledgerOfTrial;
   const sender = startPacedSender(
@@ -152,6 +160,23 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     } else (socket as dgram.Socket).close();
     await ctx.agent.closeSession(session).catch(() => {});
   }
+  return pacedSample(ctx, clock, intervalNs, sent, ledgerOfTrial, "node");
+}
+
+/** What the sender reported at its end (the Node sender's result, or the native one's summary). */
+type SenderTotals = Pick<SenderResult, "sentMeasured" | "lastSentNs" | "socketFull"> & {
+  lateness?: LatencyHistogram | null;
+};
+
+function pacedSample(
+  ctx: PatternContext,
+  clock: TrialClock,
+  intervalNs: number,
+  sent: SenderTotals,
+  ledgerOfTrial: OpenLoopLedger,
+  dataPath: DataPath,
+): Sample {
+  const { requestSize, responseSize, rate } = ctx.traffic;
   // A sender that fell behind took longer than the window to send it: its rate is what it achieved.
   const sendSpanNs = sent.lastSentNs - clock.measureFromNs + intervalNs;
   const durationS = Math.max(clock.endNs - clock.measureFromNs, sendSpanNs) / 1e9;
@@ -173,7 +198,72 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     lateness: sent.lateness ?? undefined,
     receiveLag: ledgerOfTrial.receiveLag,
     pathLatency: ledgerOfTrial.path,
-    offeredRate: rate,
+    offeredRate: rate as number,
     warnings,
+    dataPath,
   });
+}
+
+/**
+ * One flow in the native data path (native/wire.c): one thread sends on schedule and reads each
+ * answer with its kernel arrival time; its records come here after the flow, and the same ledger
+ * makes the figures.
+ */
+async function runWirePaced(
+  ctx: PatternContext,
+  binary: string,
+  protocol: "tcp" | "udp",
+  rate: number,
+): Promise<Sample> {
+  const { requestSize, responseSize, warmupS, durationS } = ctx.traffic;
+  const { session, port } = await ctx.agent.open({
+    protocol,
+    pattern: "paced",
+    requestSize,
+    responseSize,
+    rate: 0,
+  });
+  const intervalNs = Math.max(1, Math.round(1e9 / rate));
+  const bytesPerAnswer = requestSize + responseSize;
+  const lateness = newLatencyHistogram();
+  let started: { clock: TrialClock; ledger: OpenLoopLedger } | null = null;
+  let totals: SenderTotals | null = null;
+  const args = ["paced", protocol, ctx.host, String(port), String(requestSize), String(responseSize)];
+  const client = new WireClient(
+    binary,
+    [...args, nanoseconds(warmupS), nanoseconds(durationS), String(intervalNs)],
+    (record) => {
+      switch (record.kind) {
+        case RecordKind.start: {
+          const clock = startClock(ctx, record.a);
+          const onLatency = (ns: number, readNs: number) => ctx.series?.latencyAt(readNs, ns, bytesPerAnswer);
+          started = { clock, ledger: new OpenLoopLedger(record.a, record.b, record.seq, onLatency) };
+          break;
+        }
+        case RecordKind.answer: {
+          const lagNs = record.b >= 0 ? record.b : undefined;
+          started?.ledger.record(record.seq, record.intendedUs, record.lateness, record.a, lagNs);
+          break;
+        }
+        case RecordKind.sent:
+          recordNs(lateness, record.lateness);
+          break;
+        case RecordKind.summary:
+          totals = { sentMeasured: record.b, lastSentNs: record.a, socketFull: record.lateness };
+          break;
+      }
+    },
+  );
+  try {
+    const failed = await untilEnded(client, ctx.signal);
+    if (failed) throw new Error(`data connection lost mid-trial: ${failed}`);
+  } finally {
+    client.keep();
+    await ctx.agent.closeSession(session).catch(() => {});
+  }
+  const trial = started as { clock: TrialClock; ledger: OpenLoopLedger } | null;
+  const sent = totals as SenderTotals | null;
+  if (!trial || !sent) throw new Error("the data path ended without its trial's figures");
+  sent.lateness = lateness.totalCount > 0 ? lateness : null;
+  return pacedSample(ctx, trial.clock, intervalNs, sent, trial.ledger, "native");
 }

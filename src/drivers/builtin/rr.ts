@@ -10,13 +10,17 @@ import {
   abortable,
   connectTcp,
   connectUdp,
+  type DataPath,
   directWriter,
+  nanoseconds,
   nowNs,
   type PatternContext,
   sampleFrom,
   startClock,
   type TrialClock,
 } from "./trial.js";
+import { untilEnded, WireClient, wireBinary } from "./wire.js";
+import { RecordKind } from "./wire-records.js";
 
 /** Per-transaction bookkeeping shared by the TCP and UDP loops. */
 class Transactions {
@@ -32,14 +36,17 @@ class Transactions {
 
   private readonly bytesPerTransaction: number;
 
-  constructor(private readonly ctx: PatternContext) {
-    this.clock = startClock(ctx);
+  constructor(
+    private readonly ctx: PatternContext,
+    startNs = nowNs(),
+  ) {
+    this.clock = startClock(ctx, startNs);
     this.bytesPerTransaction = ctx.traffic.requestSize + ctx.traffic.responseSize;
   }
 
   /** Records a completed transaction; returns false when the trial is over. */
   complete(atNs: number): boolean {
-    this.ctx.series?.latency(atNs - this.sentAtNs, this.bytesPerTransaction);
+    this.ctx.series?.latencyAt(atNs, atNs - this.sentAtNs, this.bytesPerTransaction);
     if (this.sentAtNs >= this.clock.measureFromNs) {
       if (this.measured === 0) this.firstMeasuredNs = this.sentAtNs;
       recordNs(this.histogram, atNs - this.sentAtNs);
@@ -48,6 +55,13 @@ class Transactions {
       this.lastCompletedNs = atNs;
     }
     return atNs < this.clock.endNs;
+  }
+
+  /** A transaction the native data path timed: sent at `sentNs`, answered at `doneNs` (negative: lost). */
+  replay(sentNs: number, doneNs: number): void {
+    this.sentAtNs = sentNs;
+    if (doneNs >= 0) this.complete(doneNs);
+    else if (sentNs >= this.clock.measureFromNs) this.lost++;
   }
 
   sample(ctx: PatternContext): Sample {
@@ -62,11 +76,46 @@ class Transactions {
       bytesReceived: this.measured * responseSize,
       bytesDelivered: this.measured * (requestSize + responseSize),
       histogram: this.histogram,
+      dataPath: this.dataPath,
     });
   }
+
+  dataPath: DataPath = "node";
+}
+
+/** One flow's transactions in the native data path (native/wire.c), replayed as it reports them. */
+async function runWireRr(ctx: PatternContext, binary: string): Promise<Sample> {
+  const { protocol, requestSize, responseSize, warmupS, durationS } = ctx.traffic;
+  if (protocol === "icmp") throw new Error("the built-in engine does not send icmp");
+  const { session, port } = await ctx.agent.open({
+    protocol,
+    pattern: "rr",
+    requestSize,
+    responseSize,
+    rate: 0,
+  });
+  let transactions: Transactions | null = null;
+  const args = ["rr", protocol, ctx.host, String(port), String(requestSize), String(responseSize)];
+  const client = new WireClient(binary, [...args, nanoseconds(warmupS), nanoseconds(durationS)], (record) => {
+    if (record.kind === RecordKind.start) transactions = new Transactions(ctx, record.a);
+    else if (record.kind === RecordKind.transaction) transactions?.replay(record.a, record.b);
+  });
+  try {
+    const failed = await untilEnded(client, ctx.signal);
+    if (failed) throw new Error(`data connection lost mid-trial: ${failed}`);
+  } finally {
+    client.keep();
+    await ctx.agent.closeSession(session).catch(() => {});
+  }
+  const done = transactions as Transactions | null;
+  if (!done) throw new Error("the data path ended without starting the trial");
+  done.dataPath = "native";
+  return done.sample(ctx);
 }
 
 export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
+  const binary = wireBinary();
+  if (binary) return runWireRr(ctx, binary);
   const { requestSize, responseSize } = ctx.traffic;
   const { session, port } = await ctx.agent.open({
     protocol: "tcp",
@@ -122,6 +171,8 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
     throw new Error(
       `udp rr carries a ${UDP_RR_SEQ_BYTES}-byte sequence number: sizes must be ≥ ${UDP_RR_SEQ_BYTES}`,
     );
+  const binary = wireBinary();
+  if (binary) return runWireRr(ctx, binary);
   const { session, port } = await ctx.agent.open({
     protocol: "udp",
     pattern: "rr",

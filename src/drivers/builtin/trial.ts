@@ -15,6 +15,14 @@ export function nowNs(): number {
   return Number(process.hrtime.bigint());
 }
 
+/** Which implementation carried a trial's messages: native/wire.c, or this process's event loop. */
+export type DataPath = "native" | "node";
+
+/** Seconds as a whole number of nanoseconds, for the native data path's arguments. */
+export function nanoseconds(seconds: number): string {
+  return String(Math.round(seconds * 1e9));
+}
+
 /**
  * The share of the path's own p99 by which the tool's delays (sender lateness, answers waiting to
  * be read) may move the reported p99 before a trial is flagged generator-limited, with a floor
@@ -197,6 +205,7 @@ export interface Counts {
   /** Open loop: the offered rate, messages/s. */
   offeredRate?: number;
   warnings?: string[];
+  dataPath?: DataPath;
 }
 
 function toolDelayOf(histogram: LatencyHistogram | undefined): Lateness | null {
@@ -256,5 +265,6 @@ export function sampleFrom(counts: Counts): Sample {
     ...(counts.pathLatency ? { pathLatency: toolDelayOf(counts.pathLatency) } : {}),
     generatorLimited: limit !== null,
     warnings,
+    ...(counts.dataPath ? { dataPath: counts.dataPath } : {}),
   };
 }

@@ -30,18 +30,19 @@ function manualClock() {
 
 const MS = 1e6;
 
-test("a series point per interval: rate, throughput and the interval's own percentiles; warm-up left out", () => {
+test("a series point per interval from the times messages completed, told in any order; warm-up left out", () => {
   const manual = manualClock();
   const series = new IntervalSeries(manual.clock, 100);
   series.begin(100 * MS, 400 * MS);
-  series.latency(5_000_000, 100); // warm-up: dropped when the window opens
-  manual.fire(100 * MS);
-  for (let i = 0; i < 99; i++) series.latency(10_000, 100);
-  series.latency(1_000_000, 100);
-  manual.fire(200 * MS);
+  series.latencyAt(50 * MS, 5_000_000, 100); // warm-up: dropped
+  series.latencyAt(450 * MS, 5_000_000, 100); // after the window: dropped
+  // The third interval's messages are told first, as a second flow's report may be.
+  for (let i = 0; i < 10; i++) series.latencyAt(350 * MS + i, 20_000, 100);
+  for (let i = 0; i < 99; i++) series.latencyAt(100 * MS + i * MS, 10_000, 100);
+  series.latencyAt(199 * MS, 1_000_000, 100);
   // A stall: nothing completes in the second interval.
-  manual.fire(300 * MS);
-  for (let i = 0; i < 10; i++) series.latency(20_000, 100);
+  series.latencyAt(400 * MS, 30_000, 100); // the window's last instant belongs to its last interval
+  manual.fire(100 * MS);
   manual.fire(400 * MS, true);
   assert.equal(manual.cancelled, true);
   assert.equal(series.points.length, 3);
@@ -53,8 +54,20 @@ test("a series point per interval: rate, throughput and the interval's own perce
   assert.ok(Math.abs(a!.p99Us! - 10) < 0.1, `p99 ${a!.p99Us}`);
   assert.equal(b!.messagesPerSecond, 0);
   assert.equal(b!.p50Us, null);
-  assert.ok(Math.abs(c!.messagesPerSecond - 100) < 1e-6);
-  assert.ok(Math.abs(c!.p99Us! - 20) < 0.2, "the third interval's histogram holds only its own messages");
+  assert.ok(Math.abs(c!.tS - 0.3) < 1e-9);
+  assert.ok(Math.abs(c!.messagesPerSecond - 110) < 1e-6);
+  assert.ok(Math.abs(c!.p50Us! - 20) < 0.2, "the third interval's histogram holds only its own messages");
+});
+
+test("a window that is not a whole number of intervals ends with a shorter point", () => {
+  const manual = manualClock();
+  const series = new IntervalSeries(manual.clock, 100);
+  series.begin(0, 250 * MS);
+  series.latencyAt(240 * MS, 10_000, 100);
+  const points = series.points;
+  assert.equal(points.length, 3);
+  assert.ok(Math.abs(points[2]!.intervalS - 0.05) < 1e-9);
+  assert.ok(Math.abs(points[2]!.messagesPerSecond - 20) < 1e-6);
 });
 
 test("bulk flows are read at each tick from their cumulative counts, summed over flows", () => {

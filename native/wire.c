@@ -1,0 +1,687 @@
+// vnb-wire: the built-in engine's data path for request/response and open-loop load, in C so
+// that nothing of a garbage-collected event loop sits between a message and its timestamps.
+// Request/response is sockperf's ping-pong: client and server block in the kernel. The open-loop
+// client sends and receives on one thread that waits in poll(2) or spins (below); the server
+// answers from a blocking thread. The Node side plans the trial and makes every figure from the
+// records written here (wire.ts reads them), after the flow ends.
+//
+//   vnb-wire serve udp|tcp HOST REQUEST RESPONSE HEADER
+//       prints the bound port, then echoes: each request of REQUEST bytes gets RESPONSE bytes
+//       whose first HEADER bytes are the request's. "close" on stdin stops serving.
+//   vnb-wire rr udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS
+//   vnb-wire paced udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS INTERVAL_NS
+//       run one flow's client side and write 40-byte records (below) to stdout.
+//   vnb-wire version
+//
+// When its work is done a process keeps its threads, idle, until stdin closes: their CPU time
+// stays readable in /proc for the monitor that attributes it to the generator.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+  KIND_START = 1,       // a = start ns, b = first measured message (paced), seq = total messages (paced)
+  KIND_TRANSACTION = 2, // a = sent ns, b = answered ns (-1: lost)
+  KIND_ANSWER = 3,      // seq, lateness = echoed header, intended_us, a = read ns, b = receive lag ns (-1: unknown)
+  KIND_SENT = 4,        // seq, lateness: one measured message left
+  KIND_SUMMARY = 5,     // seq = sent, lateness = times the socket was full, a = last sent ns, b = sent measured
+  KIND_END = 6,         // seq = errno of a failure (0: none)
+};
+
+typedef struct {
+  uint32_t kind, seq, lateness, pad;
+  double intended_us;
+  int64_t a, b;
+} record_t;
+
+_Static_assert(sizeof(record_t) == 40, "records are 40 bytes");
+
+// A ring holds 2^20 records (40 MiB, touched only as filled): a trial of up to about 10 s at
+// 100k messages/s is reported after it ends, with nothing written while it runs.
+enum { HEADER_BYTES = 16, RING_SIZE = 1 << 20, WRITER_POLL_NS = 20000000 };
+
+static int64_t clock_ns(clockid_t clock) {
+  struct timespec now;
+  clock_gettime(clock, &now);
+  return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+static int64_t mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+static void fail(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  fputs("vnb-wire: ", stderr);
+  vfprintf(stderr, format, args);
+  fputc('\n', stderr);
+  va_end(args);
+  exit(2);
+}
+
+__attribute__((noreturn)) static void park(void) {
+  for (;;) pause();
+}
+
+// One producer thread, one consumer (the writer): the data path never makes a system call to
+// report what it measured, and the writer drains a ring only when it is half full or the flow is
+// over, so the reader (Node) has nothing to do while messages are timed.
+typedef struct {
+  record_t slots[RING_SIZE];
+  _Atomic uint64_t head, tail;
+} ring_t;
+
+static void ring_put(ring_t *ring, const record_t *record) {
+  uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+  while (head - atomic_load_explicit(&ring->tail, memory_order_acquire) >= RING_SIZE) sched_yield();
+  ring->slots[head % RING_SIZE] = *record;
+  atomic_store_explicit(&ring->head, head + 1, memory_order_release);
+}
+
+static ring_t *rings[1];
+static int ring_count;
+static _Atomic int writer_flushed;
+// The writer sleeps on this until a poll interval passes or the flow ends (then at once).
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t writer_wake = PTHREAD_COND_INITIALIZER;
+static int writer_done;
+
+static void write_all(int fd, const void *data, size_t length) {
+  const char *bytes = data;
+  while (length > 0) {
+    ssize_t written = write(fd, bytes, length);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) exit(3); // the reader is gone: nobody wants the rest
+    bytes += written;
+    length -= (size_t)written;
+  }
+}
+
+static void drain_rings(int all) {
+  static record_t batch[4096];
+  for (int i = 0; i < ring_count; i++) {
+    ring_t *ring = rings[i];
+    uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+    if (!all && head - tail < RING_SIZE / 2) continue;
+    while (tail < head) {
+      size_t n = 0;
+      while (tail < head && n < sizeof batch / sizeof batch[0]) batch[n++] = ring->slots[tail++ % RING_SIZE];
+      atomic_store_explicit(&ring->tail, tail, memory_order_release);
+      write_all(1, batch, n * sizeof(record_t));
+    }
+  }
+}
+
+static void *writer(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&writer_lock);
+  while (!writer_done) {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += WRITER_POLL_NS;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&writer_wake, &writer_lock, &until);
+    pthread_mutex_unlock(&writer_lock);
+    drain_rings(0);
+    pthread_mutex_lock(&writer_lock);
+  }
+  pthread_mutex_unlock(&writer_lock);
+  drain_rings(1);
+  atomic_store(&writer_flushed, 1);
+  park();
+  return NULL;
+}
+
+static ring_t *new_ring(void) {
+  ring_t *ring = calloc(1, sizeof(ring_t));
+  if (!ring) fail("out of memory");
+  rings[ring_count++] = ring;
+  return ring;
+}
+
+static void start_writer(void) {
+  pthread_condattr_t monotonic;
+  pthread_condattr_init(&monotonic);
+  pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+  pthread_cond_init(&writer_wake, &monotonic);
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, writer, NULL) != 0) fail("cannot start the writer thread");
+}
+
+static void wait_for(_Atomic int *flag) {
+  struct timespec pause_for = {0, 100000};
+  while (!atomic_load(flag)) nanosleep(&pause_for, NULL);
+}
+
+// Flushes every record, ends the stream, and stays until stdin closes.
+static void finish(int error) {
+  pthread_mutex_lock(&writer_lock);
+  writer_done = 1;
+  pthread_cond_signal(&writer_wake);
+  pthread_mutex_unlock(&writer_lock);
+  wait_for(&writer_flushed);
+  record_t end = {.kind = KIND_END, .seq = (uint32_t)error};
+  write_all(1, &end, sizeof end);
+  char sink[64];
+  while (read(0, sink, sizeof sink) > 0) {
+  }
+  exit(0);
+}
+
+static long number(const char *text, const char *what) {
+  char *end;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno || *end || value < 0) fail("%s must be a non-negative integer, got \"%s\"", what, text);
+  return value;
+}
+
+static int is_udp(const char *protocol) {
+  if (!strcmp(protocol, "udp")) return 1;
+  if (!strcmp(protocol, "tcp")) return 0;
+  fail("protocol must be udp or tcp, got \"%s\"", protocol);
+  return 0;
+}
+
+static void socket_options(int fd, int udp) {
+  int size = 4 << 20, on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  if (!udp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+static struct addrinfo *resolve(const char *host, const char *port, int udp, int passive) {
+  struct addrinfo hints = {.ai_socktype = udp ? SOCK_DGRAM : SOCK_STREAM,
+                           .ai_flags = AI_NUMERICHOST | (passive ? AI_PASSIVE : 0)};
+  struct addrinfo *found;
+  int status = getaddrinfo(host, port, &hints, &found);
+  if (status) fail("address %s: %s", host, gai_strerror(status));
+  return found;
+}
+
+static int connect_to(const char *host, const char *port, int udp) {
+  struct addrinfo *address = resolve(host, port, udp, 0);
+  int fd = socket(address->ai_family, address->ai_socktype, 0);
+  if (fd < 0) fail("socket: %s", strerror(errno));
+  socket_options(fd, udp);
+  if (connect(fd, address->ai_addr, address->ai_addrlen) < 0)
+    fail("connect to %s port %s: %s", host, port, strerror(errno));
+  freeaddrinfo(address);
+  return fd;
+}
+
+// Reads exactly `length` bytes; 0 when the peer closed or the socket failed.
+static int read_fully(int fd, char *buffer, size_t length) {
+  while (length > 0) {
+    ssize_t got = recv(fd, buffer, length, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return 0;
+    buffer += got;
+    length -= (size_t)got;
+  }
+  return 1;
+}
+
+static int send_fully(int fd, const char *buffer, size_t length) {
+  while (length > 0) {
+    ssize_t sent = send(fd, buffer, length, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) return 0;
+    buffer += sent;
+    length -= (size_t)sent;
+  }
+  return 1;
+}
+
+/* ---- server ---- */
+
+static size_t request_size, response_size, header_size;
+static int listen_fd = -1;
+static _Atomic int closing;
+
+static void *serve_udp(void *unused) {
+  (void)unused;
+  char *request = malloc(request_size > 65536 ? request_size : 65536);
+  char *response = malloc(response_size);
+  memset(response, 0x5a, response_size);
+  for (;;) {
+    struct sockaddr_storage peer;
+    socklen_t peer_length = sizeof peer;
+    ssize_t got = recvfrom(listen_fd, request, 65536, 0, (struct sockaddr *)&peer, &peer_length);
+    if (atomic_load(&closing)) park();
+    if (got < 0) continue;
+    size_t header = (size_t)got < header_size ? (size_t)got : header_size;
+    memcpy(response, request, header);
+    sendto(listen_fd, response, response_size, 0, (struct sockaddr *)&peer, peer_length);
+  }
+}
+
+// One connection: each complete request gets its answer; the answers to one read go in one write.
+static void *serve_connection(void *argument) {
+  int fd = (int)(intptr_t)argument;
+  size_t capacity = 256 * 1024;
+  char *input = malloc(capacity);
+  size_t answers_capacity = 64;
+  char *answers = malloc(answers_capacity * response_size);
+  char header[HEADER_BYTES];
+  size_t partial = 0;
+  for (;;) {
+    ssize_t got = recv(fd, input, capacity, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0 || atomic_load(&closing)) break;
+    size_t completed = 0;
+    for (size_t offset = 0; offset < (size_t)got;) {
+      if (partial < header_size) {
+        size_t take = header_size - partial;
+        if (take > (size_t)got - offset) take = (size_t)got - offset;
+        memcpy(header + partial, input + offset, take);
+      }
+      size_t take = request_size - partial;
+      if (take > (size_t)got - offset) take = (size_t)got - offset;
+      partial += take;
+      offset += take;
+      if (partial < request_size) continue;
+      partial = 0;
+      if (completed == answers_capacity) {
+        answers_capacity *= 2;
+        answers = realloc(answers, answers_capacity * response_size);
+        if (!answers) fail("out of memory");
+      }
+      char *answer = answers + completed++ * response_size;
+      memset(answer, 0x5a, response_size);
+      memcpy(answer, header, header_size);
+    }
+    if (completed > 0 && !send_fully(fd, answers, completed * response_size)) break;
+  }
+  close(fd);
+  park();
+  return NULL;
+}
+
+static void *accept_connections(void *unused) {
+  (void)unused;
+  for (;;) {
+    int fd = accept(listen_fd, NULL, NULL);
+    if (atomic_load(&closing)) park();
+    if (fd < 0) continue;
+    socket_options(fd, 0);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, serve_connection, (void *)(intptr_t)fd) != 0) close(fd);
+  }
+}
+
+static int serve(int argc, char **argv) {
+  if (argc != 7) fail("usage: serve udp|tcp HOST REQUEST RESPONSE HEADER");
+  int udp = is_udp(argv[2]);
+  request_size = (size_t)number(argv[4], "REQUEST");
+  response_size = (size_t)number(argv[5], "RESPONSE");
+  header_size = (size_t)number(argv[6], "HEADER");
+  if (!request_size || !response_size || header_size > HEADER_BYTES || header_size > request_size ||
+      header_size > response_size)
+    fail("sizes: request and response ≥ 1 byte, header at most 16 bytes and no longer than either");
+  struct addrinfo *address = resolve(argv[3], "0", udp, 1);
+  listen_fd = socket(address->ai_family, address->ai_socktype, 0);
+  if (listen_fd < 0) fail("socket: %s", strerror(errno));
+  int on = 1;
+  setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  socket_options(listen_fd, udp);
+  if (bind(listen_fd, address->ai_addr, address->ai_addrlen) < 0) fail("bind %s: %s", argv[3], strerror(errno));
+  if (!udp && listen(listen_fd, 64) < 0) fail("listen: %s", strerror(errno));
+  freeaddrinfo(address);
+  struct sockaddr_storage bound;
+  socklen_t bound_length = sizeof bound;
+  getsockname(listen_fd, (struct sockaddr *)&bound, &bound_length);
+  int port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                               : ((struct sockaddr_in *)&bound)->sin_port);
+  printf("%d\n", port);
+  fflush(stdout);
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, udp ? serve_udp : accept_connections, NULL) != 0) fail("cannot start serving");
+  char line[64];
+  ssize_t got;
+  while ((got = read(0, line, sizeof line)) > 0) {
+    if (got >= 5 && !memcmp(line, "close", 5) && !atomic_exchange(&closing, 1)) shutdown(listen_fd, SHUT_RDWR);
+  }
+  return 0;
+}
+
+/* ---- request/response client ---- */
+
+static record_t start_record(int64_t start_ns, int64_t first_measured, int64_t total) {
+  return (record_t){.kind = KIND_START, .seq = (uint32_t)total, .a = start_ns, .b = first_measured};
+}
+
+enum { UDP_SEQ_BYTES = 4, LOSS_TIMEOUT_RTTS = 20 };
+static const int64_t LOSS_TIMEOUT_FLOOR_NS = 50000000;
+
+static void set_receive_timeout(int fd, int64_t timeout_ns) {
+  struct timeval timeout = {.tv_sec = timeout_ns / 1000000000, .tv_usec = (timeout_ns % 1000000000) / 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+static int rr(int argc, char **argv) {
+  if (argc != 9) fail("usage: rr udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS");
+  int udp = is_udp(argv[2]);
+  size_t request_bytes = (size_t)number(argv[5], "REQUEST"), response_bytes = (size_t)number(argv[6], "RESPONSE");
+  int64_t warmup = number(argv[7], "WARMUP_NS"), duration = number(argv[8], "DURATION_NS");
+  if (udp && (request_bytes < UDP_SEQ_BYTES || response_bytes < UDP_SEQ_BYTES))
+    fail("udp rr carries a 4-byte sequence number: sizes must be ≥ 4");
+  if (!request_bytes || !response_bytes) fail("sizes must be ≥ 1 byte");
+  int fd = connect_to(argv[3], argv[4], udp);
+  char *request = malloc(request_bytes);
+  size_t receive_capacity = response_bytes > 65536 ? response_bytes : 65536;
+  char *response = malloc(receive_capacity);
+  memset(request, 0x5a, request_bytes);
+  ring_t *ring = new_ring();
+  start_writer();
+  int64_t start = mono_ns(), measure_from = start + warmup, end = measure_from + duration;
+  record_t started = start_record(start, 0, 0);
+  ring_put(ring, &started);
+  int64_t timeout = LOSS_TIMEOUT_FLOOR_NS, total_ns = 0, measured = 0;
+  if (udp) set_receive_timeout(fd, timeout);
+  uint32_t seq = 0;
+  int error = 0;
+  for (;;) {
+    memcpy(request, &seq, sizeof seq);
+    int64_t sent = mono_ns();
+    if (!send_fully(fd, request, request_bytes)) {
+      error = errno ? errno : EPIPE;
+      break;
+    }
+    int64_t done = -1;
+    if (udp) {
+      for (;;) {
+        ssize_t got = recv(fd, response, receive_capacity, 0);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) break; // timed out: lost
+        uint32_t answered;
+        if ((size_t)got < sizeof answered) continue;
+        memcpy(&answered, response, sizeof answered);
+        // A late answer to a request already given up on is not the answer to this one.
+        if (answered != seq) continue;
+        done = mono_ns();
+        break;
+      }
+    } else {
+      if (!read_fully(fd, response, response_bytes)) {
+        error = errno ? errno : ECONNRESET;
+        break;
+      }
+      done = mono_ns();
+    }
+    record_t transaction = {.kind = KIND_TRANSACTION, .seq = seq, .a = sent, .b = done};
+    ring_put(ring, &transaction);
+    seq++;
+    int64_t now = done >= 0 ? done : mono_ns();
+    if (done >= 0 && sent >= measure_from) {
+      total_ns += done - sent;
+      measured++;
+      int64_t wanted = LOSS_TIMEOUT_RTTS * (total_ns / measured);
+      if (wanted < LOSS_TIMEOUT_FLOOR_NS) wanted = LOSS_TIMEOUT_FLOOR_NS;
+      if (udp && (wanted > timeout * 11 / 10 || wanted < timeout * 9 / 10)) set_receive_timeout(fd, timeout = wanted);
+    }
+    if (now >= end) break;
+  }
+  finish(error);
+  return 0;
+}
+
+/* ---- open-loop client ---- */
+
+// One thread sends and receives, as Node's sender does but with nothing else in its loop: it
+// reads whatever answers are there, sends what is due (a burst at most, when behind), then waits
+// for the next due time, in poll(2) (woken by an answer at once) for most of a long gap and
+// spinning for the last stretch, which a wake-up would overshoot. Two threads of a client and the
+// server's one would need three CPUs to never wait for each other; this needs two.
+typedef struct {
+  int fd, udp;
+  size_t request_bytes, response_bytes;
+  int64_t start, interval_ns, give_up;
+  uint32_t total, first_measured;
+  ring_t *ring;
+  // Sending.
+  char *message;
+  uint32_t next, sent, sent_measured, socket_full;
+  size_t written; // bytes of message `next` a full stream socket has taken so far
+  uint32_t lateness;
+  int64_t last_sent;
+  // Receiving.
+  char *input;
+  size_t capacity, partial;
+  char header[HEADER_BYTES];
+  uint8_t *seen;
+  uint32_t received_measured;
+  int64_t worst;
+  int error;
+} paced_t;
+
+static int64_t due_ns(const paced_t *plan, uint32_t seq) {
+  return plan->start + (int64_t)((double)seq * (double)plan->interval_ns);
+}
+
+// With one CPU to run on (a small guest, a pinned placement) spinning would starve the server:
+// then the wait is all in poll(2).
+static int64_t spin_ns = 200000;
+
+static void choose_spin(void) {
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) < 2) spin_ns = 0;
+  // poll(2)'s timeout otherwise ends up to 50 µs late (the default timer slack).
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
+// The kernel's arrival time of what a recvmsg returned (CLOCK_REALTIME), 0 when not given.
+static int64_t arrival_of(struct msghdr *message) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(message); c; c = CMSG_NXTHDR(message, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec stamp;
+      memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+      return (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
+    }
+  }
+  return 0;
+}
+
+// Reads one datagram, or what a stream has; records each whole answer. 0 when nothing was there.
+static int receive(paced_t *plan) {
+  char control[256];
+  struct iovec vector = {plan->input, plan->capacity};
+  struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t got = recvmsg(plan->fd, &message, MSG_DONTWAIT);
+  int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
+  if (got < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) plan->error = errno;
+    return 0;
+  }
+  if (got == 0 && !plan->udp) {
+    plan->error = ECONNRESET;
+    return 0;
+  }
+  int64_t arrival = arrival_of(&message);
+  int64_t lag = arrival > 0 && read_real >= arrival ? read_real - arrival : -1;
+  // A datagram is one answer; a stream's read may hold several, and part of one.
+  size_t answer_bytes = plan->udp ? (size_t)got : plan->response_bytes;
+  for (size_t offset = 0; offset < (size_t)got;) {
+    if (plan->partial < HEADER_BYTES) {
+      size_t take = HEADER_BYTES - plan->partial;
+      if (take > (size_t)got - offset) take = (size_t)got - offset;
+      memcpy(plan->header + plan->partial, plan->input + offset, take);
+    }
+    size_t take = answer_bytes - plan->partial;
+    if (take > (size_t)got - offset) take = (size_t)got - offset;
+    plan->partial += take;
+    offset += take;
+    if (plan->partial < answer_bytes) continue;
+    plan->partial = 0;
+    if (answer_bytes < HEADER_BYTES) continue;
+    record_t record = {.kind = KIND_ANSWER, .a = read_at, .b = lag};
+    memcpy(&record.seq, plan->header, 4);
+    memcpy(&record.lateness, plan->header + 4, 4);
+    memcpy(&record.intended_us, plan->header + 8, 8);
+    ring_put(plan->ring, &record);
+    uint32_t seq = record.seq;
+    if (seq >= plan->first_measured && seq < plan->total && !(plan->seen[seq / 8] & (1 << (seq % 8)))) {
+      plan->seen[seq / 8] |= (uint8_t)(1 << (seq % 8));
+      plan->received_measured++;
+      int64_t latency = read_at - (plan->start + (int64_t)(record.intended_us * 1000));
+      if (latency > plan->worst) plan->worst = latency;
+    }
+  }
+  return 1;
+}
+
+// Sends message `next` (or the rest of it); 0 when the socket's buffer is full.
+static int send_next(paced_t *plan, int64_t now) {
+  if (plan->written == 0) {
+    int64_t late = now - due_ns(plan, plan->next);
+    plan->lateness = late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+    double intended_us = (double)plan->next * (double)plan->interval_ns / 1000;
+    memcpy(plan->message, &plan->next, 4);
+    memcpy(plan->message + 4, &plan->lateness, 4);
+    memcpy(plan->message + 8, &intended_us, 8);
+  }
+  ssize_t sent = send(plan->fd, plan->message + plan->written, plan->request_bytes - plan->written,
+                      MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (sent < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR) {
+      plan->socket_full++;
+      return 0;
+    }
+    plan->error = errno;
+    return 0;
+  }
+  plan->written += (size_t)sent;
+  if (plan->written < plan->request_bytes) {
+    plan->socket_full++;
+    return 0;
+  }
+  plan->written = 0;
+  plan->sent++;
+  plan->last_sent = mono_ns();
+  if (plan->next >= plan->first_measured) {
+    plan->sent_measured++;
+    record_t record = {.kind = KIND_SENT, .seq = plan->next, .lateness = plan->lateness};
+    ring_put(plan->ring, &record);
+  }
+  plan->next++;
+  return 1;
+}
+
+static void wait_readable(int fd, int64_t timeout_ns) {
+  struct pollfd readable = {.fd = fd, .events = POLLIN};
+  struct timespec timeout = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
+  ppoll(&readable, 1, &timeout, NULL);
+}
+
+// Messages sent at most before the answers are read again: a sender catching up still reads.
+enum { BURST = 16 };
+static const int64_t DRAIN_FLOOR_NS = 100000000, DRAIN_CEILING_NS = 2000000000;
+
+static void paced_loop(paced_t *plan) {
+  int64_t drain_until = -1;
+  for (;;) {
+    while (receive(plan)) {
+    }
+    if (plan->error) return;
+    int64_t now = mono_ns();
+    int sending = plan->next < plan->total && now <= plan->give_up;
+    if (sending) {
+      int burst = 0;
+      while (burst < BURST && plan->next < plan->total && due_ns(plan, plan->next) <= now && send_next(plan, now)) {
+        burst++;
+        now = mono_ns();
+      }
+      if (plan->error) return;
+      if (burst > 0 || (plan->next < plan->total && due_ns(plan, plan->next) <= now)) continue;
+      if (plan->next < plan->total) {
+        int64_t gap = due_ns(plan, plan->next) - now;
+        if (gap > spin_ns) wait_readable(plan->fd, gap - spin_ns);
+        continue;
+      }
+    }
+    // Every message sent (or given up on): the stragglers get a while, unless all have come.
+    if (drain_until < 0) {
+      int64_t wait = 4 * plan->worst;
+      if (wait < DRAIN_FLOOR_NS) wait = DRAIN_FLOOR_NS;
+      if (wait > DRAIN_CEILING_NS) wait = DRAIN_CEILING_NS;
+      drain_until = now + wait;
+    }
+    if (plan->received_measured >= plan->sent_measured || now >= drain_until) return;
+    wait_readable(plan->fd, drain_until - now);
+  }
+}
+
+static const int64_t START_DELAY_NS = 5000000, GIVE_UP_AFTER_NS = 1000000000;
+
+static int paced(int argc, char **argv) {
+  if (argc != 10) fail("usage: paced udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS INTERVAL_NS");
+  static paced_t plan;
+  plan.udp = is_udp(argv[2]);
+  plan.request_bytes = (size_t)number(argv[5], "REQUEST");
+  plan.response_bytes = (size_t)number(argv[6], "RESPONSE");
+  int64_t warmup = number(argv[7], "WARMUP_NS"), duration = number(argv[8], "DURATION_NS");
+  plan.interval_ns = number(argv[9], "INTERVAL_NS");
+  if (plan.request_bytes < HEADER_BYTES || plan.response_bytes < HEADER_BYTES)
+    fail("paced messages carry a 16-byte header: sizes must be ≥ 16");
+  if (plan.interval_ns <= 0) fail("INTERVAL_NS must be positive");
+  double first = ceil((double)warmup / (double)plan.interval_ns);
+  double total = ceil((double)(warmup + duration) / (double)plan.interval_ns);
+  if (total > UINT32_MAX) fail("a trial of more than 2^32 messages");
+  plan.first_measured = (uint32_t)first;
+  plan.total = (uint32_t)total;
+  plan.message = malloc(plan.request_bytes);
+  memset(plan.message, 0x5a, plan.request_bytes);
+  plan.capacity = plan.response_bytes > 256 * 1024 ? plan.response_bytes : 256 * 1024;
+  plan.input = malloc(plan.capacity);
+  plan.seen = calloc(plan.total / 8 + 1, 1);
+  if (!plan.message || !plan.input || !plan.seen) fail("out of memory");
+  plan.fd = connect_to(argv[3], argv[4], plan.udp);
+  int on = 1;
+  setsockopt(plan.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  choose_spin();
+  plan.ring = new_ring();
+  start_writer();
+  plan.start = mono_ns() + START_DELAY_NS;
+  plan.give_up = plan.start + warmup + duration + GIVE_UP_AFTER_NS;
+  record_t started = start_record(plan.start, plan.first_measured, plan.total);
+  ring_put(plan.ring, &started);
+  paced_loop(&plan);
+  record_t summary = {.kind = KIND_SUMMARY,
+                      .seq = plan.sent,
+                      .lateness = plan.socket_full,
+                      .a = plan.last_sent,
+                      .b = plan.sent_measured};
+  ring_put(plan.ring, &summary);
+  finish(plan.error);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc == 2 && !strcmp(argv[1], "version")) return puts("vnb-wire 1") < 0;
+  if (argc >= 2 && !strcmp(argv[1], "serve")) return serve(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "rr")) return rr(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "paced")) return paced(argc, argv);
+  fail("usage: vnb-wire serve|rr|paced ...");
+  return 2;
+}
