@@ -6,6 +6,7 @@ import type { Cell } from "../domain/cell.js";
 import { type DriverName, flowsOf, ipOf, type Traffic } from "../domain/traffic.js";
 import { peakUnsupported } from "../run/peak.js";
 import { builtinDriver } from "./builtin/driver.js";
+import { wireBinary } from "./builtin/wire.js";
 import type { Driver } from "./driver.js";
 import { iperf3Driver } from "./iperf3/driver.js";
 import { netperfDriver } from "./netperf/driver.js";
@@ -33,13 +34,19 @@ function onPath(tool: string): boolean {
 }
 
 /**
- * The driver `auto` stands for: open-loop (paced) latency goes to sockperf when it is installed —
- * the built-in engine's tail at high rates can be its own (its results flag it) — icmp to ping,
- * everything else to the built-in engine.
+ * The driver `auto` stands for: icmp goes to ping; open-loop (paced) latency to the built-in
+ * engine where its native data path is built (bench/engine.ts: it keeps its schedule at loads
+ * where sockperf's three threads fall behind on two CPUs), else to sockperf when it is installed
+ * (Node's data path adds a tail of its own at high rates; its results flag it); everything else
+ * to the built-in engine.
  */
-export function autoDriver(traffic: Traffic, installed: (tool: string) => boolean = onPath): DriverName {
+export function autoDriver(
+  traffic: Traffic,
+  installed: (tool: string) => boolean = onPath,
+  nativeDataPath: () => boolean = () => wireBinary() !== null,
+): DriverName {
   if (traffic.protocol === "icmp") return "ping";
-  if (traffic.pattern === "paced" && installed("sockperf")) return "sockperf";
+  if (traffic.pattern === "paced" && !nativeDataPath() && installed("sockperf")) return "sockperf";
   return "builtin";
 }
 

@@ -143,8 +143,13 @@ test("--rate peak plans a peak search for paced traffic; closed-loop patterns ke
   );
 });
 
-test("--driver auto: paced cells go to sockperf where it is installed, the rest to the built-in engine", () => {
-  const installed = (traffic: Traffic) => autoDriver(traffic, (tool) => tool === "sockperf");
+test("--driver auto: paced cells go to the native data path, else to sockperf where it is installed; the rest to the built-in engine", () => {
+  const installed = (traffic: Traffic) =>
+    autoDriver(
+      traffic,
+      (tool) => tool === "sockperf",
+      () => false,
+    );
   const { cells } = cellsFromFlags(
     { pattern: "rr,paced", protocol: "udp", rate: "1000", driver: "auto" },
     () => null,
@@ -155,8 +160,19 @@ test("--driver auto: paced cells go to sockperf where it is installed, the rest 
     "paced:sockperf",
     "rr:builtin",
   ]);
-  const without = autoDriver({ ...cells[0]!.traffic, pattern: "paced" }, () => false);
+  const paced = { ...cells[0]!.traffic, pattern: "paced" as const };
+  const without = autoDriver(
+    paced,
+    () => false,
+    () => false,
+  );
   assert.equal(without, "builtin", "no sockperf: the built-in engine, whose results flag its own limits");
+  const native = autoDriver(
+    paced,
+    () => true,
+    () => true,
+  );
+  assert.equal(native, "builtin", "the native data path keeps its schedule where sockperf falls behind");
 });
 
 test("sizes take k and m suffixes up to 16m, on the command line and in a matrix alike", () => {
