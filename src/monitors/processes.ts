@@ -51,7 +51,9 @@ export async function resolvePids(endpoint: Endpoint, selector: ProcessSelector)
   if (selector.withChildren) {
     // Node starts children from its main thread, whose task lists them: a read, not a pgrep.
     const lists = await Promise.all(
-      (selector.pids ?? []).map((pid) => endpoint.readFile(`/proc/${pid}/task/${pid}/children`).catch(() => "")),
+      (selector.pids ?? []).map((pid) =>
+        endpoint.readFile(`/proc/${pid}/task/${pid}/children`).catch(() => ""),
+      ),
     );
     for (const list of lists) for (const pid of list.split(" ").filter(Boolean)) pids.add(Number(pid));
   }

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RECORD_BYTES, RecordKind, RecordReader, type WireRecord } from "../../../../src/drivers/builtin/wire-records.js";
+import {
+  RECORD_BYTES,
+  RecordKind,
+  RecordReader,
+  type WireRecord,
+} from "../../../../src/drivers/builtin/wire-records.js";
 
 /** A record as native/wire.c lays it out. */
 function encode(record: WireRecord): Buffer {
@@ -17,7 +22,14 @@ function encode(record: WireRecord): Buffer {
 test("records split anywhere across chunks read back whole, signed 64-bit times and -1 included", () => {
   const records: WireRecord[] = [
     { kind: RecordKind.start, seq: 50_000, lateness: 0, intendedUs: 0, a: 123_456_789_012_345, b: 5000 },
-    { kind: RecordKind.answer, seq: 4_294_967_295, lateness: 4_000_000_000, intendedUs: 1234.5, a: 2 ** 52 + 1, b: -1 },
+    {
+      kind: RecordKind.answer,
+      seq: 4_294_967_295,
+      lateness: 4_000_000_000,
+      intendedUs: 1234.5,
+      a: 2 ** 52 + 1,
+      b: -1,
+    },
     { kind: RecordKind.transaction, seq: 7, lateness: 0, intendedUs: 0, a: 2 ** 32 + 7, b: 2 ** 32 - 1 },
     { kind: RecordKind.end, seq: 0, lateness: 0, intendedUs: 0, a: 0, b: 0 },
   ];
