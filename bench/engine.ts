@@ -5,11 +5,12 @@
 // throughput against iperf3. The built-in engine runs on its native data path where it is built;
 // VNETBENCH_DATA_PATH=node measures Node's.
 //
-//   node --import tsx bench/engine.ts [seconds per trial, default 4] [rr,paced,stream]
+//   node --import tsx bench/engine.ts [seconds per trial, default 4] [rr,paced,stream] [node]
 
 import { execFileSync } from "node:child_process";
 import type { Sample } from "../src/domain/sample.js";
 import type { Traffic } from "../src/domain/traffic.js";
+import { DATA_PATH_ENV } from "../src/drivers/builtin/wire.js";
 import type { TrafficPath } from "../src/drivers/driver.js";
 import { driverFor } from "../src/drivers/registry.js";
 import { LocalEndpoint } from "../src/endpoints/local.js";
@@ -17,6 +18,8 @@ import { formatTable } from "../src/report/table.js";
 
 const seconds = Number(process.argv[2] ?? 4);
 const sections = new Set((process.argv[3] ?? "rr,paced,stream").split(","));
+/** With "node", Node's data path is measured too, interleaved, as the before of the native one. */
+const withNode = process.argv[4] === "node";
 
 function ensureTools(): void {
   const missing = ["sockperf", "iperf3"].filter((tool) => {
@@ -92,15 +95,26 @@ function traffic(partial: Partial<Traffic>): Traffic {
   };
 }
 
-async function measure(driverName: Traffic["driver"], where: TrafficPath, what: Traffic): Promise<Sample> {
+async function measure(
+  driverName: Traffic["driver"],
+  where: TrafficPath,
+  what: Traffic,
+  dataPath: "native" | "node" = "native",
+): Promise<Sample> {
   const driver = driverFor(driverName);
   await driver.check(where);
-  const session = await driver.prepare(where);
+  // The agents take the data path from the environment they start in.
+  if (dataPath === "node") process.env[DATA_PATH_ENV] = "node";
   try {
-    const [sample] = await session.runTrial({ ...what, driver: driverName });
-    return sample!;
+    const session = await driver.prepare(where);
+    try {
+      const [sample] = await session.runTrial({ ...what, driver: driverName });
+      return sample!;
+    } finally {
+      await session.close();
+    }
   } finally {
-    await session.close();
+    delete process.env[DATA_PATH_ENV];
   }
 }
 
@@ -119,6 +133,7 @@ async function requestResponse(): Promise<void> {
       const ours = await measure("builtin", where, rr);
       dataPath = ours.dataPath ?? "node";
       const reference = await measure("sockperf", where, rr);
+      const node = withNode ? await measure("builtin", where, rr, "node") : null;
       rows.push([
         `${protocol} ${placement.name}`,
         f(ours.latencyUs?.p50),
@@ -129,6 +144,12 @@ async function requestResponse(): Promise<void> {
         ratio(ours.latencyUs?.p99, reference.latencyUs?.p99),
         f(ours.messagesPerSecond, 0),
         f(reference.messagesPerSecond, 0),
+        ...(node
+          ? [
+              ratio(node.latencyUs?.p50, reference.latencyUs?.p50),
+              ratio(node.latencyUs?.p99, reference.latencyUs?.p99),
+            ]
+          : []),
       ]);
     }
   }
@@ -137,7 +158,18 @@ async function requestResponse(): Promise<void> {
   );
   console.log(
     formatTable(
-      ["protocol, placement", "p50", "sockperf", "ratio", "p99", "sockperf", "ratio", "tps", "sockperf"],
+      [
+        "protocol, placement",
+        "p50",
+        "sockperf",
+        "ratio",
+        "p99",
+        "sockperf",
+        "ratio",
+        "tps",
+        "sockperf",
+        ...(withNode ? ["Node's p50 ratio", "Node's p99 ratio"] : []),
+      ],
       rows,
     ),
   );
@@ -173,9 +205,11 @@ async function paced(): Promise<void> {
       // This VM's wake-up noise moves both tools' p99 from run to run: pairs interleaved, median of 3.
       const ours: Sample[] = [];
       const reference: Sample[] = [];
+      const node: Sample[] = [];
       for (let i = 0; i < 3; i++) {
         ours.push(await measure("builtin", where, what));
         reference.push(await measure("sockperf", where, what));
+        if (withNode) node.push(await measure("builtin", where, what, "node"));
       }
       const mid = (samples: Sample[], pick: (s: Sample) => number | null | undefined) =>
         median(samples.map((s) => pick(s) ?? Number.NaN));
@@ -204,6 +238,13 @@ async function paced(): Promise<void> {
         `${ours.filter((s) => s.generatorLimited).length}/3`,
         reference.map((s) => f(s.latencyUs?.p99, 0)).join("/"),
         ours.map((s) => f(s.latencyUs?.p99, 0)).join("/"),
+        ...(withNode
+          ? [
+              f(mid(node, (s) => s.latencyUs?.p50)),
+              f(mid(node, (s) => s.latencyUs?.p99)),
+              f(mid(node, (s) => s.lateness?.p99Us)),
+            ]
+          : []),
       ]);
     }
   }
@@ -231,6 +272,7 @@ async function paced(): Promise<void> {
         "gen-limited",
         "sockperf p99 runs",
         "p99 runs",
+        ...(withNode ? ["Node's p50", "Node's p99", "Node's late p99"] : []),
       ],
       rows,
     ),

@@ -88,8 +88,8 @@ export function formatRun(view: RunView): string {
       (keptUpTo === null
         ? "limited from the lowest rate tried"
         : `kept its schedule up to ${fmt(keptUpTo)} msg/s`) +
-      (firstLimited.traffic.driver === "builtin"
-        ? " (driver: auto sends such cells to sockperf where installed)"
+      (firstLimited.trials.some((trial) => trial.samples.some((sample) => sample.dataPath === "node"))
+        ? " in Node's data path (build the native one: apt-get install gcc, npm run build; or driver: auto sends such cells to sockperf)"
         : ""),
   );
   const left = view.cells.flatMap((cell) =>

@@ -1,9 +1,10 @@
 // Open-loop load at an offered rate (wrk2-style): message i is due at start + i/rate whatever
 // happened to earlier ones, and its latency is measured from that intended time, so a stalled
-// path cannot hide its queueing (no coordinated omission). The sender (paced-sender.ts) spins
-// through the event loop, which reads answers every turn. What the tool itself adds — the
-// sender's lateness, answers waiting to be read — is measured apart, and a trial where it moves
-// the reported p99 by more than the noise is flagged generator-limited.
+// path cannot hide its queueing (no coordinated omission). Where it is built, the native data path
+// (native/wire.c) sends and receives; otherwise the sender (paced-sender.ts) spins through this
+// event loop, which reads answers every turn. What the tool itself adds — the sender's lateness,
+// answers waiting to be read — is measured apart, and a trial where it moves the reported p99 by
+// more than the noise is flagged generator-limited.
 
 import type dgram from "node:dgram";
 import type net from "node:net";

@@ -1,5 +1,6 @@
 // Closed-loop request/response (netperf TCP_RR / UDP_RR): one transaction in flight; the next
-// request leaves when the previous response has fully arrived.
+// request leaves when the previous response has fully arrived. Where it is built, the native data
+// path (native/wire.c) runs the loop and reports each transaction's times after the flow.
 
 import type dgram from "node:dgram";
 import type net from "node:net";

@@ -36,6 +36,7 @@ export interface TrialSpec {
   latencyUs: number;
   messagesPerSecond?: number;
   generatorLimited?: boolean;
+  dataPath?: Sample["dataPath"];
   failed?: boolean;
   /** A completed trial that is flagged (left out of statistics). */
   flags?: TrialFlag[];
@@ -72,6 +73,7 @@ export function sampleOf(spec: TrialSpec, durationS = 1): Sample {
     lateness: null,
     generatorLimited: spec.generatorLimited ?? false,
     warnings: [],
+    ...(spec.dataPath ? { dataPath: spec.dataPath } : {}),
   };
 }
 

@@ -66,16 +66,25 @@ test("a bidirectional cell shows the total of both directions, then each directi
 });
 
 test("paced cells that differ only in rate: the table says up to which rate the generator kept its schedule", () => {
-  const paced = (rate: number, generatorLimited: boolean) => ({
+  const paced = (rate: number, generatorLimited: boolean, dataPath: "native" | "node" = "node") => ({
     traffic: { pattern: "paced" as const, protocol: "udp" as const, rate },
-    trials: [{ latencyUs: 40, generatorLimited }],
+    trials: [{ latencyUs: 40, generatorLimited, dataPath }],
   });
   const text = formatRun(
     makeRun("g", [paced(1000, false), paced(10_000, false), paced(50_000, true), paced(100_000, true)]),
   );
   const line = text.split("\n").find((l) => l.includes("generator-limited at"));
   assert.ok(line?.includes("generator-limited at 50000 msg/s; kept its schedule up to 10000 msg/s"), text);
-  assert.ok(line?.includes("driver: auto"), "the built-in engine's way out is named");
+  assert.ok(
+    line?.includes("native one") && line.includes("driver: auto"),
+    "Node's data path: the way out is named",
+  );
+  const native = formatRun(makeRun("n", [paced(1000, false, "native"), paced(50_000, true, "native")]));
+  const nativeLine = native.split("\n").find((l) => l.includes("generator-limited at"));
+  assert.ok(
+    nativeLine && !nativeLine.includes("driver: auto"),
+    "the native data path has no other way out to offer",
+  );
   const kept = formatRun(makeRun("k", [paced(1000, false), paced(10_000, false)]));
   assert.ok(!kept.includes("could not keep up"), "nothing to say when it kept up everywhere");
 });
