@@ -23,8 +23,10 @@ const FLAGS = [
   "tcp",
   "--pattern",
   "rr",
+  // Long enough that a moment of other load (once, in CI, one trial of three) does not set a
+  // trial apart from its two siblings, which the first look's three trials a side cannot absorb.
   "--duration",
-  "0.3",
+  "0.6",
   "--warmup",
   "0.1",
 ];
