@@ -26,7 +26,7 @@ import {
   startClock,
   type TrialClock,
 } from "./trial.js";
-import { untilEnded, WireClient, wireBinary } from "./wire.js";
+import { finishFlow, WireClient, wireBinary } from "./wire.js";
 import { RecordKind } from "./wire-records.js";
 
 /** After the last send, answers are awaited this long at least (and 4 × the worst seen), unless all have come. */
@@ -73,8 +73,6 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
   if (requestSize < HEADER_BYTES || responseSize < HEADER_BYTES) {
     throw new Error(`paced messages carry a ${HEADER_BYTES}-byte header: sizes must be ≥ ${HEADER_BYTES}`);
   }
-  const binary = wireBinary();
-  if (binary) return runWirePaced(ctx, binary, protocol, rate);
   const { session, port } = await ctx.agent.open({
     protocol,
     pattern: "paced",
@@ -82,6 +80,8 @@ export async function runPaced(ctx: PatternContext): Promise<Sample> {
     responseSize,
     rate: 0,
   });
+  const binary = wireBinary();
+  if (binary) return runWirePaced(ctx, binary, { session, port }, rate);
   const intervalNs = 1e9 / rate;
   let ledger: OpenLoopLedger | null = null;
   const onAnswer = (header: Buffer, readNs: number) =>
@@ -213,17 +213,10 @@ function pacedSample(
 async function runWirePaced(
   ctx: PatternContext,
   binary: string,
-  protocol: "tcp" | "udp",
+  { session, port }: { session: number; port: number },
   rate: number,
 ): Promise<Sample> {
-  const { requestSize, responseSize, warmupS, durationS } = ctx.traffic;
-  const { session, port } = await ctx.agent.open({
-    protocol,
-    pattern: "paced",
-    requestSize,
-    responseSize,
-    rate: 0,
-  });
+  const { protocol, requestSize, responseSize, warmupS, durationS } = ctx.traffic;
   const intervalNs = Math.max(1, Math.round(1e9 / rate));
   const bytesPerAnswer = requestSize + responseSize;
   const lateness = newLatencyHistogram();
@@ -255,13 +248,7 @@ async function runWirePaced(
       }
     },
   );
-  try {
-    const failed = await untilEnded(client, ctx.signal);
-    if (failed) throw new Error(`data connection lost mid-trial: ${failed}`);
-  } finally {
-    client.keep();
-    await ctx.agent.closeSession(session).catch(() => {});
-  }
+  await finishFlow(client, ctx, session);
   const trial = started as { clock: TrialClock; ledger: OpenLoopLedger } | null;
   const sent = totals as SenderTotals | null;
   if (!trial || !sent) throw new Error("the data path ended without its trial's figures");

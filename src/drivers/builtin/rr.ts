@@ -20,7 +20,7 @@ import {
   startClock,
   type TrialClock,
 } from "./trial.js";
-import { untilEnded, WireClient, wireBinary } from "./wire.js";
+import { finishFlow, WireClient, wireBinary } from "./wire.js";
 import { RecordKind } from "./wire-records.js";
 
 /** Per-transaction bookkeeping shared by the TCP and UDP loops. */
@@ -101,13 +101,7 @@ async function runWireRr(ctx: PatternContext, binary: string): Promise<Sample> {
     if (record.kind === RecordKind.start) transactions = new Transactions(ctx, record.a);
     else if (record.kind === RecordKind.transaction) transactions?.replay(record.a, record.b);
   });
-  try {
-    const failed = await untilEnded(client, ctx.signal);
-    if (failed) throw new Error(`data connection lost mid-trial: ${failed}`);
-  } finally {
-    client.keep();
-    await ctx.agent.closeSession(session).catch(() => {});
-  }
+  await finishFlow(client, ctx, session);
   const done = transactions as Transactions | null;
   if (!done) throw new Error("the data path ended without starting the trial");
   done.dataPath = "native";

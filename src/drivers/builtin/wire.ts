@@ -8,6 +8,7 @@ import { constants } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LongRunning, startProcess } from "../../util/process.js";
+import type { AgentConnection } from "./control-client.js";
 import { abortable } from "./trial.js";
 import { RecordKind, RecordReader, type WireRecord } from "./wire-records.js";
 
@@ -106,6 +107,24 @@ export class WireClient {
   /** Its work is done: it waits, idle, to be released. */
   keep(): void {
     linger(this.child);
+  }
+}
+
+/**
+ * Waits for the flow's end, then leaves its process to linger and closes its data session; an
+ * abort kills it, and a socket error that ended the flow is the trial's error.
+ */
+export async function finishFlow(
+  client: WireClient,
+  ctx: { agent: AgentConnection; signal?: AbortSignal },
+  session: number,
+): Promise<void> {
+  try {
+    const failed = await untilEnded(client, ctx.signal);
+    if (failed) throw new Error(`data connection lost mid-trial: ${failed}`);
+  } finally {
+    client.keep();
+    await ctx.agent.closeSession(session).catch(() => {});
   }
 }
 
