@@ -464,6 +464,7 @@ typedef struct {
   uint8_t *seen;
   uint32_t received_measured;
   int64_t worst;
+  int64_t woke_real; // CLOCK_REALTIME when poll(2) last returned
   int error;
 } paced_t;
 
@@ -509,8 +510,11 @@ static int receive(paced_t *plan) {
     plan->error = ECONNRESET;
     return 0;
   }
+  // An answer that came while the thread slept in poll(2) waited for the scheduler's wake-up, as
+  // any receiver would: its lag (ours) runs from the wake-up, else from its arrival.
   int64_t arrival = arrival_of(&message);
-  int64_t lag = arrival > 0 && read_real >= arrival ? read_real - arrival : -1;
+  int64_t since = arrival > plan->woke_real ? arrival : plan->woke_real;
+  int64_t lag = arrival > 0 && read_real >= since ? read_real - since : -1;
   // A datagram is one answer; a stream's read may hold several, and part of one.
   size_t answer_bytes = plan->udp ? (size_t)got : plan->response_bytes;
   for (size_t offset = 0; offset < (size_t)got;) {
@@ -579,10 +583,11 @@ static int send_next(paced_t *plan, int64_t now) {
   return 1;
 }
 
-static void wait_readable(int fd, int64_t timeout_ns) {
-  struct pollfd readable = {.fd = fd, .events = POLLIN};
+static void wait_readable(paced_t *plan, int64_t timeout_ns) {
+  struct pollfd readable = {.fd = plan->fd, .events = POLLIN};
   struct timespec timeout = {.tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000};
   ppoll(&readable, 1, &timeout, NULL);
+  plan->woke_real = clock_ns(CLOCK_REALTIME);
 }
 
 // Messages sent at most before the answers are read again: a sender catching up still reads.
@@ -607,7 +612,7 @@ static void paced_loop(paced_t *plan) {
       if (burst > 0 || (plan->next < plan->total && due_ns(plan, plan->next) <= now)) continue;
       if (plan->next < plan->total) {
         int64_t gap = due_ns(plan, plan->next) - now;
-        if (gap > spin_ns) wait_readable(plan->fd, gap - spin_ns);
+        if (gap > spin_ns) wait_readable(plan, gap - spin_ns);
         continue;
       }
     }
@@ -619,7 +624,7 @@ static void paced_loop(paced_t *plan) {
       drain_until = now + wait;
     }
     if (plan->received_measured >= plan->sent_measured || now >= drain_until) return;
-    wait_readable(plan->fd, drain_until - now);
+    wait_readable(plan, drain_until - now);
   }
 }
 

@@ -195,7 +195,8 @@ export async function inspectPage(
       "--remote-debugging-pipe",
       "about:blank",
     ],
-    { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] },
+    // Its shared-memory files (--disable-dev-shm-usage puts them in TMPDIR) go with the profile.
+    { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], env: { ...process.env, TMPDIR: profile } },
   );
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {
