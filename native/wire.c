@@ -501,11 +501,12 @@ static int receive(paced_t *plan) {
   struct iovec vector = {plan->input, plan->capacity};
   struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   ssize_t got = recvmsg(plan->fd, &message, MSG_DONTWAIT);
-  int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
   if (got < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) plan->error = errno;
     return 0;
   }
+  // Read only when something came: the spinning loop calls this between every two clock checks.
+  int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
   if (got == 0 && !plan->udp) {
     plan->error = ECONNRESET;
     return 0;

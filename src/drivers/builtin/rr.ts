@@ -65,7 +65,7 @@ class Transactions {
     else if (sentNs >= this.clock.measureFromNs) this.lost++;
   }
 
-  sample(ctx: PatternContext): Sample {
+  sample(ctx: PatternContext, dataPath: DataPath = "node"): Sample {
     const { requestSize, responseSize } = ctx.traffic;
     const durationS = (this.lastCompletedNs - this.firstMeasuredNs) / 1e9;
     const sent = this.measured + this.lost;
@@ -77,17 +77,14 @@ class Transactions {
       bytesReceived: this.measured * responseSize,
       bytesDelivered: this.measured * (requestSize + responseSize),
       histogram: this.histogram,
-      dataPath: this.dataPath,
+      dataPath,
     });
   }
-
-  dataPath: DataPath = "node";
 }
 
 /** One flow's transactions in the native data path (native/wire.c), replayed as it reports them. */
-async function runWireRr(ctx: PatternContext, binary: string): Promise<Sample> {
-  const { protocol, requestSize, responseSize, warmupS, durationS } = ctx.traffic;
-  if (protocol === "icmp") throw new Error("the built-in engine does not send icmp");
+async function runWireRr(ctx: PatternContext, binary: string, protocol: "tcp" | "udp"): Promise<Sample> {
+  const { requestSize, responseSize, warmupS, durationS } = ctx.traffic;
   const { session, port } = await ctx.agent.open({
     protocol,
     pattern: "rr",
@@ -104,13 +101,12 @@ async function runWireRr(ctx: PatternContext, binary: string): Promise<Sample> {
   await finishFlow(client, ctx, session);
   const done = transactions as Transactions | null;
   if (!done) throw new Error("the data path ended without starting the trial");
-  done.dataPath = "native";
-  return done.sample(ctx);
+  return done.sample(ctx, "native");
 }
 
 export async function runTcpRr(ctx: PatternContext): Promise<Sample> {
   const binary = wireBinary();
-  if (binary) return runWireRr(ctx, binary);
+  if (binary) return runWireRr(ctx, binary, "tcp");
   const { requestSize, responseSize } = ctx.traffic;
   const { session, port } = await ctx.agent.open({
     protocol: "tcp",
@@ -167,7 +163,7 @@ export async function runUdpRr(ctx: PatternContext): Promise<Sample> {
       `udp rr carries a ${UDP_RR_SEQ_BYTES}-byte sequence number: sizes must be ≥ ${UDP_RR_SEQ_BYTES}`,
     );
   const binary = wireBinary();
-  if (binary) return runWireRr(ctx, binary);
+  if (binary) return runWireRr(ctx, binary, "udp");
   const { session, port } = await ctx.agent.open({
     protocol: "udp",
     pattern: "rr",
