@@ -5,16 +5,19 @@
 // answers from a blocking thread. The Node side plans the trial and makes every figure from the
 // records written here (wire.ts reads them), after the flow ends.
 //
-//   vnb-wire serve udp|tcp HOST REQUEST RESPONSE HEADER
-//       prints the bound port, then echoes: each request of REQUEST bytes gets RESPONSE bytes
-//       whose first HEADER bytes are the request's. "close" on stdin stops serving.
-//   vnb-wire rr udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS
-//   vnb-wire paced udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS INTERVAL_NS
-//       run one flow's client side and write 40-byte records (below) to stdout.
-//   vnb-wire version
+// One process serves flow after flow, so a trial does not wait for a process to start. It reads
+// commands from stdin, a line each, and ends when stdin closes:
 //
-// When its work is done a process keeps its threads, idle, until stdin closes: their CPU time
-// stays readable in /proc for the monitor that attributes it to the generator.
+//   serve udp|tcp HOST REQUEST RESPONSE HEADER
+//       writes a listening record with the bound port, then echoes: each request of REQUEST bytes
+//       gets RESPONSE bytes whose first HEADER bytes are the request's, until a "close" line.
+//   rr udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS
+//   paced udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS INTERVAL_NS
+//       run one flow's client side and write its 40-byte records (below) to stdout.
+//
+// Every command ends with an end record. A server's threads stay, idle, until the next command
+// or the end: their CPU time stays readable in /proc for the monitor that attributes it to the
+// generator. `vnb-wire version` prints the version.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +47,7 @@ enum {
   KIND_SENT = 4,        // seq, lateness: one measured message left
   KIND_SUMMARY = 5,     // seq = sent, lateness = times the socket was full, a = last sent ns, b = sent measured
   KIND_END = 6,         // seq = errno of a failure (0: none)
+  KIND_LISTENING = 7,   // seq = the port a server is bound to
 };
 
 typedef struct {
@@ -76,10 +80,6 @@ static void fail(const char *format, ...) {
   exit(2);
 }
 
-__attribute__((noreturn)) static void park(void) {
-  for (;;) pause();
-}
-
 // One producer thread (the data path), one consumer (the writer): the data path never makes a
 // system call to report what it measured, and the writer drains the ring only when it is half
 // full or the flow is over, so the reader (Node) has nothing to do while messages are timed.
@@ -97,11 +97,10 @@ static void ring_put(const record_t *record) {
   atomic_store_explicit(&ring->head, head + 1, memory_order_release);
 }
 
-static _Atomic int writer_flushed;
-// The writer sleeps on this until a poll interval passes or the flow ends (then at once).
+// The writer sleeps on this until a poll interval passes (while a flow runs) or a flush is asked.
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t writer_wake = PTHREAD_COND_INITIALIZER;
-static int writer_done;
+static pthread_cond_t writer_wake = PTHREAD_COND_INITIALIZER, writer_flushed = PTHREAD_COND_INITIALIZER;
+static int flow_running, flush_wanted;
 
 static void write_all(int fd, const void *data, size_t length) {
   const char *bytes = data;
@@ -130,27 +129,33 @@ static void drain_ring(int all) {
 static void *writer(void *unused) {
   (void)unused;
   pthread_mutex_lock(&writer_lock);
-  while (!writer_done) {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += WRITER_POLL_NS;
-    if (until.tv_nsec >= 1000000000) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000;
+  for (;;) {
+    if (flush_wanted) {
+      pthread_mutex_unlock(&writer_lock);
+      drain_ring(1);
+      pthread_mutex_lock(&writer_lock);
+      flush_wanted = 0;
+      pthread_cond_signal(&writer_flushed);
+    } else if (flow_running) {
+      struct timespec until;
+      clock_gettime(CLOCK_MONOTONIC, &until);
+      until.tv_nsec += WRITER_POLL_NS;
+      if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+      }
+      pthread_cond_timedwait(&writer_wake, &writer_lock, &until);
+      pthread_mutex_unlock(&writer_lock);
+      drain_ring(0);
+      pthread_mutex_lock(&writer_lock);
+    } else {
+      pthread_cond_wait(&writer_wake, &writer_lock);
     }
-    pthread_cond_timedwait(&writer_wake, &writer_lock, &until);
-    pthread_mutex_unlock(&writer_lock);
-    drain_ring(0);
-    pthread_mutex_lock(&writer_lock);
   }
-  pthread_mutex_unlock(&writer_lock);
-  drain_ring(1);
-  atomic_store(&writer_flushed, 1);
-  park();
   return NULL;
 }
 
-// Allocates the ring and starts the thread that writes it out.
+// Allocates the ring and starts the thread that writes it out, once for the process.
 static void start_writer(void) {
   ring = calloc(1, sizeof(ring_t));
   if (!ring) fail("out of memory");
@@ -162,24 +167,24 @@ static void start_writer(void) {
   if (pthread_create(&thread, NULL, writer, NULL) != 0) fail("cannot start the writer thread");
 }
 
-static void wait_for(_Atomic int *flag) {
-  struct timespec pause_for = {0, 100000};
-  while (!atomic_load(flag)) nanosleep(&pause_for, NULL);
-}
-
-// Flushes every record, ends the stream, and stays until stdin closes.
-static void finish(int error) {
+// A flow's records may now be written out when the ring is half full.
+static void flow_started(void) {
   pthread_mutex_lock(&writer_lock);
-  writer_done = 1;
+  flow_running = 1;
   pthread_cond_signal(&writer_wake);
   pthread_mutex_unlock(&writer_lock);
-  wait_for(&writer_flushed);
+}
+
+// Writes every record the ring holds, then the end record of the command.
+static void finish(int error) {
+  pthread_mutex_lock(&writer_lock);
+  flow_running = 0;
+  flush_wanted = 1;
+  pthread_cond_signal(&writer_wake);
+  while (flush_wanted) pthread_cond_wait(&writer_flushed, &writer_lock);
+  pthread_mutex_unlock(&writer_lock);
   record_t end = {.kind = KIND_END, .seq = (uint32_t)error};
   write_all(1, &end, sizeof end);
-  char sink[64];
-  while (read(0, sink, sizeof sink) > 0) {
-  }
-  exit(0);
 }
 
 static long number(const char *text, const char *what) {
@@ -253,21 +258,85 @@ static size_t request_size, response_size, header_size;
 static int listen_fd = -1;
 static _Atomic int closing;
 
+// The server's threads, and the connections they answer, until they are released.
+static pthread_mutex_t server_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t released_wake = PTHREAD_COND_INITIALIZER;
+static int released;
+static pthread_t *server_threads;
+static size_t server_thread_count, server_thread_capacity;
+static int *connections;
+static size_t connection_count, connection_capacity;
+
+static void *grow(void *array, size_t *capacity, size_t size) {
+  *capacity = *capacity ? *capacity * 2 : 16;
+  void *grown = realloc(array, *capacity * size);
+  if (!grown) fail("out of memory");
+  return grown;
+}
+
+// Starts a server thread; with `fd` >= 0, a connection of the server (shut down when it closes).
+static int start_server_thread(void *(*run)(void *), int fd) {
+  pthread_mutex_lock(&server_lock);
+  if (fd >= 0 && atomic_load(&closing)) shutdown(fd, SHUT_RDWR);
+  pthread_t thread;
+  int started = pthread_create(&thread, NULL, run, (void *)(intptr_t)fd) == 0;
+  if (started) {
+    if (server_thread_count == server_thread_capacity)
+      server_threads = grow(server_threads, &server_thread_capacity, sizeof *server_threads);
+    server_threads[server_thread_count++] = thread;
+    if (fd >= 0) {
+      if (connection_count == connection_capacity)
+        connections = grow(connections, &connection_capacity, sizeof *connections);
+      connections[connection_count++] = fd;
+    }
+  }
+  pthread_mutex_unlock(&server_lock);
+  return started;
+}
+
+// A server thread whose work is done waits here, idle, until released.
+static void *park(void) {
+  pthread_mutex_lock(&server_lock);
+  while (!released) pthread_cond_wait(&released_wake, &server_lock);
+  pthread_mutex_unlock(&server_lock);
+  return NULL;
+}
+
+// Ends the parked threads of the last server and closes its sockets.
+static void release_server(void) {
+  pthread_mutex_lock(&server_lock);
+  released = 1;
+  pthread_cond_broadcast(&released_wake);
+  pthread_mutex_unlock(&server_lock);
+  // The first thread listens: once it has ended, no connection is added.
+  for (size_t i = 0; i < server_thread_count; i++) pthread_join(server_threads[i], NULL);
+  for (size_t i = 0; i < connection_count; i++) close(connections[i]);
+  if (listen_fd >= 0) close(listen_fd);
+  listen_fd = -1;
+  server_thread_count = connection_count = 0;
+  released = 0;
+  atomic_store(&closing, 0);
+}
+
 static void *serve_udp(void *unused) {
   (void)unused;
   char *request = malloc(request_size > 65536 ? request_size : 65536);
   char *response = malloc(response_size);
+  if (!request || !response) fail("out of memory");
   memset(response, 0x5a, response_size);
   for (;;) {
     struct sockaddr_storage peer;
     socklen_t peer_length = sizeof peer;
     ssize_t got = recvfrom(listen_fd, request, 65536, 0, (struct sockaddr *)&peer, &peer_length);
-    if (atomic_load(&closing)) park();
+    if (atomic_load(&closing)) break;
     if (got < 0) continue;
     size_t header = (size_t)got < header_size ? (size_t)got : header_size;
     memcpy(response, request, header);
     sendto(listen_fd, response, response_size, 0, (struct sockaddr *)&peer, peer_length);
   }
+  free(request);
+  free(response);
+  return park();
 }
 
 // One connection: each complete request gets its answer; the answers to one read go in one write.
@@ -277,6 +346,7 @@ static void *serve_connection(void *argument) {
   char *input = malloc(capacity);
   size_t answers_capacity = 64;
   char *answers = malloc(answers_capacity * response_size);
+  if (!input || !answers) fail("out of memory");
   char header[HEADER_BYTES];
   size_t partial = 0;
   for (;;) {
@@ -307,22 +377,27 @@ static void *serve_connection(void *argument) {
     }
     if (completed > 0 && !send_fully(fd, answers, completed * response_size)) break;
   }
-  close(fd);
-  park();
-  return NULL;
+  free(input);
+  free(answers);
+  return park();
 }
 
 static void *accept_connections(void *unused) {
   (void)unused;
   for (;;) {
     int fd = accept(listen_fd, NULL, NULL);
-    if (atomic_load(&closing)) park();
+    if (atomic_load(&closing)) {
+      if (fd >= 0) close(fd);
+      break;
+    }
     if (fd < 0) continue;
     socket_options(fd, 0);
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, serve_connection, (void *)(intptr_t)fd) != 0) close(fd);
+    if (!start_server_thread(serve_connection, fd)) close(fd);
   }
+  return park();
 }
+
+static int read_line(char *line, size_t capacity);
 
 static int serve(int argc, char **argv) {
   if (argc != 7) fail("usage: serve udp|tcp HOST REQUEST RESPONSE HEADER");
@@ -347,15 +422,18 @@ static int serve(int argc, char **argv) {
   getsockname(listen_fd, (struct sockaddr *)&bound, &bound_length);
   int port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                : ((struct sockaddr_in *)&bound)->sin_port);
-  printf("%d\n", port);
-  fflush(stdout);
-  pthread_t thread;
-  if (pthread_create(&thread, NULL, udp ? serve_udp : accept_connections, NULL) != 0) fail("cannot start serving");
+  if (!start_server_thread(udp ? serve_udp : accept_connections, -1)) fail("cannot start serving");
+  record_t listening = {.kind = KIND_LISTENING, .seq = (uint32_t)port};
+  write_all(1, &listening, sizeof listening);
   char line[64];
-  ssize_t got;
-  while ((got = read(0, line, sizeof line)) > 0) {
-    if (got >= 5 && !memcmp(line, "close", 5) && !atomic_exchange(&closing, 1)) shutdown(listen_fd, SHUT_RDWR);
+  while (read_line(line, sizeof line) && strcmp(line, "close")) {
   }
+  // Shutting the sockets down wakes the threads blocked in them, which then park.
+  pthread_mutex_lock(&server_lock);
+  atomic_store(&closing, 1);
+  shutdown(listen_fd, SHUT_RDWR);
+  for (size_t i = 0; i < connection_count; i++) shutdown(connections[i], SHUT_RDWR);
+  pthread_mutex_unlock(&server_lock);
   return 0;
 }
 
@@ -385,8 +463,9 @@ static int rr(int argc, char **argv) {
   char *request = malloc(request_bytes);
   size_t receive_capacity = response_bytes > 65536 ? response_bytes : 65536;
   char *response = malloc(receive_capacity);
+  if (!request || !response) fail("out of memory");
   memset(request, 0x5a, request_bytes);
-  start_writer();
+  flow_started();
   int64_t start = mono_ns(), measure_from = start + warmup, end = measure_from + duration;
   record_t started = start_record(start, 0, 0);
   ring_put(&started);
@@ -435,8 +514,10 @@ static int rr(int argc, char **argv) {
     }
     if (now >= end) break;
   }
-  finish(error);
-  return 0;
+  close(fd);
+  free(request);
+  free(response);
+  return error;
 }
 
 /* ---- open-loop client ---- */
@@ -634,6 +715,7 @@ static const int64_t START_DELAY_NS = 5000000, GIVE_UP_AFTER_NS = 1000000000;
 static int paced(int argc, char **argv) {
   if (argc != 10) fail("usage: paced udp|tcp HOST PORT REQUEST RESPONSE WARMUP_NS DURATION_NS INTERVAL_NS");
   static paced_t plan;
+  memset(&plan, 0, sizeof plan);
   plan.udp = is_udp(argv[2]);
   plan.request_bytes = (size_t)number(argv[5], "REQUEST");
   plan.response_bytes = (size_t)number(argv[6], "RESPONSE");
@@ -657,7 +739,7 @@ static int paced(int argc, char **argv) {
   int on = 1;
   setsockopt(plan.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   choose_spin();
-  start_writer();
+  flow_started();
   plan.start = mono_ns() + START_DELAY_NS;
   plan.give_up = plan.start + warmup + duration + GIVE_UP_AFTER_NS;
   record_t started = start_record(plan.start, plan.first_measured, plan.total);
@@ -669,16 +751,63 @@ static int paced(int argc, char **argv) {
                       .a = plan.last_sent,
                       .b = plan.sent_measured};
   ring_put(&summary);
-  finish(plan.error);
-  return 0;
+  close(plan.fd);
+  free(plan.message);
+  free(plan.input);
+  free(plan.seen);
+  return plan.error;
+}
+
+// One line of stdin, without its newline; 0 at the end of input. A line too long is cut.
+static int read_line(char *line, size_t capacity) {
+  static char buffer[4096];
+  static size_t start, end;
+  size_t length = 0;
+  for (;;) {
+    while (start < end) {
+      char c = buffer[start++];
+      if (c == '\n') {
+        line[length] = 0;
+        return 1;
+      }
+      if (length + 1 < capacity) line[length++] = c;
+    }
+    ssize_t got = read(0, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return 0;
+    start = 0;
+    end = (size_t)got;
+  }
+}
+
+enum { MAX_WORDS = 16 };
+
+static void run_command(char *line) {
+  char *argv[MAX_WORDS + 1] = {"vnb-wire"};
+  int argc = 1;
+  for (char *word = strtok(line, " "); word; word = strtok(NULL, " ")) {
+    if (argc == MAX_WORDS) fail("a command of more than %d words", MAX_WORDS - 1);
+    argv[argc++] = word;
+  }
+  if (argc < 2) return;
+  int error;
+  if (!strcmp(argv[1], "serve")) error = serve(argc, argv);
+  else if (!strcmp(argv[1], "rr")) error = rr(argc, argv);
+  else if (!strcmp(argv[1], "paced")) error = paced(argc, argv);
+  else fail("unknown command \"%s\": serve, rr or paced", argv[1]);
+  finish(error);
 }
 
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
-  if (argc == 2 && !strcmp(argv[1], "version")) return puts("vnb-wire 1") < 0;
-  if (argc >= 2 && !strcmp(argv[1], "serve")) return serve(argc, argv);
-  if (argc >= 2 && !strcmp(argv[1], "rr")) return rr(argc, argv);
-  if (argc >= 2 && !strcmp(argv[1], "paced")) return paced(argc, argv);
-  fail("usage: vnb-wire serve|rr|paced ...");
-  return 2;
+  if (argc == 2 && !strcmp(argv[1], "version")) return puts("vnb-wire 2") < 0;
+  if (argc != 1) fail("usage: vnb-wire (commands on stdin) | vnb-wire version");
+  start_writer();
+  char line[1024];
+  while (read_line(line, sizeof line)) {
+    release_server();
+    run_command(line);
+  }
+  release_server();
+  return 0;
 }

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,4 +119,31 @@ test("the native data path's CPU is the generator's: its processes are the agent
     generatorCpus > 0.2,
     `generator ${generatorCpus.toFixed(3)} CPUs of ${(cpu.perWallSecond ?? 0).toFixed(3)}`,
   );
+});
+
+test("one native process per role serves trial after trial: no trial waits for a process to start", {
+  skip: !wireBinary() && "the native data path is not built here",
+}, async () => {
+  const session = await builtinDriver.prepare(loopbackPath());
+  try {
+    const agents = (session.generatorProcesses?.() ?? []).map(({ pid }) => pid);
+    assert.equal(agents.length, 2, "a client agent and a server agent");
+    const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    const seen: string[] = [];
+    for (const partial of [
+      { protocol: "udp", pattern: "rr" },
+      { protocol: "tcp", pattern: "rr" },
+      { protocol: "udp", pattern: "paced", rate: 5000 },
+    ] as const) {
+      const [sample] = await session.runTrial(trafficOf({ ...partial, durationS: 0.2, warmupS: 0.05 }));
+      assert.equal(sample!.dataPath, "native");
+      assert.ok(sample!.messagesReceived > 100, `${sample!.messagesReceived} answered`);
+      seen.push(agents.map(childrenOf).join(" / "));
+    }
+    // Each agent has one data-path process, the same one for every trial.
+    for (const children of seen) assert.match(children, /^\d+ \/ \d+$/);
+    assert.deepEqual(new Set(seen).size, 1, `children after each trial: ${seen.join(", ")}`);
+  } finally {
+    await session.close();
+  }
 });

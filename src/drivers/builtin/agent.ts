@@ -32,7 +32,7 @@ import {
 } from "./protocol.js";
 import { cpuShareBetween, readNetCounters, SATURATED_CPU_SHARE, socketDropsBetween } from "./socket-drops.js";
 import { directWriter } from "./trial.js";
-import { releaseLingering, startWireServer, wireBinary } from "./wire.js";
+import { releaseWorkers, startWireServer, wireBinary } from "./wire.js";
 
 export interface AgentOptions {
   host: string;
@@ -323,8 +323,8 @@ export class Agent {
   close(): void {
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
-    // The native data path's finished processes end now, not when their linger would.
-    releaseLingering();
+    // The native data path's idle processes end now, not when their idle time runs out.
+    releaseWorkers();
     for (const peer of this.peers.values())
       peer.then(
         (connection) => connection.close(),

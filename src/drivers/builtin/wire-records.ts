@@ -10,6 +10,7 @@ export const RecordKind = {
   sent: 4,
   summary: 5,
   end: 6,
+  listening: 7,
 } as const;
 
 /** The fields of one record; what each means depends on its kind (see native/wire.c). */
@@ -27,28 +28,41 @@ function readInt64(data: Buffer, offset: number): number {
   return data.readInt32LE(offset + 4) * 2 ** 32 + data.readUInt32LE(offset);
 }
 
+function decode(data: Buffer, offset: number, record: WireRecord): void {
+  record.kind = data.readUInt32LE(offset);
+  record.seq = data.readUInt32LE(offset + 4);
+  record.lateness = data.readUInt32LE(offset + 8);
+  record.intendedUs = data.readDoubleLE(offset + 16);
+  record.a = readInt64(data, offset + 24);
+  record.b = readInt64(data, offset + 32);
+}
+
 export class RecordReader {
   private rest: Buffer | null = null;
+  private readonly record: WireRecord = { kind: 0, seq: 0, lateness: 0, intendedUs: 0, a: 0, b: 0 };
 
   /** Calls `onRecord` for every whole record the chunk completes; the record object is reused. */
   push(chunk: Buffer, onRecord: (record: WireRecord) => void): void {
-    let data = chunk;
+    const record = this.record;
+    let offset = 0;
     if (this.rest) {
-      data = Buffer.concat([this.rest, chunk]);
+      // Only the record cut at the last chunk's end is joined, not the chunks.
+      const missing = RECORD_BYTES - this.rest.length;
+      if (chunk.length < missing) {
+        this.rest = Buffer.concat([this.rest, chunk]);
+        return;
+      }
+      decode(Buffer.concat([this.rest, chunk.subarray(0, missing)]), 0, record);
       this.rest = null;
-    }
-    const record: WireRecord = { kind: 0, seq: 0, lateness: 0, intendedUs: 0, a: 0, b: 0 };
-    const whole = data.length - (data.length % RECORD_BYTES);
-    for (let offset = 0; offset < whole; offset += RECORD_BYTES) {
-      record.kind = data.readUInt32LE(offset);
-      record.seq = data.readUInt32LE(offset + 4);
-      record.lateness = data.readUInt32LE(offset + 8);
-      record.intendedUs = data.readDoubleLE(offset + 16);
-      record.a = readInt64(data, offset + 24);
-      record.b = readInt64(data, offset + 32);
+      offset = missing;
       onRecord(record);
     }
-    if (whole < data.length) this.rest = Buffer.from(data.subarray(whole));
+    const whole = chunk.length - ((chunk.length - offset) % RECORD_BYTES);
+    for (; offset < whole; offset += RECORD_BYTES) {
+      decode(chunk, offset, record);
+      onRecord(record);
+    }
+    if (whole < chunk.length) this.rest = Buffer.from(chunk.subarray(whole));
   }
 
   /** Bytes of a record begun but not finished. */

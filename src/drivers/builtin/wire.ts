@@ -1,7 +1,6 @@
 // The native data path's processes (native/wire.c): found beside the build, started with argument
-// arrays, their records read as they come. A finished process stays, idle, until the next one
-// starts or a while has passed: its threads' CPU time is still in /proc when the trial's CPU
-// monitor stops and counts it as the generator's.
+// arrays, each given one command at a time over stdin and kept for the next; their records are
+// read as they come.
 
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
@@ -16,8 +15,6 @@ import { RecordKind, RecordReader, type WireRecord } from "./wire-records.js";
 export const WIRE_BINARY = join("dist", "native", "vnb-wire");
 /** Set to "node" to run the data path in Node even where the native one is built. */
 export const DATA_PATH_ENV = "VNETBENCH_DATA_PATH";
-/** A finished process is released after this long even if no other starts. */
-const LINGER_MS = 30_000;
 
 let located: string | null | undefined;
 
@@ -39,27 +36,10 @@ export function wireBinary(): string | null {
   return located;
 }
 
-const lingering = new Set<LongRunning>();
-let lingerTimer: NodeJS.Timeout | null = null;
-
-/** Ends every finished process now (the agent is closing). */
-export function releaseLingering(): void {
-  for (const finished of lingering) finished.stdin?.end();
-  lingering.clear();
-  if (lingerTimer) clearTimeout(lingerTimer);
-  lingerTimer = null;
-}
-
-function linger(finished: LongRunning): void {
-  lingering.add(finished);
-  lingerTimer ??= setTimeout(releaseLingering, LINGER_MS);
-  lingerTimer.unref();
-}
-
-function start(argv: string[]): LongRunning {
-  releaseLingering();
-  return startProcess(argv);
-}
+/** Idle processes end after this long without work. */
+const IDLE_MS = 30_000;
+/** What a command's words may hold: numbers, protocol names and numeric addresses, no separators. */
+const COMMAND_WORD = /^[\w.:%-]+$/;
 
 function errnoName(code: number): string {
   return Object.entries(constants.errno).find(([, value]) => value === code)?.[0] ?? `errno ${code}`;
@@ -73,46 +53,141 @@ function stderrOf(child: LongRunning): () => string {
   return () => text.trim().split("\n").pop() ?? "";
 }
 
+/**
+ * One data-path process, which runs one command (a flow, or a server) at a time and stays for the
+ * next: a trial does not wait for a process to start, and the threads that did a trial's work are
+ * still in /proc when its CPU monitor stops.
+ */
+class WireWorker {
+  /** Exited, killed, or asked to end: never given work again. */
+  retired = false;
+  private readonly child: LongRunning;
+  private readonly lastError: () => string;
+  private command: {
+    onRecord(record: WireRecord): void;
+    ended(errno: number): void;
+    failed(error: Error): void;
+  } | null = null;
+
+  constructor(binary: string) {
+    this.child = startProcess([binary]);
+    this.lastError = stderrOf(this.child);
+    const reader = new RecordReader();
+    this.child.stdout.on("data", (chunk: Buffer) =>
+      reader.push(chunk, (record) => {
+        const command = this.command;
+        if (record.kind !== RecordKind.end) return command?.onRecord(record);
+        this.command = null;
+        command?.ended(record.seq);
+      }),
+    );
+    this.child.exited.then(({ code, signal }) => {
+      this.retired = true;
+      idle.delete(this);
+      const command = this.command;
+      this.command = null;
+      command?.failed(new Error(`the data path exited (${signal ?? `exit ${code}`}): ${this.lastError()}`));
+    });
+  }
+
+  /** Runs a command line; settles at its end record with the errno it ended on (0: none). */
+  run(line: string, onRecord: (record: WireRecord) => void): Promise<number> {
+    return new Promise((ended, failed) => {
+      this.command = { onRecord, ended, failed };
+      this.child.stdin?.write(`${line}\n`);
+    });
+  }
+
+  /** A line for the running command (a server's "close"). */
+  tell(line: string): void {
+    this.child.stdin?.write(`${line}\n`);
+  }
+
+  kill(): Promise<void> {
+    this.retired = true;
+    return this.child.stop(0);
+  }
+
+  /** Ends it once its running command (if any) is done: stdin's end is its last command. */
+  retire(): void {
+    this.retired = true;
+    this.child.stdin?.end();
+  }
+}
+
+/** A command's line: its words, each checked to hold no separator. */
+function commandLine(words: readonly string[]): string {
+  const odd = words.find((word) => !COMMAND_WORD.test(word));
+  if (odd !== undefined) throw new Error(`the data path cannot be given "${odd}"`);
+  return words.join(" ");
+}
+
+const idle = new Set<WireWorker>();
+const busy = new Set<WireWorker>();
+let idleTimer: NodeJS.Timeout | null = null;
+
+function acquire(binary: string): WireWorker {
+  const [worker] = idle;
+  if (worker) idle.delete(worker);
+  const chosen = worker ?? new WireWorker(binary);
+  busy.add(chosen);
+  return chosen;
+}
+
+function giveBack(worker: WireWorker): void {
+  busy.delete(worker);
+  if (worker.retired) return;
+  idle.add(worker);
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(endIdle, IDLE_MS);
+  idleTimer.unref();
+}
+
+function endIdle(): void {
+  for (const worker of idle) worker.retire();
+  idle.clear();
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = null;
+}
+
+/** Ends the idle processes now, and the busy ones when their command is done (the agent is closing). */
+export function releaseWorkers(): void {
+  for (const worker of busy) worker.retire();
+  endIdle();
+}
+
 /** One flow's client side in the native data path, its records handed over as they come. */
 export class WireClient {
   /** Settles at the end record: with null, or the name of the socket error that ended the flow early. */
   readonly ended: Promise<string | null>;
-  private readonly child: LongRunning;
+  private readonly worker: WireWorker;
 
   constructor(binary: string, args: string[], onRecord: (record: WireRecord) => void) {
-    this.child = start([binary, ...args]);
-    const lastError = stderrOf(this.child);
-    const reader = new RecordReader();
-    this.ended = new Promise((resolve, reject) => {
-      let ended = false;
-      this.child.stdout.on("data", (chunk: Buffer) =>
-        reader.push(chunk, (record) => {
-          if (record.kind !== RecordKind.end) return onRecord(record);
-          ended = true;
-          resolve(record.seq === 0 ? null : errnoName(record.seq));
-        }),
-      );
-      this.child.exited.then(({ code, signal }) => {
-        if (!ended) reject(new Error(`the data path exited (${signal ?? `exit ${code}`}): ${lastError()}`));
-      });
-    });
+    const line = commandLine(args);
+    const worker = acquire(binary);
+    this.worker = worker;
+    this.ended = worker.run(line, onRecord).then(
+      (errno) => {
+        giveBack(worker);
+        return errno === 0 ? null : errnoName(errno);
+      },
+      (error: Error) => {
+        giveBack(worker);
+        throw error;
+      },
+    );
     this.ended.catch(() => {});
   }
 
   /** Ends it now (an aborted trial). */
   kill(): Promise<void> {
-    return this.child.stop(0);
-  }
-
-  /** Its work is done: it waits, idle, to be released. */
-  keep(): void {
-    linger(this.child);
+    return this.worker.kill();
   }
 }
 
 /**
- * Waits for the flow's end, then leaves its process to linger and closes its data session; an
- * abort kills it, and a socket error that ended the flow is the trial's error.
+ * Waits for the flow's end, then closes its data session; an abort kills it, and a socket error
+ * that ended the flow is the trial's error.
  */
 export async function finishFlow(
   client: WireClient,
@@ -123,7 +198,6 @@ export async function finishFlow(
     const failed = await untilEnded(client, ctx.signal);
     if (failed) throw new Error(`data connection lost mid-trial: ${failed}`);
   } finally {
-    client.keep();
     await ctx.agent.closeSession(session).catch(() => {});
   }
 }
@@ -155,36 +229,40 @@ export async function startWireServer(
   host: string,
   sizes: { requestSize: number; responseSize: number; header: number },
 ): Promise<{ port: number; close(): void }> {
-  const child = start([
-    binary,
+  const { requestSize, responseSize, header } = sizes;
+  const line = commandLine([
     "serve",
     protocol,
     host,
-    String(sizes.requestSize),
-    String(sizes.responseSize),
-    String(sizes.header),
+    String(requestSize),
+    String(responseSize),
+    String(header),
   ]);
-  const lastError = stderrOf(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = "";
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString("utf8");
-      if (!text.includes("\n")) return;
-      child.stdout.off("data", onData);
-      const port = Number(text.trim());
-      if (Number.isInteger(port) && port > 0) resolve(port);
-      else reject(new Error(`the data path's server printed "${text.trim()}" instead of its port`));
-    };
-    child.stdout.on("data", onData);
-    child.exited.then(({ code, signal }) =>
-      reject(new Error(`the data path's server exited (${signal ?? `exit ${code}`}): ${lastError()}`)),
-    );
+  const worker = acquire(binary);
+  let listening = (_port: number) => {};
+  const bound = new Promise<number>((resolve) => {
+    listening = resolve;
   });
+  const ended = worker.run(line, (record) => {
+    if (record.kind === RecordKind.listening) listening(record.seq);
+  });
+  ended.then(
+    () => giveBack(worker),
+    () => giveBack(worker),
+  );
+  const port = await Promise.race([
+    bound,
+    ended.then(() => {
+      throw new Error("the data path's server ended before it listened");
+    }),
+  ]);
+  let closed = false;
   return {
     port,
     close() {
-      child.stdin?.write("close\n");
-      linger(child);
+      if (closed) return;
+      closed = true;
+      worker.tell("close");
     },
   };
 }
