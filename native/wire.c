@@ -523,24 +523,28 @@ static int rr(int argc, char **argv) {
 /* ---- open-loop client ---- */
 
 // One thread sends and receives, as Node's sender does but with nothing else in its loop: it
-// reads whatever answers are there, sends what is due (a burst at most, when behind), then waits
-// for the next due time, in poll(2) (woken by an answer at once) for most of a long gap and
-// spinning for the last stretch, which a wake-up would overshoot. Two threads of a client and the
-// server's one would need three CPUs to never wait for each other; this needs two.
+// reads the answers that are there, sends what is due, then waits for the next due time, in
+// poll(2) (woken by an answer at once) for most of a long gap and spinning for the last stretch,
+// which a wake-up would overshoot. Two threads of a client and the server's one would need three
+// CPUs to never wait for each other; this needs two. A system call costs about 1 µs on a VM with
+// page-table isolation, so every read takes up to 16 answers (recvmmsg) and every send all the
+// messages due (sendmmsg, or one write of a stream): a sender that an interrupt held up catches up
+// in a few calls, where a call per message kept it late for hundreds of messages.
 typedef struct {
   int fd, udp;
   size_t request_bytes, response_bytes;
   int64_t start, interval_ns, give_up;
   uint32_t total, first_measured;
   // Sending.
-  char *message;
+  char *message; // the rest of a message a full stream socket took in part
+  char *batch;   // the messages of one send
   uint32_t next, sent, sent_measured, socket_full;
-  size_t written; // bytes of message `next` a full stream socket has taken so far
-  uint32_t lateness;
+  size_t written;    // bytes of message `next` a full stream socket has taken so far
+  uint32_t lateness; // message `next`'s, while it is sent in part
   int64_t last_sent;
   // Receiving.
   char *input;
-  size_t capacity, partial;
+  size_t capacity, slot, partial; // a stream's read; a datagram's slot of the input
   char header[HEADER_BYTES];
   uint8_t *seen;
   uint32_t received_measured;
@@ -576,37 +580,21 @@ static int64_t arrival_of(struct msghdr *message) {
   return 0;
 }
 
-// Reads one datagram, or what a stream has; records each whole answer. 0 when nothing was there.
-static int receive(paced_t *plan) {
-  char control[256];
-  struct iovec vector = {plan->input, plan->capacity};
-  struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-  ssize_t got = recvmsg(plan->fd, &message, MSG_DONTWAIT);
-  if (got < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) plan->error = errno;
-    return 0;
-  }
-  // Read only when something came: the spinning loop calls this between every two clock checks.
-  int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
-  if (got == 0 && !plan->udp) {
-    plan->error = ECONNRESET;
-    return 0;
-  }
-  // An answer that came while the thread slept in poll(2) waited for the scheduler's wake-up, as
-  // any receiver would: its lag (ours) runs from the wake-up, else from its arrival.
-  int64_t arrival = arrival_of(&message);
-  int64_t since = arrival > plan->woke_real ? arrival : plan->woke_real;
-  int64_t lag = arrival > 0 && read_real >= since ? read_real - since : -1;
+// Messages sent, or datagrams read, at most in one system call: a sender catching up still reads.
+enum { BURST = 16 };
+
+// Records the whole answers in `got` bytes read at once (a datagram, or what a stream had).
+static void take_answers(paced_t *plan, const char *input, size_t got, int64_t read_at, int64_t lag) {
   // A datagram is one answer; a stream's read may hold several, and part of one.
-  size_t answer_bytes = plan->udp ? (size_t)got : plan->response_bytes;
-  for (size_t offset = 0; offset < (size_t)got;) {
+  size_t answer_bytes = plan->udp ? got : plan->response_bytes;
+  for (size_t offset = 0; offset < got;) {
     if (plan->partial < HEADER_BYTES) {
       size_t take = HEADER_BYTES - plan->partial;
-      if (take > (size_t)got - offset) take = (size_t)got - offset;
-      memcpy(plan->header + plan->partial, plan->input + offset, take);
+      if (take > got - offset) take = got - offset;
+      memcpy(plan->header + plan->partial, input + offset, take);
     }
     size_t take = answer_bytes - plan->partial;
-    if (take > (size_t)got - offset) take = (size_t)got - offset;
+    if (take > got - offset) take = got - offset;
     plan->partial += take;
     offset += take;
     if (plan->partial < answer_bytes) continue;
@@ -625,44 +613,126 @@ static int receive(paced_t *plan) {
       if (latency > plan->worst) plan->worst = latency;
     }
   }
-  return 1;
 }
 
-// Sends message `next` (or the rest of it); 0 when the socket's buffer is full.
-static int send_next(paced_t *plan, int64_t now) {
-  if (plan->written == 0) {
-    int64_t late = now - due_ns(plan, plan->next);
-    plan->lateness = late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
-    double intended_us = (double)plan->next * (double)plan->interval_ns / 1000;
-    memcpy(plan->message, &plan->next, 4);
-    memcpy(plan->message + 4, &plan->lateness, 4);
-    memcpy(plan->message + 8, &intended_us, 8);
-  }
-  ssize_t sent = send(plan->fd, plan->message + plan->written, plan->request_bytes - plan->written,
-                      MSG_DONTWAIT | MSG_NOSIGNAL);
-  if (sent < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR) {
-      plan->socket_full++;
-      return 0;
+// How long an answer waited to be read (ours), from its kernel arrival time; -1 when unknown. An
+// answer that came while the thread slept in poll(2) waited for the scheduler's wake-up, as any
+// receiver would: then its lag runs from the wake-up.
+static int64_t lag_of(const paced_t *plan, struct msghdr *message, int64_t read_real) {
+  int64_t arrival = arrival_of(message);
+  int64_t since = arrival > plan->woke_real ? arrival : plan->woke_real;
+  return arrival > 0 && read_real >= since ? read_real - since : -1;
+}
+
+static int receive_failed(paced_t *plan) {
+  if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) plan->error = errno;
+  return 0;
+}
+
+// Reads the answers waiting (BURST datagrams, or what a stream has, at most) in one system call
+// and records them; 1 when more may be waiting.
+static int receive(paced_t *plan) {
+  if (plan->udp) {
+    struct mmsghdr messages[BURST];
+    struct iovec vectors[BURST];
+    char controls[BURST][64];
+    for (int i = 0; i < BURST; i++) {
+      vectors[i] = (struct iovec){plan->input + (size_t)i * plan->slot, plan->slot};
+      messages[i].msg_hdr = (struct msghdr){
+          .msg_iov = &vectors[i], .msg_iovlen = 1, .msg_control = controls[i], .msg_controllen = sizeof controls[i]};
     }
-    plan->error = errno;
+    int got = recvmmsg(plan->fd, messages, BURST, MSG_DONTWAIT, NULL);
+    if (got <= 0) return receive_failed(plan);
+    // Read only when something came: the spinning loop calls this between every two clock checks.
+    int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
+    for (int i = 0; i < got; i++)
+      take_answers(plan, plan->input + (size_t)i * plan->slot, messages[i].msg_len, read_at,
+                   lag_of(plan, &messages[i].msg_hdr, read_real));
+    return got == BURST;
+  }
+  char control[64];
+  struct iovec vector = {plan->input, plan->capacity};
+  struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t got = recvmsg(plan->fd, &message, MSG_DONTWAIT);
+  if (got < 0) return receive_failed(plan);
+  int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
+  if (got == 0) {
+    plan->error = ECONNRESET;
     return 0;
   }
-  plan->written += (size_t)sent;
-  if (plan->written < plan->request_bytes) {
-    plan->socket_full++;
-    return 0;
-  }
-  plan->written = 0;
+  take_answers(plan, plan->input, (size_t)got, read_at, lag_of(plan, &message, read_real));
+  return (size_t)got == plan->capacity;
+}
+
+// A message has left whole.
+static void sent_whole(paced_t *plan, uint32_t lateness) {
   plan->sent++;
-  plan->last_sent = mono_ns();
   if (plan->next >= plan->first_measured) {
     plan->sent_measured++;
-    record_t record = {.kind = KIND_SENT, .seq = plan->next, .lateness = plan->lateness};
+    record_t record = {.kind = KIND_SENT, .seq = plan->next, .lateness = lateness};
     ring_put(&record);
   }
   plan->next++;
-  return 1;
+}
+
+static int send_failed(paced_t *plan) {
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR) plan->socket_full++;
+  else plan->error = errno;
+  return 0;
+}
+
+// Sends the messages due by `now` (BURST at most) in one system call, or the rest of one a full
+// stream socket took in part; returns how many left whole (0: the socket's buffer is full).
+static int send_due(paced_t *plan, int64_t now) {
+  size_t bytes = plan->request_bytes;
+  if (plan->written > 0) {
+    ssize_t sent = send(plan->fd, plan->message + plan->written, bytes - plan->written, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0) return send_failed(plan);
+    plan->written += (size_t)sent;
+    if (plan->written < bytes) return 0;
+    plan->written = 0;
+    sent_whole(plan, plan->lateness);
+    plan->last_sent = mono_ns();
+    return 1;
+  }
+  uint32_t lateness[BURST];
+  int due = 0;
+  while (due < BURST && plan->next + (uint32_t)due < plan->total && due_ns(plan, plan->next + (uint32_t)due) <= now) {
+    uint32_t seq = plan->next + (uint32_t)due;
+    int64_t late = now - due_ns(plan, seq);
+    lateness[due] = late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+    double intended_us = (double)seq * (double)plan->interval_ns / 1000;
+    char *message = plan->batch + (size_t)due * bytes;
+    memcpy(message, &seq, 4);
+    memcpy(message + 4, &lateness[due], 4);
+    memcpy(message + 8, &intended_us, 8);
+    due++;
+  }
+  int whole;
+  if (plan->udp) {
+    struct mmsghdr messages[BURST];
+    struct iovec vectors[BURST];
+    for (int i = 0; i < due; i++) {
+      vectors[i] = (struct iovec){plan->batch + (size_t)i * bytes, bytes};
+      messages[i].msg_hdr = (struct msghdr){.msg_iov = &vectors[i], .msg_iovlen = 1};
+    }
+    whole = sendmmsg(plan->fd, messages, (unsigned)due, MSG_DONTWAIT);
+    if (whole < 0) return send_failed(plan);
+  } else {
+    ssize_t sent = send(plan->fd, plan->batch, (size_t)due * bytes, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent < 0) return send_failed(plan);
+    whole = (int)((size_t)sent / bytes);
+    plan->written = (size_t)sent % bytes;
+    if (plan->written > 0) {
+      // The rest of this one goes when the socket takes it.
+      memcpy(plan->message, plan->batch + (size_t)whole * bytes, bytes);
+      plan->lateness = lateness[whole];
+      plan->socket_full++;
+    }
+  }
+  for (int i = 0; i < whole; i++) sent_whole(plan, lateness[i]);
+  if (whole > 0) plan->last_sent = mono_ns();
+  return whole;
 }
 
 static void wait_readable(paced_t *plan, int64_t timeout_ns) {
@@ -672,31 +742,23 @@ static void wait_readable(paced_t *plan, int64_t timeout_ns) {
   plan->woke_real = clock_ns(CLOCK_REALTIME);
 }
 
-// Messages sent at most before the answers are read again: a sender catching up still reads.
-enum { BURST = 16 };
 static const int64_t DRAIN_FLOOR_NS = 100000000, DRAIN_CEILING_NS = 2000000000;
 
 static void paced_loop(paced_t *plan) {
   int64_t drain_until = -1;
   for (;;) {
-    while (receive(plan)) {
-    }
+    receive(plan);
     if (plan->error) return;
     int64_t now = mono_ns();
-    int sending = plan->next < plan->total && now <= plan->give_up;
-    if (sending) {
-      int burst = 0;
-      while (burst < BURST && plan->next < plan->total && due_ns(plan, plan->next) <= now && send_next(plan, now)) {
-        burst++;
-        now = mono_ns();
-      }
-      if (plan->error) return;
-      if (burst > 0 || (plan->next < plan->total && due_ns(plan, plan->next) <= now)) continue;
-      if (plan->next < plan->total) {
+    if (plan->next < plan->total && now <= plan->give_up) {
+      if (due_ns(plan, plan->next) <= now) {
+        send_due(plan, now);
+        if (plan->error) return;
+      } else {
         int64_t gap = due_ns(plan, plan->next) - now;
         if (gap > spin_ns) wait_readable(plan, gap - spin_ns);
-        continue;
       }
+      continue;
     }
     // Every message sent (or given up on): the stragglers get a while, unless all have come.
     if (drain_until < 0) {
@@ -731,10 +793,12 @@ static int paced(int argc, char **argv) {
   plan.total = (uint32_t)total;
   plan.message = malloc(plan.request_bytes);
   memset(plan.message, 0x5a, plan.request_bytes);
-  plan.capacity = plan.response_bytes > 256 * 1024 ? plan.response_bytes : 256 * 1024;
+  plan.batch = malloc(BURST * plan.request_bytes);
+  plan.slot = plan.response_bytes;
+  plan.capacity = plan.udp ? BURST * plan.slot : plan.response_bytes > 256 * 1024 ? plan.response_bytes : 256 * 1024;
   plan.input = malloc(plan.capacity);
   plan.seen = calloc(plan.total / 8 + 1, 1);
-  if (!plan.message || !plan.input || !plan.seen) fail("out of memory");
+  if (!plan.message || !plan.batch || !plan.input || !plan.seen) fail("out of memory");
   plan.fd = connect_to(argv[3], argv[4], plan.udp);
   int on = 1;
   setsockopt(plan.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
@@ -753,6 +817,7 @@ static int paced(int argc, char **argv) {
   ring_put(&summary);
   close(plan.fd);
   free(plan.message);
+  free(plan.batch);
   free(plan.input);
   free(plan.seen);
   return plan.error;

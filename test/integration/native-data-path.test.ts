@@ -147,3 +147,28 @@ test("one native process per role serves trial after trial: no trial waits for a
     await session.close();
   }
 });
+
+test("native paced over tcp: messages a full socket takes in part still arrive whole, each answered once", {
+  skip: !wireBinary() && "the native data path is not built here",
+}, async () => {
+  // 1 MB messages offered at 5 GB/s: the sender falls behind, and its writes of every message
+  // due fill the socket's buffer mid-message.
+  const [paced] = await trialsOn("native", [
+    {
+      protocol: "tcp",
+      pattern: "paced",
+      rate: 5000,
+      requestSize: 1 << 20,
+      responseSize: 64,
+      durationS: 0.3,
+      warmupS: 0.05,
+    },
+  ]);
+  assert.ok(
+    paced!.warnings.some((warning) => /send buffer was full/.test(warning)),
+    `the socket filled: ${paced!.warnings}`,
+  );
+  assert.ok(paced!.messagesSent > 50, `${paced!.messagesSent} sent`);
+  assert.equal(paced!.messagesReceived, paced!.messagesSent, "every whole message answered");
+  assert.equal(paced!.loss.duplicates, 0);
+});
