@@ -8,6 +8,10 @@
 //   node --import tsx bench/engine.ts [seconds per trial, default 4] [rr,paced,stream] [node]
 
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Sample } from "../src/domain/sample.js";
 import type { Traffic } from "../src/domain/traffic.js";
 import { DATA_PATH_ENV } from "../src/drivers/builtin/wire.js";
@@ -176,31 +180,49 @@ async function requestResponse(): Promise<void> {
 }
 
 /** What this machine takes from any spinning thread: time lost in gaps, and the longest gaps. */
-const SPIN_PROBE = `
-const end = process.hrtime.bigint() + 3_000_000_000n;
-let previous = process.hrtime.bigint();
-const gaps = [];
-for (let now = previous; now < end; previous = now) {
-  now = process.hrtime.bigint();
-  if (now - previous > 20_000n) gaps.push(Number(now - previous) / 1000);
+/** bench/spin-probe.c, compiled into `dir`. */
+function spinProbe(dir: string): string {
+  const binary = join(dir, "spin-probe");
+  execFileSync("cc", ["-O2", "-o", binary, fileURLToPath(new URL("spin-probe.c", import.meta.url))]);
+  return binary;
 }
-gaps.sort((a, b) => b - a);
-console.log(JSON.stringify({ lostPercent: gaps.reduce((a, b) => a + b, 0) / 30_000, longestUs: gaps.slice(0, 3) }));`;
 
-function machineJitter(): string {
-  const { lostPercent, longestUs } = JSON.parse(
-    execFileSync(process.execPath, ["-e", SPIN_PROBE], { encoding: "utf8" }),
-  );
-  return `a spinning thread here lost ${lostPercent.toFixed(2)} % of 3 s to gaps > 20 µs, the longest ${longestUs.map((gap: number) => gap.toFixed(0)).join(", ")} µs`;
+const PACED_RATES = [1_000, 10_000, 50_000, 100_000];
+
+/**
+ * Lateness p99 (µs) that a sender costing nothing would have on a schedule of `rate` messages/s
+ * through these gaps: a message due inside a gap leaves when the gap ends.
+ */
+function bareLatenessP99(gaps: Array<[number, number]>, rate: number): number {
+  const intervalUs = 1e6 / rate;
+  const late: number[] = [];
+  for (const [from, to] of gaps) {
+    for (let due = Math.ceil(from / intervalUs) * intervalUs; due < to; due += intervalUs)
+      late.push(to - due);
+  }
+  const slots = 3 * rate;
+  late.sort((a, b) => b - a);
+  return late[Math.floor(slots / 100)] ?? 0;
+}
+
+function machineJitter(probe: string): string {
+  const gaps: Array<[number, number]> = JSON.parse(execFileSync(probe, { encoding: "utf8" }));
+  const long = gaps.map(([from, to]) => to - from).filter((gap) => gap > 20);
+  const lostPercent = long.reduce((a, b) => a + b, 0) / 30_000;
+  const longestUs = long.sort((a, b) => b - a).slice(0, 3);
+  const floor = PACED_RATES.map((rate) => f(bareLatenessP99(gaps, rate))).join(" / ");
+  return `a spinning thread here lost ${lostPercent.toFixed(2)} % of 3 s to gaps > 20 µs, the longest ${longestUs.map((gap) => gap.toFixed(0)).join(", ")} µs; a sender costing nothing would be late p99 ${floor} µs at ${PACED_RATES.join(" / ")} msg/s`;
 }
 
 async function paced(): Promise<void> {
   const rows: string[][] = [];
   const dataPaths = new Set<string>();
   const where = path(PLACEMENTS[0]!);
-  const before = machineJitter();
+  const probeDir = mkdtempSync(join(tmpdir(), "vnb-spin-"));
+  const probe = spinProbe(probeDir);
+  const before = machineJitter(probe);
   for (const protocol of ["udp", "tcp"] as const) {
-    for (const rate of [1_000, 10_000, 50_000, 100_000]) {
+    for (const rate of PACED_RATES) {
       const what = traffic({ protocol, pattern: "paced", rate });
       // This VM's wake-up noise moves both tools' p99 from run to run: pairs interleaved, median of 3.
       const ours: Sample[] = [];
@@ -251,7 +273,8 @@ async function paced(): Promise<void> {
   console.log(
     `\npaced 64/64 on loopback, unpinned, ${seconds} s per trial, median of 3 interleaved pairs (µs; our latency from the intended send time, sockperf's from its actual send; path = ours with the tool's own delays taken out)`,
   );
-  console.log(`machine: before, ${before}; after, ${machineJitter()}`);
+  console.log(`machine: before, ${before}; after, ${machineJitter(probe)}`);
+  rmSync(probeDir, { recursive: true, force: true });
   console.log(`built-in data path: ${[...dataPaths].join(", ")}`);
   console.log(
     formatTable(
