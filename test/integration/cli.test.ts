@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -163,6 +163,14 @@ function trialsIn(path: string): Array<{ status: string; trial: number; error: s
   }
 }
 
+function isAgent(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("agent");
+  } catch {
+    return false; // it has exited
+  }
+}
+
 test("an agent killed mid-run: that trial is stored failed with why, the run goes on; --resume retries it", async () => {
   const path = db("kill.db");
   const child = spawn(
@@ -204,7 +212,8 @@ test("an agent killed mid-run: that trial is stored failed with why, the run goe
     }
     if (done >= 1) break;
   }
-  const agents = await childrenOf(child.pid!);
+  // The run's other children (the CPU monitor's short-lived reads) may be gone by now: agents only.
+  const agents = (await childrenOf(child.pid!)).filter((pid) => isAgent(pid));
   assert.ok(agents.length > 0, "the run has agent processes");
   for (const pid of agents) process.kill(pid, "SIGKILL");
   const code = await exited;
