@@ -43,8 +43,8 @@
 enum {
   KIND_START = 1,       // a = start ns, b = first measured message (paced), seq = total messages (paced)
   KIND_TRANSACTION = 2, // a = sent ns, b = answered ns (-1: lost)
-  KIND_ANSWER = 3,      // seq, lateness = echoed header, intended_us, a = read ns, b = receive lag ns (-1: unknown)
-  KIND_SENT = 4,        // seq, lateness: one measured message left
+  KIND_ANSWER = 3,      // seq, lateness (its message's), intended_us, a = read ns, b = receive lag ns (-1: unknown)
+  KIND_SENT = 4,        // seq, lateness: one measured message left (ns after it was due)
   KIND_SUMMARY = 5,     // seq = sent, lateness = times the socket was full, a = last sent ns, b = sent measured
   KIND_END = 6,         // seq = errno of a failure (0: none)
   KIND_LISTENING = 7,   // seq = the port a server is bound to
@@ -547,6 +547,7 @@ typedef struct {
   size_t capacity, slot, partial; // a stream's read; a datagram's slot of the input
   char header[HEADER_BYTES];
   uint8_t *seen;
+  uint32_t *lateness_of; // each message's, when it had left
   uint32_t received_measured;
   int64_t worst;
   int64_t woke_real; // CLOCK_REALTIME when poll(2) last returned
@@ -604,8 +605,11 @@ static void take_answers(paced_t *plan, const char *input, size_t got, int64_t r
     memcpy(&record.seq, plan->header, 4);
     memcpy(&record.lateness, plan->header + 4, 4);
     memcpy(&record.intended_us, plan->header + 8, 8);
-    ring_put(&record);
     uint32_t seq = record.seq;
+    // The header's lateness was stamped before its send call; once that call had returned we knew
+    // when the message left.
+    if (seq < plan->next) record.lateness = plan->lateness_of[seq];
+    ring_put(&record);
     if (seq >= plan->first_measured && seq < plan->total && !(plan->seen[seq / 8] & (1 << (seq % 8)))) {
       plan->seen[seq / 8] |= (uint8_t)(1 << (seq % 8));
       plan->received_measured++;
@@ -664,8 +668,9 @@ static int receive(paced_t *plan) {
   return (size_t)got == plan->capacity;
 }
 
-// A message has left whole.
+// A message has left whole, `lateness` after it was due.
 static void sent_whole(paced_t *plan, uint32_t lateness) {
+  plan->lateness_of[plan->next] = lateness;
   plan->sent++;
   if (plan->next >= plan->first_measured) {
     plan->sent_measured++;
@@ -681,8 +686,14 @@ static int send_failed(paced_t *plan) {
   return 0;
 }
 
+static uint32_t clamp_lateness(int64_t late) {
+  return late < 0 ? 0 : late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+}
+
 // Sends the messages due by `now` (BURST at most) in one system call, or the rest of one a full
-// stream socket took in part; returns how many left whole (0: the socket's buffer is full).
+// stream socket took in part; returns how many left whole (0: the socket's buffer is full). A
+// message's lateness is when its send began, as for a call of its own: the kernel takes a call's
+// messages in order, so the i-th of n began i/n of the way through the call.
 static int send_due(paced_t *plan, int64_t now) {
   size_t bytes = plan->request_bytes;
   if (plan->written > 0) {
@@ -691,24 +702,23 @@ static int send_due(paced_t *plan, int64_t now) {
     plan->written += (size_t)sent;
     if (plan->written < bytes) return 0;
     plan->written = 0;
-    sent_whole(plan, plan->lateness);
     plan->last_sent = mono_ns();
+    sent_whole(plan, plan->lateness);
     return 1;
   }
-  uint32_t lateness[BURST];
   int due = 0;
   while (due < BURST && plan->next + (uint32_t)due < plan->total && due_ns(plan, plan->next + (uint32_t)due) <= now) {
     uint32_t seq = plan->next + (uint32_t)due;
-    int64_t late = now - due_ns(plan, seq);
-    lateness[due] = late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+    uint32_t lateness = clamp_lateness(now - due_ns(plan, seq));
     double intended_us = (double)seq * (double)plan->interval_ns / 1000;
     char *message = plan->batch + (size_t)due * bytes;
     memcpy(message, &seq, 4);
-    memcpy(message + 4, &lateness[due], 4);
+    memcpy(message + 4, &lateness, 4);
     memcpy(message + 8, &intended_us, 8);
     due++;
   }
   int whole;
+  size_t taken; // bytes the socket took
   if (plan->udp) {
     struct mmsghdr messages[BURST];
     struct iovec vectors[BURST];
@@ -718,20 +728,26 @@ static int send_due(paced_t *plan, int64_t now) {
     }
     whole = sendmmsg(plan->fd, messages, (unsigned)due, MSG_DONTWAIT);
     if (whole < 0) return send_failed(plan);
+    taken = (size_t)whole * bytes;
   } else {
     ssize_t sent = send(plan->fd, plan->batch, (size_t)due * bytes, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (sent < 0) return send_failed(plan);
-    whole = (int)((size_t)sent / bytes);
-    plan->written = (size_t)sent % bytes;
-    if (plan->written > 0) {
-      // The rest of this one goes when the socket takes it.
-      memcpy(plan->message, plan->batch + (size_t)whole * bytes, bytes);
-      plan->lateness = lateness[whole];
-      plan->socket_full++;
-    }
+    taken = (size_t)sent;
+    whole = (int)(taken / bytes);
+    plan->written = taken % bytes;
   }
-  for (int i = 0; i < whole; i++) sent_whole(plan, lateness[i]);
-  if (whole > 0) plan->last_sent = mono_ns();
+  int64_t ended = mono_ns();
+  // When the send of the i-th message of the call began.
+#define BEGAN(i) (now + (int64_t)((double)(ended - now) * (double)((size_t)(i) * bytes) / (double)taken))
+  for (int i = 0; i < whole; i++) sent_whole(plan, clamp_lateness(BEGAN(i) - due_ns(plan, plan->next)));
+  if (plan->written > 0) {
+    // The rest of this one goes when the socket takes it.
+    memcpy(plan->message, plan->batch + (size_t)whole * bytes, bytes);
+    plan->lateness = clamp_lateness(BEGAN(whole) - due_ns(plan, plan->next));
+    plan->socket_full++;
+  }
+#undef BEGAN
+  if (whole > 0) plan->last_sent = ended;
   return whole;
 }
 
@@ -798,7 +814,8 @@ static int paced(int argc, char **argv) {
   plan.capacity = plan.udp ? BURST * plan.slot : plan.response_bytes > 256 * 1024 ? plan.response_bytes : 256 * 1024;
   plan.input = malloc(plan.capacity);
   plan.seen = calloc(plan.total / 8 + 1, 1);
-  if (!plan.message || !plan.batch || !plan.input || !plan.seen) fail("out of memory");
+  plan.lateness_of = malloc(((size_t)plan.total + 1) * sizeof *plan.lateness_of);
+  if (!plan.message || !plan.batch || !plan.input || !plan.seen || !plan.lateness_of) fail("out of memory");
   plan.fd = connect_to(argv[3], argv[4], plan.udp);
   int on = 1;
   setsockopt(plan.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
@@ -820,6 +837,7 @@ static int paced(int argc, char **argv) {
   free(plan.batch);
   free(plan.input);
   free(plan.seen);
+  free(plan.lateness_of);
   return plan.error;
 }
 
