@@ -530,6 +530,9 @@ static int rr(int argc, char **argv) {
 // page-table isolation, so every read takes up to 16 answers (recvmmsg) and every send all the
 // messages due (sendmmsg, or one write of a stream): a sender that an interrupt held up catches up
 // in a few calls, where a call per message kept it late for hundreds of messages.
+// Messages sent, or datagrams read, at most in one system call: a sender catching up still reads.
+enum { BURST = 16 };
+
 typedef struct {
   int fd, udp;
   size_t request_bytes, response_bytes;
@@ -545,6 +548,9 @@ typedef struct {
   // Receiving.
   char *input;
   size_t capacity, slot, partial; // a stream's read; a datagram's slot of the input
+  struct mmsghdr reads[BURST];    // a datagram read: one message a slot
+  struct iovec vectors[BURST];
+  char controls[BURST][64];
   char header[HEADER_BYTES];
   uint8_t *seen;
   uint32_t *lateness_of; // each message's, when it had left
@@ -580,9 +586,6 @@ static int64_t arrival_of(struct msghdr *message) {
   }
   return 0;
 }
-
-// Messages sent, or datagrams read, at most in one system call: a sender catching up still reads.
-enum { BURST = 16 };
 
 // Records the whole answers in `got` bytes read at once (a datagram, or what a stream had).
 static void take_answers(paced_t *plan, const char *input, size_t got, int64_t read_at, int64_t lag) {
@@ -628,44 +631,50 @@ static int64_t lag_of(const paced_t *plan, struct msghdr *message, int64_t read_
   return arrival > 0 && read_real >= since ? read_real - since : -1;
 }
 
-static int receive_failed(paced_t *plan) {
+static void receive_failed(paced_t *plan) {
   if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNREFUSED) plan->error = errno;
-  return 0;
+}
+
+// Points each datagram slot of the input, with room for its arrival time, at its read.
+static void prepare_reads(paced_t *plan) {
+  for (int i = 0; i < BURST; i++) {
+    plan->vectors[i] = (struct iovec){plan->input + (size_t)i * plan->slot, plan->slot};
+    plan->reads[i].msg_hdr = (struct msghdr){.msg_iov = &plan->vectors[i], .msg_iovlen = 1, .msg_control = plan->controls[i]};
+  }
 }
 
 // Reads the answers waiting (BURST datagrams, or what a stream has, at most) in one system call
-// and records them; 1 when more may be waiting.
-static int receive(paced_t *plan) {
+// and records them.
+static void receive(paced_t *plan) {
   if (plan->udp) {
-    struct mmsghdr messages[BURST];
-    struct iovec vectors[BURST];
-    char controls[BURST][64];
-    for (int i = 0; i < BURST; i++) {
-      vectors[i] = (struct iovec){plan->input + (size_t)i * plan->slot, plan->slot};
-      messages[i].msg_hdr = (struct msghdr){
-          .msg_iov = &vectors[i], .msg_iovlen = 1, .msg_control = controls[i], .msg_controllen = sizeof controls[i]};
+    // The kernel shortens each control length to what it wrote: the spinning loop resets only that.
+    for (int i = 0; i < BURST; i++) plan->reads[i].msg_hdr.msg_controllen = sizeof plan->controls[i];
+    int got = recvmmsg(plan->fd, plan->reads, BURST, MSG_DONTWAIT, NULL);
+    if (got <= 0) {
+      receive_failed(plan);
+      return;
     }
-    int got = recvmmsg(plan->fd, messages, BURST, MSG_DONTWAIT, NULL);
-    if (got <= 0) return receive_failed(plan);
     // Read only when something came: the spinning loop calls this between every two clock checks.
     int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
     for (int i = 0; i < got; i++)
-      take_answers(plan, plan->input + (size_t)i * plan->slot, messages[i].msg_len, read_at,
-                   lag_of(plan, &messages[i].msg_hdr, read_real));
-    return got == BURST;
+      take_answers(plan, plan->input + (size_t)i * plan->slot, plan->reads[i].msg_len, read_at,
+                   lag_of(plan, &plan->reads[i].msg_hdr, read_real));
+    return;
   }
   char control[64];
   struct iovec vector = {plan->input, plan->capacity};
   struct msghdr message = {.msg_iov = &vector, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
   ssize_t got = recvmsg(plan->fd, &message, MSG_DONTWAIT);
-  if (got < 0) return receive_failed(plan);
+  if (got < 0) {
+    receive_failed(plan);
+    return;
+  }
   int64_t read_at = mono_ns(), read_real = clock_ns(CLOCK_REALTIME);
   if (got == 0) {
     plan->error = ECONNRESET;
-    return 0;
+    return;
   }
   take_answers(plan, plan->input, (size_t)got, read_at, lag_of(plan, &message, read_real));
-  return (size_t)got == plan->capacity;
 }
 
 // A message has left whole, `lateness` after it was due.
@@ -688,6 +697,13 @@ static int send_failed(paced_t *plan) {
 
 static uint32_t clamp_lateness(int64_t late) {
   return late < 0 ? 0 : late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+}
+
+// The lateness of message `next`, whose bytes began at `offset` of the `taken` a call from `began`
+// to `ended` sent.
+static uint32_t lateness_within(const paced_t *plan, int64_t began, int64_t ended, size_t offset, size_t taken) {
+  int64_t start = began + (int64_t)((double)(ended - began) * (double)offset / (double)taken);
+  return clamp_lateness(start - due_ns(plan, plan->next));
 }
 
 // Sends the messages due by `now` (BURST at most) in one system call, or the rest of one a full
@@ -737,16 +753,13 @@ static int send_due(paced_t *plan, int64_t now) {
     plan->written = taken % bytes;
   }
   int64_t ended = mono_ns();
-  // When the send of the i-th message of the call began.
-#define BEGAN(i) (now + (int64_t)((double)(ended - now) * (double)((size_t)(i) * bytes) / (double)taken))
-  for (int i = 0; i < whole; i++) sent_whole(plan, clamp_lateness(BEGAN(i) - due_ns(plan, plan->next)));
+  for (int i = 0; i < whole; i++) sent_whole(plan, lateness_within(plan, now, ended, (size_t)i * bytes, taken));
   if (plan->written > 0) {
     // The rest of this one goes when the socket takes it.
     memcpy(plan->message, plan->batch + (size_t)whole * bytes, bytes);
-    plan->lateness = clamp_lateness(BEGAN(whole) - due_ns(plan, plan->next));
+    plan->lateness = lateness_within(plan, now, ended, (size_t)whole * bytes, taken);
     plan->socket_full++;
   }
-#undef BEGAN
   if (whole > 0) plan->last_sent = ended;
   return whole;
 }
@@ -816,6 +829,7 @@ static int paced(int argc, char **argv) {
   plan.seen = calloc(plan.total / 8 + 1, 1);
   plan.lateness_of = malloc(((size_t)plan.total + 1) * sizeof *plan.lateness_of);
   if (!plan.message || !plan.batch || !plan.input || !plan.seen || !plan.lateness_of) fail("out of memory");
+  if (plan.udp) prepare_reads(&plan);
   plan.fd = connect_to(argv[3], argv[4], plan.udp);
   int on = 1;
   setsockopt(plan.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { runBenchmark } from "../../src/api.js";
 import type { Traffic } from "../../src/domain/traffic.js";
 import { builtinDriver } from "../../src/drivers/builtin/driver.js";
 import { DATA_PATH_ENV, untilEnded, WireClient, wireBinary } from "../../src/drivers/builtin/wire.js";
+import { childrenOf } from "../helpers/cli.js";
 import { loopbackPath } from "../helpers/paths.js";
 import { trafficOf } from "../helpers/traffic.js";
 
@@ -128,7 +129,6 @@ test("one native process per role serves trial after trial: no trial waits for a
   try {
     const agents = (session.generatorProcesses?.() ?? []).map(({ pid }) => pid);
     assert.equal(agents.length, 2, "a client agent and a server agent");
-    const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
     const seen: string[] = [];
     for (const partial of [
       { protocol: "udp", pattern: "rr" },
@@ -138,7 +138,8 @@ test("one native process per role serves trial after trial: no trial waits for a
       const [sample] = await session.runTrial(trafficOf({ ...partial, durationS: 0.2, warmupS: 0.05 }));
       assert.equal(sample!.dataPath, "native");
       assert.ok(sample!.messagesReceived > 100, `${sample!.messagesReceived} answered`);
-      seen.push(agents.map(childrenOf).join(" / "));
+      const children = await Promise.all(agents.map(childrenOf));
+      seen.push(children.map((pids) => pids.join(" ")).join(" / "));
     }
     // Each agent has one data-path process, the same one for every trial.
     for (const children of seen) assert.match(children, /^\d+ \/ \d+$/);
