@@ -184,14 +184,25 @@ function generatorReason(point: PointResult, limits: PeakLimits): string {
 }
 
 /**
+ * Trials the generator may have failed before a rate is called generator-limited: twice those that
+ * decide it. A busy machine holds a generator up now and then, and such a trial says nothing about
+ * the system: it is measured again. A generator past its own limit fails every trial.
+ */
+export function generatorLimitedAfter(retries: number): number {
+  return 2 * (retries + 1);
+}
+
+/**
  * A rate's verdict from its trials so far, or null while undecided: the first verdict that
  * retries + 1 trials agree on (best two of three by default). A trial the generator may have
- * failed says nothing about the system, so it votes neither good nor bad; retries + 1 of those
- * make the rate generator-limited.
+ * failed votes neither good nor bad; generatorLimitedAfter(retries) of those make the rate
+ * generator-limited.
  */
 export function rateVerdict(verdicts: readonly Verdict[], retries: number): Verdict | null {
   const votes: Record<Verdict, number> = { good: 0, bad: 0, "generator-limited": 0 };
-  for (const verdict of verdicts) if (++votes[verdict] > retries) return verdict;
+  const needed = (verdict: Verdict) =>
+    verdict === "generator-limited" ? generatorLimitedAfter(retries) : retries + 1;
+  for (const verdict of verdicts) if (++votes[verdict] >= needed(verdict)) return verdict;
   return null;
 }
 
@@ -269,7 +280,7 @@ export async function searchPeak(measure: Measure, options: PeakSearchOptions = 
     // The unloaded reference, whose p99 sets the latency limit of every later trial: it must itself
     // keep up, so a rate that loses messages is stepped down from.
     let unloadedRate = s.unloadedRate;
-    for (let attempt = 0; ; ) {
+    for (let heldUp = 0; ; ) {
       const point = await measureOnce(unloadedRate, "unloaded");
       if (point.latencyUs === null)
         throw new Error(
@@ -295,7 +306,7 @@ export async function searchPeak(measure: Measure, options: PeakSearchOptions = 
       );
       if (entry.verdict === "good") break;
       if (entry.verdict === "generator-limited") {
-        if (++attempt > s.retries) return result("generator-limited", null, entry);
+        if (++heldUp >= generatorLimitedAfter(s.retries)) return result("generator-limited", null, entry);
         continue;
       }
       setBad(unloadedRate, entry.failed);

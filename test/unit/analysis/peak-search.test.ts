@@ -280,7 +280,17 @@ describe("rateVerdict", () => {
   it("lets a trial the generator may have failed vote neither way", () => {
     assert.equal(rateVerdict(["generator-limited", "bad", "good"], 1), null);
     assert.equal(rateVerdict(["generator-limited", "bad", "good", "good"], 1), "good");
-    assert.equal(rateVerdict(["generator-limited", "good", "generator-limited"], 1), "generator-limited");
+  });
+
+  it("measures a rate again while the generator was held up now and then, and gives up on one held up throughout", () => {
+    // A busy machine holds the generator up in some trials: two such trials must not end the search.
+    const held = "generator-limited";
+    assert.equal(rateVerdict([held, "good", held], 1), null);
+    assert.equal(rateVerdict([held, held, "good", "good"], 1), "good");
+    assert.equal(rateVerdict([held, held, held], 1), null);
+    assert.equal(rateVerdict([held, held, "good", held, held], 1), held);
+    assert.equal(rateVerdict([held, held], 0), held);
+    assert.equal(rateVerdict([held], 0), null);
   });
 });
 
@@ -371,11 +381,14 @@ describe("searchPeak with a generator that cannot keep up", () => {
     assert.ok(peak.generatorLimited!.messagesPerSecond >= 5000);
     assert.match(peak.generatorLimited!.reason, /could not keep its schedule/);
     assert.ok(peak.bounds.good! < 5000);
-    // The rate is tried again before the search gives up.
+    // The rate is tried again before the search gives up: four trials, none of them good.
     const atLimit = peak.curve.filter(
       (p) => p.offeredMessagesPerSecond === peak.generatorLimited!.messagesPerSecond,
     );
-    assert.equal(atLimit.length, 2);
+    assert.deepEqual(
+      atLimit.map((p) => p.verdict),
+      Array(4).fill("generator-limited"),
+    );
   });
 
   it("finds the system's peak when the system gives out before the generator", async () => {
@@ -408,13 +421,29 @@ describe("searchPeak with a generator that cannot keep up", () => {
     assert.ok(peak.messagesPerSecond! >= 960 / 1.02);
   });
 
-  it("is generator-limited at once when it cannot pace even the unloaded rate", async () => {
+  it("is generator-limited after four unloaded trials when it cannot pace even the unloaded rate", async () => {
     const peak = await searchPeak(async (rate) =>
       point(rate, { generatorLimited: true, messagesPerSecond: rate * 0.9 }),
     );
     assert.equal(peak.criterion, "generator-limited");
     assert.equal(peak.generatorLimited!.messagesPerSecond, 200);
-    assert.equal(peak.trials, 2);
+    assert.equal(peak.trials, 4);
+  });
+
+  it("takes its reference from the first unloaded trial its generator kept up in, on a busy machine", async () => {
+    // Three unloaded trials in a row held up by other work; before, the second ended the search.
+    let unloaded = 0;
+    const peak = await searchPeak(async (rate, kind) => {
+      const measured = await link(960)(rate, kind);
+      if (kind !== "unloaded" || ++unloaded > 3) return measured;
+      return { ...measured, generatorLimited: true, latenessP99Us: 8000, latencyUs: p99(9000) };
+    });
+    assert.deepEqual(
+      peak.curve.slice(0, 4).map((p) => p.verdict),
+      ["generator-limited", "generator-limited", "generator-limited", "good"],
+    );
+    assert.equal(peak.limits!.unloadedP99Us, 100);
+    assert.ok(peak.messagesPerSecond! <= 960 && peak.messagesPerSecond! >= 960 / 1.02);
   });
 });
 
