@@ -1,5 +1,5 @@
 // `run --baseline` end to end on loopback, through the CLI: a candidate against a baseline in which
-// one cell was four times as fast stops that cell at its initial trials as a regression and exits 1; the
+// one cell was a hundred times as fast stops that cell at its initial trials as a regression and exits 1; the
 // other cells stop or get rounds up to the cap, as the progress says; a baseline with other cells
 // is refused before anything runs, one measured on other hardware is warned about; `--trials auto`
 // stays within its cap.
@@ -34,12 +34,15 @@ const CELLS = [...FLAGS, "--size", "64,1400", "--db", db];
 let baseline: RunView;
 
 /**
- * The run with one cell's trials made four times as fast in every judged metric: on a loaded
- * 2-core machine loopback trials spread by tens of percent, and the first look (α/5 over 8 tests
- * at 3 trials a side) must call it whatever the load.
+ * How much faster the planted baseline cell is in every judged metric. The first look (α/5 over
+ * 8 tests at 3 trials a side, Welch's t on log values) must call it whatever the load: with both
+ * CPUs kept busy by other processes, loopback trials spread by 58 % (p50) to 120 % (p99), and the
+ * first look left 4× inconclusive and 16× open in 3 runs of 12.
  */
-function fourTimesAsFast(run: RunView, key: string): RunView {
-  const quarter = (value: number | undefined) => (value === undefined ? value : value / 4);
+const FACTOR = 100;
+
+function plantedFaster(run: RunView, key: string): RunView {
+  const scaled = (value: number | undefined) => (value === undefined ? value : value / FACTOR);
   return {
     ...run,
     cells: run.cells.map((cell) =>
@@ -51,18 +54,18 @@ function fourTimesAsFast(run: RunView, key: string): RunView {
               ...trial,
               samples: trial.samples.map((s) => ({
                 ...s,
-                messagesPerSecond: s.messagesPerSecond * 4,
+                messagesPerSecond: s.messagesPerSecond * FACTOR,
                 latencyUs: s.latencyUs && {
                   ...s.latencyUs,
-                  ...Object.fromEntries(Object.entries(s.latencyUs).map(([k, v]) => [k, v / 4])),
+                  ...Object.fromEntries(Object.entries(s.latencyUs).map(([k, v]) => [k, v / FACTOR])),
                 },
               })),
               serviceDemand: trial.serviceDemand && {
                 ...trial.serviceDemand,
-                usPerTransaction: quarter(trial.serviceDemand.usPerTransaction),
+                usPerTransaction: scaled(trial.serviceDemand.usPerTransaction),
                 withoutGenerator: trial.serviceDemand.withoutGenerator && {
                   ...trial.serviceDemand.withoutGenerator,
-                  usPerTransaction: quarter(trial.serviceDemand.withoutGenerator.usPerTransaction),
+                  usPerTransaction: scaled(trial.serviceDemand.withoutGenerator.usPerTransaction),
                 },
               },
             })),
@@ -76,11 +79,11 @@ before(async () => {
   assert.equal(result.code, 0, result.stderr);
   baseline = JSON.parse(result.stdout);
   const small = baseline.cells.find((cell) => cell.traffic.requestSize === 64)!;
-  storeRunView(db, fourTimesAsFast(baseline, small.key), "base-fast");
+  storeRunView(db, plantedFaster(baseline, small.key), "base-fast");
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("the cell four times as slow as its baseline stops at 3 trials as a regression (exit 1); the rest follow the rule", async () => {
+test("the cell a hundred times as slow as its baseline stops at 3 trials as a regression (exit 1); the rest follow the rule", async () => {
   const result = await runCli(["run", ...CELLS, "--baseline", "base-fast", "--label", "cand", "--json"]);
   assert.equal(result.code, 1, `exit 1 on a regression\n${result.stderr}`);
   const run: RunView = JSON.parse(result.stdout);
