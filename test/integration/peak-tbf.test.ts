@@ -57,10 +57,12 @@ const traffic = (protocol: Protocol): Traffic => ({
   driver: "builtin",
 });
 
-// Other work shares the two cores: a search during which it held the generator up (a trial on
-// its curve says so, or the search ended there) is run again. Every search runs with the default
-// retries: a rate is good when most of its trials are.
-const ATTEMPTS = 3;
+// A search that ended generator-limited is run again. On this VM the sender's wake-ups at about
+// 1000 msg/s are late now and then even when nothing else runs, and other work on the two cores
+// adds to it: in one run of the suite 2 searches of 12 ended so. A search that found a peak is
+// judged, whatever trials on its curve were held up. Every search runs with the default retries: a
+// rate is good when most of its trials are.
+const ATTEMPTS = 5;
 
 /** Trials of the search whose generator the machine held up. */
 function heldUpTrials(peak: PeakResult): number {
@@ -91,7 +93,7 @@ async function searchOnLab(t: TestContext, protocol: Protocol): Promise<Searched
         `attempt ${attempt}: ${describeSearch(peak)} in ${((Date.now() - began) / 1000).toFixed(1)} s`,
       );
       t.diagnostic(attempts.at(-1)!);
-      if (heldUpTrials(peak) === 0 || attempt === ATTEMPTS) return { peak, attempts };
+      if (peak.criterion !== "generator-limited" || attempt === ATTEMPTS) return { peak, attempts };
     }
   } finally {
     await session.close();
@@ -151,7 +153,7 @@ describe("peak search on a tbf-shaped lab link", { skip: !root && "needs root (n
       const peak = view.cells[0]!.summary.peak!;
       attempts.push(`attempt ${attempt}: ${describeSearch(peak)}`);
       t.diagnostic(attempts.at(-1)!);
-      if (heldUpTrials(peak) === 0) break;
+      if (peak.criterion !== "generator-limited") break;
     }
     const cell = view!.cells[0]!;
     assert.equal(cell.traffic.rate, "peak");
